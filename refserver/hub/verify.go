@@ -103,3 +103,12 @@ func (h *Hub) DropToken(name string) {
 	delete(h.tokens, name)
 	h.mu.Unlock()
 }
+
+// HasPending reports whether owner has an unexpired pending verification.
+func (h *Hub) HasPending(owner any) bool {
+	now := h.cfg.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p, ok := h.pending[owner]
+	return ok && now.Before(p.Expires)
+}
