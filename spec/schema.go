@@ -166,15 +166,17 @@ func SplitArgs(dst [][]byte, payload []byte, n int, s Schema, d Dialect) ([][]by
 	if n < s.Min || n > s.Max {
 		return dst, perr(CodeHeader, ErrArgCount, "%d arguments, schema allows %d..%d", n, s.Min, s.Max)
 	}
-	max := d.MaxArgSize()
-	if len(payload) > n*(max+2) {
-		return dst, perr(CodeMaxSize, ErrArgTooLong, "payload of %d bytes for %d arguments", len(payload), n)
-	}
 	if n == 0 {
 		if len(payload) != 0 {
 			return dst, perr(CodeArgs, ErrSplit, "%d payload bytes without arguments", len(payload))
 		}
 		return dst, nil
+	}
+	// A payload this long must hold an oversized argument, whatever its
+	// shape; say so before searching it.
+	max := d.MaxArgSize()
+	if len(payload) > n*(max+2) {
+		return dst, perr(CodeMaxSize, ErrArgTooLong, "payload of %d bytes for %d arguments", len(payload), n)
 	}
 	kinds := s.Kinds[:n]
 	mid := -1
