@@ -67,6 +67,11 @@ type Params struct {
 // DefaultParams is the cost used for keys sealed in production.
 var DefaultParams = Params{Time: DefaultTime, MemoryKiB: DefaultMemoryKiB, Threads: DefaultThreads}
 
+// InsecureTestParams are the cheapest valid parameters. They exist so tests
+// (here and in packages that store sealed keys) run fast; never use them for
+// real keys.
+var InsecureTestParams = Params{Time: 1, MemoryKiB: 8, Threads: 1}
+
 // MaxParams bounds the cost Open accepts from a blob, so a crafted blob cannot
 // make the client burn minutes of CPU or gigabytes of memory.
 var MaxParams = Params{Time: 64, MemoryKiB: 4 * 1024 * 1024, Threads: 64}
