@@ -1,0 +1,74 @@
+package registry
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// Tag is one requirement bullet found in docs/spec.md.
+type Tag struct {
+	ID      string
+	Level   string
+	Role    string
+	Section string // from the nearest "## N" or "### N.M" heading; "A" for "## Appendix A"
+	Line    int    // 1-based line of the bullet
+	Text    string // the statement after the colon
+}
+
+var (
+	// tagLine is the exact bullet form: - **ID** (LEVEL, role): text
+	tagLine = regexp.MustCompile(`^- \*\*([A-Z]+-[0-9]+)\*\* \((MUST|SHOULD|MAY), (server|client|both)\): (\S.*)$`)
+	// tagLike catches bullets that look like tags but break the form, so
+	// that a typo cannot silently drop a requirement from the registry.
+	tagLike = regexp.MustCompile(`^ {0,3}[-*] \*\*[A-Z]+-[0-9]+\*\*`)
+	// heading matches "## 2 Packet framing", "### 2.1 Header" and
+	// "## Appendix A: Dialects".
+	heading = regexp.MustCompile(`^(#{2,3}) (?:Appendix ([A-Z])\b|([0-9]+(?:\.[0-9]+)?)\s)`)
+)
+
+// ParseSpecMarkdown extracts every requirement tag of a spec document in
+// order. A bullet that starts like a tag but does not follow the exact
+// form, or a tag before the first numbered heading, is an error naming its
+// line ("spec.md:LINE:1" with the file name "spec.md").
+func ParseSpecMarkdown(r io.Reader) ([]Tag, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	var (
+		tags    []Tag
+		errs    errorList
+		section string
+		fenced  bool
+	)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		if strings.HasPrefix(text, "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced {
+			continue
+		}
+		if m := heading.FindStringSubmatch(text); m != nil {
+			section = m[2] + m[3]
+			continue
+		}
+		pos := Position{File: "spec.md", Line: line, Column: 1}
+		m := tagLine.FindStringSubmatch(text)
+		switch {
+		case m == nil && tagLike.MatchString(text):
+			errs = append(errs, &Error{Pos: pos, Msg: "malformed requirement tag: want - **ID** (MUST|SHOULD|MAY, server|client|both): text"})
+		case m == nil:
+		case section == "":
+			errs = append(errs, &Error{Pos: pos, Msg: fmt.Sprintf("requirement %s before the first numbered heading", m[1])})
+		default:
+			tags = append(tags, Tag{ID: m[1], Level: m[2], Role: m[3], Section: section, Line: line, Text: m[4]})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("registry: reading spec: %w", err)
+	}
+	return tags, errs.err()
+}
