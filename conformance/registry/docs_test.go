@@ -2,7 +2,9 @@ package registry
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"testing"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/gochatproto/gochat/docs"
 )
+
+var update = flag.Bool("update", false, "rewrite docs/requirements.yaml from docs/spec.md")
 
 func embeddedTags(t *testing.T) []Tag {
 	t.Helper()
@@ -25,9 +29,13 @@ func embeddedTags(t *testing.T) []Tag {
 // TestSpecAndYAMLAgree keeps docs/spec.md and docs/requirements.yaml
 // identical in IDs, levels, roles and sections.
 func TestSpecAndYAMLAgree(t *testing.T) {
+	tags := embeddedTags(t)
+	if *update {
+		require.NoError(t, os.WriteFile("../../docs/requirements.yaml", FormatYAML(tags), 0o644))
+		t.Skip("rewrote docs/requirements.yaml; run again without -update")
+	}
 	reg, err := Embedded()
 	require.NoError(t, err)
-	tags := embeddedTags(t)
 
 	inSpec := map[string]Tag{}
 	for _, tag := range tags {

@@ -72,3 +72,27 @@ func ParseSpecMarkdown(r io.Reader) ([]Tag, error) {
 	}
 	return tags, errs.err()
 }
+
+// RegistryHeader is the first line of docs/requirements.yaml.
+const RegistryHeader = "# generated-by-hand registry; must agree with docs/spec.md (checked by conformance/registry tests)\n"
+
+// FormatYAML renders tags as a registry document in the layout of
+// docs/requirements.yaml. The summary is the tag's text without Markdown
+// code quotes. Run "go test ./conformance/registry -run TestSpecAndYAMLAgree
+// -update" to rewrite docs/requirements.yaml from docs/spec.md.
+func FormatYAML(tags []Tag) []byte {
+	var b strings.Builder
+	b.WriteString(RegistryHeader)
+	b.WriteString("requirements:\n")
+	for _, t := range tags {
+		fmt.Fprintf(&b, "  - id: %s\n    level: %s\n    role: %s\n    section: %s\n    summary: %s\n",
+			t.ID, t.Level, t.Role, yamlQuote(t.Section), yamlQuote(strings.ReplaceAll(t.Text, "`", "")))
+	}
+	return []byte(b.String())
+}
+
+// yamlQuote writes s as a double-quoted YAML scalar.
+func yamlQuote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return `"` + r.Replace(s) + `"`
+}

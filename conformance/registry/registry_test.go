@@ -186,3 +186,16 @@ func TestParseSpecMarkdownErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestFormatYAMLRoundTrip(t *testing.T) {
+	tags := []Tag{
+		{ID: "A-1", Level: "MUST", Role: "server", Section: "2.10", Text: "quotes \" and \\ and `code`: colon"},
+		{ID: "B-2", Level: "MAY", Role: "both", Section: "A", Text: "- dash first"},
+	}
+	r, err := Parse(FormatYAML(tags))
+	require.NoError(t, err)
+	assert.Equal(t, []Requirement{
+		{ID: "A-1", Level: "MUST", Role: "server", Section: "2.10", Summary: "quotes \" and \\ and code: colon"},
+		{ID: "B-2", Level: "MAY", Role: "both", Section: "A", Summary: "- dash first"},
+	}, r.All())
+}
