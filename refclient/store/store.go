@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
@@ -93,8 +94,12 @@ func dsn(path string, memory bool) string {
 	// Immediate transactions take the write lock up front, so two writers
 	// wait on busy_timeout instead of failing with SQLITE_BUSY on upgrade.
 	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
+	return "file:" + uriPath.Replace(path) + "?" + q.Encode()
 }
+
+// uriPath escapes the characters that would end or corrupt the path part
+// of an SQLite URI filename.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
 
 // prepareFile creates the database file with mode 0600 before SQLite does,
 // because SQLite would create it 0644.

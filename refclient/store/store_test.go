@@ -58,6 +58,23 @@ func TestOpenFileSettings(t *testing.T) {
 	assert.Equal(t, "5000", pragma(t, s, "busy_timeout"))
 }
 
+func TestOpenOddPath(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a?b#c%41 d.db")
+	s, err := Open(ctx, path)
+	require.NoError(t, err)
+	require.NoError(t, s.AddServer(ctx, Server{Name: "srv", Address: "127.0.0.1:1"}))
+	require.NoError(t, s.Close())
+	fi, err := os.Stat(path)
+	require.NoError(t, err, "the database is at the literal path")
+	assert.NotZero(t, fi.Size())
+	s, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.Server(ctx, "srv")
+	assert.NoError(t, err)
+}
+
 func TestOpenTightensExistingMode(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "client.db")
 	require.NoError(t, os.WriteFile(path, nil, 0o644))
