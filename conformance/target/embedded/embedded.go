@@ -1,0 +1,162 @@
+// Package embedded runs the reference server in-process as a conformance
+// target: loopback listeners (plain and TLS with a self-signed
+// certificate), an in-memory SQLite store, and admin and owner accounts
+// bootstrapped with the fixture keys. Fresh servers for scenarios that
+// need one are started the same way with the scenario's short timeouts.
+package embedded
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"sync"
+
+	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/conformance/target"
+	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/refserver/store/sqlstore"
+	"github.com/gochatproto/gochat/spec"
+)
+
+// Options configure the embedded target.
+type Options struct {
+	Dialect spec.Dialect
+	// AdminKey and OwnerKey are the fixture keys of the privileged accounts.
+	AdminKey, OwnerKey *rsa.PrivateKey
+	// AdminName and OwnerName are their (per-run unique) usernames.
+	AdminName, OwnerName string
+}
+
+// Target is the embedded reference server.
+type Target struct {
+	o      Options
+	shared *instance
+	mu     sync.Mutex
+	fresh  map[*instance]bool
+}
+
+type instance struct {
+	srv *server.Server
+	st  *sqlstore.Store
+	ep  *target.Endpoint
+}
+
+// New starts the shared server.
+func New(ctx context.Context, o Options) (*Target, error) {
+	t := &Target{o: o, fresh: map[*instance]bool{}}
+	in, err := t.start(ctx, scenario.ServerConfig{})
+	if err != nil {
+		return nil, err
+	}
+	t.shared = in
+	return t, nil
+}
+
+func (t *Target) start(ctx context.Context, sc scenario.ServerConfig) (*instance, error) {
+	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
+	if err != nil {
+		return nil, err
+	}
+	in := &instance{st: st}
+	if err := t.bootstrap(ctx, in); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	tlsCfg, err := server.SelfSignedTLS()
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	cfg := server.Config{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", TLSConfig: tlsCfg,
+		Dialect: t.o.Dialect, MOTD: "gochat conformance", MaxClients: sc.MaxClients,
+		IdleTimeout: sc.IdleTimeout, VerifyTimeout: sc.VerifyTimeout}
+	srv, err := server.New(cfg, st)
+	if err == nil {
+		err = srv.Start(ctx)
+	}
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("embedded: starting the reference server: %w", err)
+	}
+	in.srv = srv
+	in.ep = &target.Endpoint{Addr: srv.Addr(), TLSAddr: srv.TLSAddr(),
+		TLSConfig: clientTLS(tlsCfg), Describe: "--addr " + srv.Addr() + " --tls-addr " + srv.TLSAddr() + " --tls-insecure"}
+	if t.o.AdminKey != nil {
+		in.ep.Admin = &target.Account{Name: t.o.AdminName, Key: t.o.AdminKey}
+	}
+	if t.o.OwnerKey != nil {
+		in.ep.Owner = &target.Account{Name: t.o.OwnerName, Key: t.o.OwnerKey}
+	}
+	return in, nil
+}
+
+func (t *Target) bootstrap(ctx context.Context, in *instance) error {
+	for _, acc := range []struct {
+		name string
+		key  *rsa.PrivateKey
+		perm uint8
+	}{{t.o.AdminName, t.o.AdminKey, 1}, {t.o.OwnerName, t.o.OwnerKey, 2}} {
+		if acc.key == nil {
+			continue
+		}
+		der, err := x509.MarshalPKIXPublicKey(&acc.key.PublicKey)
+		if err != nil {
+			return err
+		}
+		if err := server.BootstrapUser(ctx, in.st, acc.name, der, acc.perm); err != nil {
+			return fmt.Errorf("embedded: bootstrapping %s: %w", acc.name, err)
+		}
+	}
+	return nil
+}
+
+// clientTLS trusts the self-signed certificate's leaf only by skipping
+// verification: the listener is loopback-only and in-process.
+func clientTLS(*tls.Config) *tls.Config {
+	return &tls.Config{InsecureSkipVerify: true} //nolint:gosec // in-process loopback server with a throwaway certificate
+}
+
+// Shared implements target.Target.
+func (t *Target) Shared() *target.Endpoint { return t.shared.ep }
+
+// CanFresh implements target.FreshCapable.
+func (t *Target) CanFresh() bool { return true }
+
+// Fresh implements target.Target.
+func (t *Target) Fresh(ctx context.Context, sc scenario.ServerConfig) (*target.Endpoint, func(), error) {
+	in, err := t.start(ctx, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.mu.Lock()
+	t.fresh[in] = true
+	t.mu.Unlock()
+	return in.ep, func() {
+		t.mu.Lock()
+		delete(t.fresh, in)
+		t.mu.Unlock()
+		in.stop()
+	}, nil
+}
+
+// Dialect implements target.Target.
+func (t *Target) Dialect() spec.Dialect { return t.o.Dialect }
+
+// Close stops every server.
+func (t *Target) Close() error {
+	t.mu.Lock()
+	for in := range t.fresh {
+		in.stop()
+	}
+	t.fresh = nil
+	t.mu.Unlock()
+	t.shared.stop()
+	return nil
+}
+
+func (in *instance) stop() {
+	_ = in.srv.Shutdown(context.Background())
+	_ = in.st.Close()
+}

@@ -1,0 +1,71 @@
+// Command genkeys writes the fixture RSA-4096 keys used by the conformance
+// scenarios to scenarios/fixtures/keys. The keys are committed: the suite
+// never generates keys at run time, because RSA-4096 generation takes
+// seconds per key and would dominate the run.
+//
+// Run it from the repository root only when adding a fixture:
+//
+//	go run ./scenarios/internal/genkeys            # writes missing keys
+//	go run ./scenarios/internal/genkeys -force     # regenerates all
+package main
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Names lists every fixture key. Scenarios refer to keys by these names.
+var names = []string{
+	"alice", "bob", "carol", "dave", "eve", "frank",
+	"grace", "heidi", "ivan", "judy", "admin", "owner",
+}
+
+func main() {
+	dir := flag.String("dir", "scenarios/fixtures/keys", "output directory")
+	force := flag.Bool("force", false, "regenerate existing keys")
+	flag.Parse()
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(names))
+	for i, n := range names {
+		path := filepath.Join(*dir, n+".pem")
+		if _, err := os.Stat(path); err == nil && !*force {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = writeKey(path)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+}
+
+func writeKey(path string) error {
+	k, err := rsa.GenerateKey(rand.Reader, 4096)
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return err
+	}
+	b := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	return os.WriteFile(path, b, 0o644)
+}
