@@ -203,7 +203,7 @@ func TestAdminShutdown(t *testing.T) {
 	a.login("admin", 0)
 	b.login("bob", 1)
 	anon := e.dial()
-	at := time.Now().Add(1500 * time.Millisecond).Unix() + 1
+	at := time.Now().Add(1500*time.Millisecond).Unix() + 1
 	ts := stamp(e.cfg.Dialect, at)
 	id := a.send(spec.ADMIN, uint8(spec.AdminShtdwn), ts)
 	require.Equal(t, [][]byte{ts}, a.expect(spec.SHTDWN, 0).Args) // before the OK (E-32)
