@@ -225,3 +225,20 @@ func (c *client) challenge(name string, i int) []byte {
 func stamp(d spec.Dialect, sec int64) []byte {
 	return d.AppendTimestamp(nil, time.Unix(sec, 0))
 }
+
+// dialTLSAsync is dialTLS for use off the test goroutine: it returns nil
+// on failure instead of failing the test.
+func (e *env) dialTLSAsync() *client {
+	nc, err := tls.Dial("tcp", e.srv.TLSAddr(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		return nil
+	}
+	c := &client{t: e.t, nc: nc, dialect: e.cfg.Dialect, dec: spec.NewDecoder(nc, spec.ClientBound, e.cfg.Dialect)}
+	var p spec.Packet
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := c.dec.ReadPacket(&p); err != nil || p.Action != spec.HELLO {
+		nc.Close()
+		return nil
+	}
+	return c
+}
