@@ -6,11 +6,13 @@ import "time"
 type Kind int
 
 // Line kinds. Only KindMessage lines count as unread and can notify;
-// notices and errors only mark their buffer as having activity.
+// notices and errors only mark their buffer as having activity, and the
+// user's own messages do neither.
 const (
 	KindMessage Kind = iota
 	KindNotice
 	KindError
+	KindSelf
 )
 
 // Line is one entry in a buffer's timeline.
@@ -82,7 +84,7 @@ func (b *Buffer) append(l Line, active bool) {
 	if b.scroll > 0 {
 		b.scroll++ // keep the view still while the user reads older lines
 	}
-	if !active {
+	if !active && l.Kind != KindSelf {
 		if b.marker < 0 {
 			b.marker = len(b.lines) - 1
 		}

@@ -45,6 +45,29 @@ func TestUnreadAndMarker(t *testing.T) {
 	assert.Equal(t, 3, a.Marker(), "a new ruler above the first new line")
 }
 
+func TestOwnMessagesAreNotUnread(t *testing.T) {
+	m := New()
+	m.Add("s", "bob", Line{Sender: "me", Text: "hi", Kind: KindSelf})
+	b := m.Server("s").Buffer("bob")
+	assert.Equal(t, 0, b.Unread())
+	assert.Equal(t, -1, b.Marker())
+	assert.False(t, b.Activity())
+	assert.Equal(t, 0, m.TakeNotifications())
+}
+
+func TestSecretInputSurvivesSwitching(t *testing.T) {
+	m := New()
+	m.Open("s", "a")
+	m.Editor.Secret = true
+	m.Editor.InsertString("pw")
+	m.Select("s", "a")
+	assert.Equal(t, "pw", m.Editor.String())
+	m.Editor.Secret = false
+	m.Editor.Clear()
+	m.Select(LocalServer, "")
+	assert.Equal(t, "", m.Editor.String(), "no draft was saved from the secret")
+}
+
 func TestUnfocusedTerminalKeepsUnread(t *testing.T) {
 	m := New()
 	m.SetFocused(false)

@@ -14,12 +14,15 @@ func (m *Model) selectAt(si, bi int) {
 	if oldS == s && s.cur == bi {
 		return
 	}
-	old.draft = m.Editor.String()
 	old.leave()
 	m.cur = si
 	s.cur = bi
 	b := s.buffers[bi]
 	b.focus()
+	if m.Editor.Secret {
+		return // a password being typed stays in the editor and out of drafts
+	}
+	old.draft = m.Editor.String()
 	m.Editor.Set(b.draft)
 	b.draft = ""
 }

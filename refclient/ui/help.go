@@ -30,8 +30,8 @@ func helpLines() []string {
 // drawHelp draws the help page as a box over the timeline.
 func (u *ui) drawHelp(l layout) {
 	s := u.screen
-	x0, y0 := 1, 0
-	w, h := l.w-2, l.h-2
+	x0, y0 := 0, 0
+	w, h := l.w, l.h-2
 	if w < 10 || h < 3 {
 		return
 	}
