@@ -54,7 +54,7 @@ func (f *fakeBackend) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
-func (f *fakeBackend) Servers() []string     { return f.servers }
+func (f *fakeBackend) Servers() []string    { return f.servers }
 func (f *fakeBackend) Events() <-chan Event { return f.events }
 
 func (f *fakeBackend) Connect(_ context.Context, target string) (string, error) {
