@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gochatproto/gochat/spec"
@@ -314,9 +313,27 @@ func (c *Client) Reconnect(ctx context.Context) (*Client, LoginResult, error) {
 	return nc, res, err
 }
 
-// FormatHook renders a HOOK event as one line.
+// HookName is the original client's name for a hook: all, new_login,
+// new_logout, duplicated_session or permissions_change.
+func HookName(h spec.Hook) string {
+	switch h {
+	case spec.HookAll:
+		return "all"
+	case spec.HookNewLogin:
+		return "new_login"
+	case spec.HookNewLogout:
+		return "new_logout"
+	case spec.HookDupSess:
+		return "duplicated_session"
+	case spec.HookPermsChg:
+		return "permissions_change"
+	}
+	return h.String()
+}
+
+// FormatHook renders a HOOK event as one line, e.g. "new_login bob perm=1".
 func FormatHook(h Hook) string {
-	name := strings.ToLower(strings.TrimPrefix(h.Kind.String(), "HOOK_"))
+	name := HookName(h.Kind)
 	switch h.Kind {
 	case spec.HookNewLogin, spec.HookPermsChg:
 		return fmt.Sprintf("%s %s perm=%d", name, h.User, h.Perm)

@@ -1,0 +1,200 @@
+// Command gochat-client is the reference gochat client. By default it runs
+// the terminal interface; -shell runs the scriptable line shell instead.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/gochatproto/gochat/refclient/shell"
+	"github.com/gochatproto/gochat/refclient/store"
+	"github.com/gochatproto/gochat/spec"
+)
+
+type options struct {
+	shell        bool
+	dataDir      string
+	password     string
+	passwordFile string
+	errExit      bool
+	dialect      string
+	timeout      time.Duration
+	keepAlive    time.Duration
+	verbose      bool
+}
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	var o options
+	fs := flag.NewFlagSet("gochat-client", flag.ContinueOnError)
+	fs.BoolVar(&o.shell, "shell", false, "run the line shell instead of the terminal interface")
+	fs.StringVar(&o.dataDir, "data", defaultDataDir(), "directory holding the local database (client.db) and exported keys")
+	fs.StringVar(&o.password, "password", "", "password for every prompt (visible to other local users; prefer -password-file)")
+	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from the first line of this file")
+	fs.BoolVar(&o.errExit, "e", false, "shell: stop at the first failed command")
+	fs.StringVar(&o.dialect, "dialect", "spec", "dialect for addresses not saved as servers: spec or gochat1")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time to wait for each reply")
+	fs.DurationVar(&o.keepAlive, "keepalive", 60*time.Second, "send KEEP after this much idle time (negative: never)")
+	fs.BoolVar(&o.verbose, "verbose", false, "log protocol details to stderr")
+	fs.Usage = func() { usage(fs) }
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "gochat-client: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	d, err := spec.ParseDialect(o.dialect)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gochat-client: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }() // a second signal kills the process
+
+	st, err := openStore(ctx, o.dataDir)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gochat-client: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	if !o.shell {
+		return runTUI(ctx, st, o)
+	}
+	return runShell(ctx, st, o, d)
+}
+
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprint(w, `Usage: gochat-client [flags]
+
+The reference gochat client. Without -shell it starts the terminal interface.
+With -shell it reads one command per line from standard input: interactively
+with a prompt on a terminal, or as a script otherwise (no prompt; exit status 1
+if any command failed).
+
+Passwords (for REG, LOGIN, IMPORT, EXPORT) come from, in this order:
+-password-file, -password, the GOCHAT_PASSWORD environment variable, or a
+prompt when standard input is a terminal.
+
+Flags:
+`)
+	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nShell commands:\n%s\n\nExample script:\n%s", indent(shell.HelpText()), exampleScript)
+}
+
+const exampleScript = `  CONN 127.0.0.1 9037
+  REG alice
+  LOGIN alice
+  MSG bob hello there
+  RECIV
+  EXIT
+`
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+func defaultDataDir() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "gochat-data"
+	}
+	return filepath.Join(dir, "gochat")
+}
+
+func openStore(ctx context.Context, dir string) (*store.Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, filepath.Join(dir, "client.db"))
+}
+
+func runShell(ctx context.Context, st *store.Store, o options, d spec.Dialect) int {
+	interactive := term.IsTerminal(int(os.Stdin.Fd()))
+	logger := slog.New(slog.DiscardHandler)
+	if o.verbose {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	pw, err := passwordSource(o, interactive)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gochat-client: %v\n", err)
+		return 2
+	}
+	sh := shell.New(shell.Options{
+		Store: st, Out: os.Stdout, Err: os.Stderr, Interactive: interactive, ErrExit: o.errExit,
+		Password: pw, Dialect: d, RequestTimeout: o.timeout, KeepAlive: o.keepAlive,
+		ExportDir: filepath.Join(o.dataDir, "export"), Logger: logger,
+	})
+	if failed := sh.Run(ctx, os.Stdin); failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// passwordSource picks where passwords come from. A fixed password (file,
+// flag or environment) answers every prompt; otherwise a terminal prompt
+// without echo is used, and without a terminal there is no source.
+func passwordSource(o options, interactive bool) (func(string, bool) ([]byte, error), error) {
+	fixed := func(p []byte) func(string, bool) ([]byte, error) {
+		return func(string, bool) ([]byte, error) { return append([]byte(nil), p...), nil }
+	}
+	switch {
+	case o.passwordFile != "":
+		f, err := os.Open(o.passwordFile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		line, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		return fixed([]byte(strings.TrimRight(line, "\r\n"))), nil
+	case o.password != "":
+		return fixed([]byte(o.password)), nil
+	case os.Getenv("GOCHAT_PASSWORD") != "":
+		return fixed([]byte(os.Getenv("GOCHAT_PASSWORD"))), nil
+	case interactive:
+		return promptPassword, nil
+	}
+	return nil, nil // commands needing a password will say so
+}
+
+func promptPassword(prompt string, confirm bool) ([]byte, error) {
+	fd := int(os.Stdin.Fd())
+	read := func(p string) ([]byte, error) {
+		fmt.Fprint(os.Stderr, p)
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(os.Stderr)
+		return b, err
+	}
+	pw, err := read(prompt)
+	if err != nil || !confirm {
+		return pw, err
+	}
+	again, err := read("repeat password: ")
+	if err != nil {
+		return nil, err
+	}
+	if string(again) != string(pw) {
+		return nil, errors.New("passwords do not match")
+	}
+	return pw, nil
+}

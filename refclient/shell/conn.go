@@ -1,0 +1,203 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/gochatproto/gochat/refclient/core"
+	"github.com/gochatproto/gochat/refclient/store"
+	"github.com/gochatproto/gochat/spec"
+)
+
+// serverFlags parses "[-tls] [-insecure] [-dialect D]" in any order.
+func serverFlags(sv *store.Server, flags []string) error {
+	for i := 0; i < len(flags); i++ {
+		switch strings.ToLower(flags[i]) {
+		case "-tls":
+			sv.TLS = true
+		case "-insecure", "-noverify":
+			sv.InsecureSkipVerify = true
+		case "-dialect":
+			if i+1 == len(flags) {
+				return errors.New("-dialect needs spec or gochat1")
+			}
+			i++
+			d, err := spec.ParseDialect(flags[i])
+			if err != nil {
+				return err
+			}
+			sv.Dialect = store.Dialect(d.String())
+		default:
+			return fmt.Errorf("unknown option %q", flags[i])
+		}
+	}
+	if sv.InsecureSkipVerify && !sv.TLS {
+		return errors.New("-insecure only makes sense with -tls")
+	}
+	return nil
+}
+
+func hostPort(host, port string) (string, error) {
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("bad port %q", port)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func cmdConn(s *Shell, ctx context.Context, a args) error {
+	s.mu.Lock()
+	connected := s.client != nil
+	s.mu.Unlock()
+	if connected {
+		return errors.New("already connected (use DISCN first)")
+	}
+	sv, err := s.resolveServer(ctx, a.fields)
+	if err != nil {
+		return err
+	}
+	d, err := spec.ParseDialect(string(sv.Dialect))
+	if err != nil {
+		d = spec.DialectSpec
+	}
+	cfg := core.Config{
+		Addr: sv.Address, TLS: sv.TLS, InsecureSkipVerify: sv.InsecureSkipVerify, Dialect: d,
+		KeepAlive: s.opts.KeepAlive, RequestTimeout: s.opts.RequestTimeout,
+		Pinner: storePinner{s}, Logger: s.opts.Logger,
+	}
+	c, err := core.Dial(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connecting to %s: %w", sv.Address, err)
+	}
+	s.mu.Lock()
+	s.client, s.server, s.user = c, sv, ""
+	s.pump = s.startPump(c)
+	s.mu.Unlock()
+	secure := "plain TCP"
+	if c.Secure() {
+		secure = "TLS"
+	}
+	s.okf("connected to %s (%s, server %q, dialect %s)", sv.Address, secure, sv.Name, d)
+	s.infof("server MOTD: %s", c.MOTD())
+	return nil
+}
+
+// resolveServer finds the server named by CONN's arguments: a saved
+// server's name, or an address that is looked up among the saved servers
+// and saved under the name "host:port" when new.
+func (s *Shell) resolveServer(ctx context.Context, f []string) (store.Server, error) {
+	if len(f) == 1 {
+		sv, err := s.st.Server(ctx, f[0])
+		if errors.Is(err, store.ErrNotFound) {
+			return sv, fmt.Errorf("no saved server %q (see SERVERS, or CONN addr port)", f[0])
+		}
+		return sv, err
+	}
+	addr, err := hostPort(f[0], f[1])
+	if err != nil {
+		return store.Server{}, err
+	}
+	want := store.Server{Name: addr, Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
+	if err := serverFlags(&want, f[2:]); err != nil {
+		return want, err
+	}
+	saved, err := s.st.Servers(ctx)
+	if err != nil {
+		return want, err
+	}
+	for _, sv := range saved {
+		if sv.Address == addr && sv.TLS == want.TLS {
+			if sv.InsecureSkipVerify != want.InsecureSkipVerify || sv.Dialect != want.Dialect {
+				sv.InsecureSkipVerify, sv.Dialect = want.InsecureSkipVerify, want.Dialect
+				if err := s.st.UpdateServer(ctx, sv); err != nil {
+					return sv, err
+				}
+			}
+			return sv, nil
+		}
+	}
+	if want.TLS {
+		want.Name = "tls:" + addr
+	}
+	if err := s.st.AddServer(ctx, want); err != nil {
+		return want, fmt.Errorf("saving server: %w", err)
+	}
+	return want, nil
+}
+
+func cmdDiscn(s *Shell, _ context.Context, _ args) error {
+	if _, _, err := s.conn(); err != nil {
+		return err
+	}
+	s.disconnect()
+	s.okf("disconnected")
+	return nil
+}
+
+// disconnect closes the connection and waits for its events to be printed.
+func (s *Shell) disconnect() {
+	s.mu.Lock()
+	c, p := s.client, s.pump
+	s.client, s.user, s.pump = nil, "", nil
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.Close()
+	<-p.done
+}
+
+func cmdServers(s *Shell, ctx context.Context, _ args) error {
+	list, err := s.st.Servers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		s.infof("no saved servers")
+	}
+	for _, sv := range list {
+		opts := ""
+		if sv.TLS {
+			opts += " tls"
+		}
+		if sv.InsecureSkipVerify {
+			opts += " insecure"
+		}
+		s.printf("%s %s dialect=%s%s", sv.Name, sv.Address, sv.Dialect, opts)
+	}
+	return nil
+}
+
+func cmdRegServer(s *Shell, ctx context.Context, a args) error {
+	addr, err := hostPort(a.fields[1], a.fields[2])
+	if err != nil {
+		return err
+	}
+	sv := store.Server{Name: a.fields[0], Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
+	if err := serverFlags(&sv, a.fields[3:]); err != nil {
+		return err
+	}
+	if err := s.st.AddServer(ctx, sv); err != nil {
+		return err
+	}
+	s.okf("server %s saved", sv.Name)
+	return nil
+}
+
+func cmdDelServer(s *Shell, ctx context.Context, a args) error {
+	s.mu.Lock()
+	inUse := s.client != nil && s.server.Name == a.fields[0]
+	s.mu.Unlock()
+	if inUse {
+		return errors.New("disconnect from this server first")
+	}
+	if err := s.st.DeleteServer(ctx, a.fields[0]); err != nil {
+		return err
+	}
+	s.okf("server %s deleted with its local accounts and messages", a.fields[0])
+	return nil
+}

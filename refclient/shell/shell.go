@@ -1,0 +1,254 @@
+// Package shell is the reference client's line interface: one command per
+// line, in the spirit of the original client's shell, built on
+// refclient/core (protocol) and refclient/store (local data).
+//
+// It is scriptable: without a terminal there is no prompt, every command's
+// outcome is one or more lines starting with "[OK]", "[INFO]" or
+// "[ERROR]", and Run reports how many commands failed. Pushed packets are
+// printed as they arrive ("[MSG] 12:01:02 bob: hi", "[HOOK] ...",
+// "[SHTDWN] ..."); before the next command runs, every event received so
+// far has been printed, so a script's output does not depend on timing.
+package shell
+
+import (
+	"bufio"
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gochatproto/gochat/refclient/core"
+	"github.com/gochatproto/gochat/refclient/keyring"
+	"github.com/gochatproto/gochat/refclient/store"
+	"github.com/gochatproto/gochat/spec"
+)
+
+// Options configure a Shell. Store is required.
+type Options struct {
+	Store *store.Store
+	// Out receives results and events; Err receives "[ERROR]" lines
+	// (default: Out).
+	Out, Err io.Writer
+	// Interactive shows a prompt before each command.
+	Interactive bool
+	// ErrExit stops Run at the first failed command.
+	ErrExit bool
+	// Password returns the password for prompt; confirm asks twice when
+	// the source can (a terminal). Required for REG, LOGIN, IMPORT, EXPORT.
+	Password func(prompt string, confirm bool) ([]byte, error)
+	// GenerateKey makes the key pair for REG (default spec.GenerateKey);
+	// tests substitute fixture keys.
+	GenerateKey func() (*rsa.PrivateKey, error)
+	// KeyParams is the keyring cost for new sealed keys (default
+	// keyring.DefaultParams).
+	KeyParams keyring.Params
+	// Dialect is used for CONN to an address not saved as a server.
+	Dialect spec.Dialect
+	// RequestTimeout and KeepAlive are passed to core.Config.
+	RequestTimeout time.Duration
+	KeepAlive      time.Duration
+	// ExportDir is where EXPORT writes keys without an explicit path.
+	ExportDir string
+	Logger    *slog.Logger
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+}
+
+// Shell runs commands. Commands run one at a time (Exec is not meant to
+// be called concurrently); a goroutine per connection prints events.
+type Shell struct {
+	opts Options
+	st   *store.Store
+	outm sync.Mutex // serialises output lines from commands and events
+
+	mu     sync.Mutex // guards the fields below (read by the event pump)
+	client *core.Client
+	server store.Server
+	user   string
+	pump   *pump
+}
+
+// New returns a shell.
+func New(opts Options) *Shell {
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	if opts.Err == nil {
+		opts.Err = opts.Out
+	}
+	if opts.GenerateKey == nil {
+		opts.GenerateKey = spec.GenerateKey
+	}
+	if opts.KeyParams == (keyring.Params{}) {
+		opts.KeyParams = keyring.DefaultParams
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ExportDir == "" {
+		opts.ExportDir = "."
+	}
+	return &Shell{opts: opts, st: opts.Store}
+}
+
+// ErrExit is returned by Exec for EXIT.
+var ErrExit = errors.New("exit")
+
+// maxLine bounds one input line (a MOTD or a message is far shorter).
+const maxLine = 64 * 1024
+
+// Run reads commands from in until EOF or EXIT and returns the number of
+// failed commands. With ErrExit it stops at the first failure. The
+// connection is closed when Run returns.
+func (s *Shell) Run(ctx context.Context, in io.Reader) (failed int) {
+	defer s.disconnect()
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 4096), maxLine)
+	for {
+		if s.opts.Interactive {
+			s.prompt()
+		}
+		if !sc.Scan() {
+			if err := sc.Err(); err != nil {
+				s.errorf("reading input: %v", err)
+				failed++
+			}
+			return failed
+		}
+		err := s.Exec(ctx, sc.Text())
+		s.syncEvents()
+		switch {
+		case errors.Is(err, ErrExit):
+			return failed
+		case err != nil:
+			failed++
+			s.errorf("%v", err)
+			if s.opts.ErrExit {
+				return failed
+			}
+		}
+		if ctx.Err() != nil {
+			return failed + 1
+		}
+	}
+}
+
+func (s *Shell) prompt() {
+	s.mu.Lock()
+	conn, user := s.client != nil, s.user
+	s.mu.Unlock()
+	p := fmt.Sprintf("gochat(%s) > ", user)
+	if !conn {
+		p = "(not connected) " + p
+	}
+	s.outm.Lock()
+	fmt.Fprint(s.opts.Out, p)
+	s.outm.Unlock()
+}
+
+// Exec runs one command line. Blank lines and lines starting with '#' do
+// nothing. The error is the command's failure, already worded for a user.
+func (s *Shell) Exec(ctx context.Context, line string) error {
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return nil
+	}
+	name, rest, _ := strings.Cut(line, " ")
+	cmd, ok := commands[strings.ToUpper(name)]
+	if !ok {
+		return fmt.Errorf("unknown command %q (try HELP)", name)
+	}
+	a := args{fields: strings.Fields(rest), raw: strings.TrimSpace(rest)}
+	if len(a.fields) < cmd.min || cmd.max >= 0 && len(a.fields) > cmd.max {
+		return fmt.Errorf("usage: %s", cmd.usage)
+	}
+	return cmd.run(s, ctx, a)
+}
+
+// args are a command's arguments: whitespace-separated fields, and the
+// raw text for commands whose last argument is free text.
+type args struct {
+	fields []string
+	raw    string
+}
+
+// textFrom returns the raw text after the first n fields, spaces kept.
+func (a args) textFrom(n int) string {
+	s := a.raw
+	for range n {
+		s = strings.TrimLeft(s, " \t")
+		i := strings.IndexAny(s, " \t")
+		if i < 0 {
+			return ""
+		}
+		s = s[i:]
+	}
+	return strings.TrimLeft(s, " \t")
+}
+
+func (s *Shell) printf(format string, v ...any) {
+	s.outm.Lock()
+	defer s.outm.Unlock()
+	fmt.Fprintf(s.opts.Out, format+"\n", v...)
+}
+
+func (s *Shell) okf(format string, v ...any)   { s.printf("[OK] "+format, v...) }
+func (s *Shell) infof(format string, v ...any) { s.printf("[INFO] "+format, v...) }
+
+func (s *Shell) errorf(format string, v ...any) {
+	s.outm.Lock()
+	defer s.outm.Unlock()
+	fmt.Fprintf(s.opts.Err, "[ERROR] "+format+"\n", v...)
+}
+
+// conn returns the connected client or an error for commands that need one.
+func (s *Shell) conn() (*core.Client, store.Server, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		return nil, store.Server{}, errors.New("not connected (use CONN)")
+	}
+	return s.client, s.server, nil
+}
+
+// session returns the client, server and logged-in user.
+func (s *Shell) session() (*core.Client, store.Server, string, error) {
+	c, sv, err := s.conn()
+	if err != nil {
+		return nil, sv, "", err
+	}
+	s.mu.Lock()
+	user := s.user
+	s.mu.Unlock()
+	if user == "" {
+		return nil, sv, "", errors.New("not logged in (use LOGIN)")
+	}
+	return c, sv, user, nil
+}
+
+func (s *Shell) password(prompt string, confirm bool) ([]byte, error) {
+	if s.opts.Password == nil {
+		return nil, errors.New("no password source (use -password-file, GOCHAT_PASSWORD or a terminal)")
+	}
+	return s.opts.Password(prompt, confirm)
+}
+
+// describe words an error from the core for the user.
+func describe(err error) error {
+	var se *core.ServerError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("server replied %s", se.Code)
+	case errors.Is(err, core.ErrKeyChanged):
+		return fmt.Errorf("%v; run TRUST to accept the new key", err)
+	}
+	return err
+}
