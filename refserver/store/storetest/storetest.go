@@ -404,7 +404,7 @@ func testDeleteManyChunks(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	mustUser(t, s, "alice", 0)
 	mustUser(t, s, "bob", 0)
-	const total = 2500 // more than one IN-list chunk
+	const total = 1100 // more than one IN-list chunk
 	seed(t, s, "bob", "alice", total)
 	ms, err := s.PendingMessages(ctx, "alice", 0)
 	require.NoError(t, err)
