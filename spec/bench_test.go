@@ -84,4 +84,3 @@ func BenchmarkSplitArgsMSG512(b *testing.B) {
 		}
 	}
 }
-
