@@ -36,11 +36,19 @@ type options struct {
 	verbose      bool
 }
 
-func main() { os.Exit(run()) }
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }() // a second signal kills the process
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
 
-func run() int {
+// run is main without the process: it returns the exit status.
+func run(ctx context.Context, argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("gochat-client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.BoolVar(&o.shell, "shell", false, "run the line shell instead of the terminal interface")
 	fs.StringVar(&o.dataDir, "data", defaultDataDir(), "directory holding the local database (client.db) and exported keys")
 	fs.StringVar(&o.password, "password", "", "password for every prompt (visible to other local users; prefer -password-file)")
@@ -51,35 +59,31 @@ func run() int {
 	fs.DurationVar(&o.keepAlive, "keepalive", 60*time.Second, "send KEEP after this much idle time (negative: never)")
 	fs.BoolVar(&o.verbose, "verbose", false, "log protocol details to stderr")
 	fs.Usage = func() { usage(fs) }
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "gochat-client: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "gochat-client: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	d, err := spec.ParseDialect(o.dialect)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "gochat-client: %v\n", err)
+		fmt.Fprintf(stderr, "gochat-client: %v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() { <-ctx.Done(); stop() }() // a second signal kills the process
-
 	st, err := openStore(ctx, o.dataDir)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "gochat-client: %v\n", err)
+		fmt.Fprintf(stderr, "gochat-client: %v\n", err)
 		return 1
 	}
 	defer st.Close()
 	if !o.shell {
 		return runTUI(ctx, st, o)
 	}
-	return runShell(ctx, st, o, d)
+	return runShell(ctx, st, o, d, stdin, stdout, stderr)
 }
 
 func usage(fs *flag.FlagSet) {
@@ -126,23 +130,23 @@ func openStore(ctx context.Context, dir string) (*store.Store, error) {
 	return store.Open(ctx, filepath.Join(dir, "client.db"))
 }
 
-func runShell(ctx context.Context, st *store.Store, o options, d spec.Dialect) int {
-	interactive := term.IsTerminal(int(os.Stdin.Fd()))
+func runShell(ctx context.Context, st *store.Store, o options, d spec.Dialect, stdin *os.File, stdout, stderr io.Writer) int {
+	interactive := term.IsTerminal(int(stdin.Fd()))
 	logger := slog.New(slog.DiscardHandler)
 	if o.verbose {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	pw, err := passwordSource(o, interactive)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "gochat-client: %v\n", err)
+		fmt.Fprintf(stderr, "gochat-client: %v\n", err)
 		return 2
 	}
 	sh := shell.New(shell.Options{
-		Store: st, Out: os.Stdout, Err: os.Stderr, Interactive: interactive, ErrExit: o.errExit,
+		Store: st, Out: stdout, Err: stderr, Interactive: interactive, ErrExit: o.errExit,
 		Password: pw, Dialect: d, RequestTimeout: o.timeout, KeepAlive: o.keepAlive,
 		ExportDir: filepath.Join(o.dataDir, "export"), Logger: logger,
 	})
-	if failed := sh.Run(ctx, os.Stdin); failed > 0 {
+	if failed := sh.Run(ctx, stdin); failed > 0 {
 		return 1
 	}
 	return 0
