@@ -236,3 +236,33 @@ func TestAppendRaw(t *testing.T) {
 	h := r.Header.Bytes()
 	assert.Equal(t, append(h[:], "a\nb!"...), AppendRaw(nil, r))
 }
+
+func TestPacketValidate(t *testing.T) {
+	for _, d := range []Dialect{DialectSpec, DialectGochat1} {
+		for _, dir := range []Direction{ServerBound, ClientBound} {
+			for _, p := range samplePackets(t, dir, d) {
+				require.NoError(t, p.Validate(dir, d), "%s %s %v", d, dir, p)
+			}
+		}
+	}
+	stamp := DialectSpec.AppendTimestamp(nil, crlfTime)
+	tests := []struct {
+		name string
+		p    *Packet
+		dir  Direction
+		err  error
+	}{
+		{"name with CRLF", NewPacket(REQ, 1, []byte("a\r\nb")), ServerBound, ErrSplit},
+		{"stamp 5 bytes", NewPacket(MSG, 1, []byte("a"), []byte("12345"), []byte("c")), ServerBound, ErrSplit},
+		{"perm 2 bytes", NewPacket(REQ, 1, []byte("a"), []byte("k"), []byte("12")), ClientBound, ErrSplit},
+		{"ok without id", NewPacket(OK, 0), ClientBound, ErrNullID},
+		{"id range", NewPacket(OK, 2000), ClientBound, ErrIDRange},
+		{"wrong direction", NewPacket(MSG, 1, []byte("a"), stamp, []byte("c")), ClientBound, ErrWrongDirection},
+	}
+	for _, tt := range tests {
+		assert.ErrorIs(t, tt.p.Validate(tt.dir, DialectSpec), tt.err, tt.name)
+	}
+	p := NewPacket(REQ, 9, []byte("bob"))
+	b, _ := MarshalPacket(p, DialectSpec)
+	assert.Equal(t, b, AppendRaw(nil, p.Raw()))
+}

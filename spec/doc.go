@@ -17,8 +17,10 @@
 //   - CheckServerBound, CheckClientBound (CheckHeader): the header rules
 //     of each direction (version, action, ID, Info, argument count, Len).
 //   - Packet, AppendPacket, MarshalPacket: legal packets. AppendPacket
-//     does not allocate when dst has room.
-//   - RawPacket, AppendRaw: arbitrary frames for negative tests.
+//     does not allocate when dst has room. Packet.Validate checks that a
+//     peer's checking decoder would read the packet back unchanged.
+//   - RawPacket, AppendRaw, Packet.Raw: arbitrary frames for negative
+//     tests.
 //   - Decoder (NewDecoder, NewRawDecoder): reads one packet per
 //     ReadPacket call.
 //

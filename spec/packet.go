@@ -1,6 +1,9 @@
 package spec
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // Direction says who sends a packet.
 type Direction uint8
@@ -130,4 +133,35 @@ func checkEncodable(p *Packet, d Dialect) error {
 		return perr(CodePacket, ErrPayloadTooLong, "%d bytes", total)
 	}
 	return nil
+}
+
+// Validate reports whether p, sent in direction dir, would be accepted
+// by a checking Decoder in dialect d and decoded to the same arguments:
+// the header rules hold, it is encodable, and its arguments survive the
+// schema's split (for example, a CRLF inside a username would not).
+// Senders use it to refuse packets a peer could not read.
+func (p *Packet) Validate(dir Direction, d Dialect) error {
+	if err := checkEncodable(p, d); err != nil {
+		return err
+	}
+	h := p.Header()
+	if err := CheckHeader(dir, h); err != nil {
+		return err
+	}
+	s, _ := SchemaFor(dir, p.Action, p.Info)
+	for i, a := range p.Args {
+		if size := s.Kinds[i].FixedSize(d); size > 0 && len(a) != size {
+			return perr(CodePacket, ErrSplit, "argument %d (%s) has %d bytes, want %d", i+1, s.Kinds[i], len(a), size)
+		}
+		if !s.Kinds[i].Delimited(d) && s.Kinds[i].FixedSize(d) == 0 && bytes.Contains(a, []byte(crlf)) {
+			return perr(CodePacket, ErrSplit, "argument %d (%s) contains CRLF", i+1, s.Kinds[i])
+		}
+	}
+	return nil
+}
+
+// Raw returns the frame of p as a RawPacket, a starting point for
+// forging variants of a legal packet.
+func (p *Packet) Raw() *RawPacket {
+	return &RawPacket{Header: p.Header(), Args: p.Args}
 }
