@@ -44,7 +44,10 @@ func BootstrapUser(ctx context.Context, st store.Store, name string, key []byte,
 	if u.Perm == perm {
 		return nil
 	}
-	return st.SetPerm(ctx, canon, perm)
+	if err := st.SetPerm(ctx, canon, perm); err != nil {
+		return fmt.Errorf("set-perm %q: %w", canon, err)
+	}
+	return nil
 }
 
 // SetPerm changes a user's level offline (the `user set-perm` command).
@@ -53,5 +56,8 @@ func SetPerm(ctx context.Context, st store.Store, name string, perm uint8) error
 	if err != nil {
 		return fmt.Errorf("set-perm %q: %w", name, err)
 	}
-	return st.SetPerm(ctx, canon, perm)
+	if err := st.SetPerm(ctx, canon, perm); err != nil {
+		return fmt.Errorf("set-perm %q: %w", canon, err)
+	}
+	return nil
 }

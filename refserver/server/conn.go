@@ -126,6 +126,12 @@ func (c *conn) Deliver(ctx context.Context, p *spec.Packet) error {
 	}
 	done := make(chan error, 1)
 	if err := c.enqueue(ctx, outItem{buf: buf, done: done}); err != nil {
+		if ctx.Err() != nil {
+			// No room for a whole write timeout: a client that does not
+			// read must not slow its senders down again (E-39).
+			c.log.Warn("write queue stuck, disconnecting slow client")
+			c.Close(spec.CodeConn)
+		}
 		return err
 	}
 	select {

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/gochatproto/gochat/spec"
+)
+
+// duration is a time.Duration written as "25m", "2s" in flags and files.
+type duration time.Duration
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = duration(v)
+	return nil
+}
+
+func (d duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+func (d *duration) String() string              { return time.Duration(*d).String() }
+func (d *duration) Set(s string) error          { return d.UnmarshalText([]byte(s)) }
+
+// config is everything the server can be told, from a YAML (or JSON) file
+// and from flags; flags win over the file, the file over the defaults.
+type config struct {
+	Addr             string   `yaml:"addr"`
+	TLSAddr          string   `yaml:"tls_addr"`
+	TLSCert          string   `yaml:"tls_cert"`
+	TLSKey           string   `yaml:"tls_key"`
+	TLSSelfSigned    bool     `yaml:"tls_self_signed"`
+	DB               string   `yaml:"db"`
+	Dialect          string   `yaml:"dialect"`
+	MOTD             string   `yaml:"motd"`
+	MaxClients       int      `yaml:"max_clients"`
+	MaxPending       int      `yaml:"max_pending"`
+	IdleTimeout      duration `yaml:"idle_timeout"`
+	VerifyTimeout    duration `yaml:"verify_timeout"`
+	HandshakeTimeout duration `yaml:"handshake_timeout"`
+	WriteTimeout     duration `yaml:"write_timeout"`
+	TokenTTL         duration `yaml:"token_ttl"`
+	LogLevel         string   `yaml:"log_level"`
+	LogFormat        string   `yaml:"log_format"`
+	Owner            string   `yaml:"owner"`
+	OwnerKey         string   `yaml:"owner_key"`
+}
+
+func defaults() config {
+	return config{
+		Addr:             ":9037",
+		TLSAddr:          ":8037",
+		DB:               "sqlite:gochat.db",
+		Dialect:          "spec",
+		MOTD:             "Welcome to the gochat reference server!",
+		IdleTimeout:      duration(25 * time.Minute),
+		VerifyTimeout:    duration(2 * time.Minute),
+		HandshakeTimeout: duration(20 * time.Second),
+		WriteTimeout:     duration(30 * time.Second),
+		TokenTTL:         duration(30 * time.Minute),
+		MaxPending:       1024,
+		LogLevel:         "info",
+		LogFormat:        "text",
+	}
+}
+
+const usageHead = `Usage:
+  gochat-server [flags]                          run the server
+  gochat-server [flags] user add NAME --key FILE [--perm LEVEL]
+  gochat-server [flags] user set-perm NAME LEVEL
+
+The server speaks gochat v1 on plain TCP (-addr) and, when a certificate is
+given or -tls-self-signed is set, on TLS (-tls-addr). Settings come from
+the defaults, then the -config file (YAML or JSON; keys are the flag names
+with "_" for "-", e.g. "max_clients: 10", durations like "25m"), then the
+flags. Levels: 0 user, 1 admin, 2 owner.
+
+Flags:
+`
+
+// flags binds every option to c.
+func flags(c *config, out io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("gochat-server", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, usageHead)
+		fs.PrintDefaults()
+	}
+	path := fs.String("config", "", "read settings from this YAML/JSON `file` (flags override it)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "plain TCP listen `address`; empty disables plain TCP")
+	fs.StringVar(&c.TLSAddr, "tls-addr", c.TLSAddr, "TLS listen `address`, used when a certificate is configured")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate chain PEM `file` (with -tls-key)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key PEM `file` (with -tls-cert)")
+	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "serve TLS with an in-memory self-signed certificate")
+	fs.StringVar(&c.DB, "db", c.DB, "store `URL`: sqlite:PATH, sqlite::memory:, mariadb:DSN; \":memory:\" means sqlite::memory:")
+	fs.StringVar(&c.Dialect, "dialect", c.Dialect, "wire `dialect`: spec (DER keys, 4-byte stamps) or gochat1 (the original's PEM keys, varint stamps)")
+	fs.StringVar(&c.MOTD, "motd", c.MOTD, "message of the day sent in HELLO (a MOTD set by ADMIN_MOTD is stored and wins)")
+	fs.IntVar(&c.MaxClients, "max-clients", c.MaxClients, "admitted connections at once; more wait in a FIFO queue (0 = unlimited)")
+	fs.IntVar(&c.MaxPending, "max-pending", c.MaxPending, "pending login verifications server-wide; more get ERR_LOGIN")
+	fs.Var(&c.IdleTimeout, "idle-timeout", "close a connection after this `duration` without a packet (KEEP counts)")
+	fs.Var(&c.VerifyTimeout, "verify-timeout", "`duration` allowed between LOGIN and VERIF")
+	fs.Var(&c.HandshakeTimeout, "handshake-timeout", "TLS handshake time limit (`duration`)")
+	fs.Var(&c.WriteTimeout, "write-timeout", "time limit (`duration`) for one write; slower clients are disconnected")
+	fs.Var(&c.TokenTTL, "token-ttl", "life (`duration`) of a TLS reusable login token, fixed when issued")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: text or json")
+	fs.StringVar(&c.Owner, "owner", c.Owner, "ensure this user exists as owner (level 2) at start; needs -owner-key")
+	fs.StringVar(&c.OwnerKey, "owner-key", c.OwnerKey, "key `file` for -owner: RSA 4096 public key (PEM or DER) or PEM private key")
+	return fs, path
+}
+
+// parseConfig applies defaults, the config file and the flags, and returns
+// the remaining arguments (a subcommand).
+func parseConfig(args []string, out io.Writer) (config, []string, error) {
+	c := defaults()
+	fs, path := flags(&c, out)
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if *path != "" {
+		b, err := os.ReadFile(*path)
+		if err != nil {
+			return c, nil, err
+		}
+		if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
+			return c, nil, fmt.Errorf("%s: %w", *path, err)
+		}
+		// Parse again so that flags override the file.
+		if err := fs.Parse(args); err != nil {
+			return c, nil, err
+		}
+	}
+	if c.DB == ":memory:" {
+		c.DB = "sqlite::memory:"
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, nil, errors.New("-tls-cert and -tls-key go together")
+	}
+	if (c.Owner == "") != (c.OwnerKey == "") {
+		return c, nil, errors.New("-owner and -owner-key go together")
+	}
+	if _, err := spec.ParseDialect(c.Dialect); err != nil {
+		return c, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(c.LogFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("unknown log format %q", c.LogFormat)
+}

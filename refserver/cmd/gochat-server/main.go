@@ -1,0 +1,130 @@
+// Command gochat-server runs the gochat v1 reference server. See
+// `gochat-server -help` for options and docs/architecture.md for design.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/refserver/store"
+	"github.com/gochatproto/gochat/refserver/store/sqlstore"
+	"github.com/gochatproto/gochat/spec"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "gochat-server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg, rest, err := parseConfig(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	log, err := cfg.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if len(rest) > 0 {
+		return userCommand(ctx, st, rest)
+	}
+	if cfg.Owner != "" {
+		if err := ensureOwner(ctx, st, cfg.Owner, cfg.OwnerKey); err != nil {
+			return err
+		}
+	}
+	scfg, err := serverConfig(cfg)
+	if err != nil {
+		return err
+	}
+	scfg.Logger = log
+	srv, err := server.New(scfg, st)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("signal received, shutting down")
+	case <-srv.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// serverConfig maps the command's settings onto server.Config.
+func serverConfig(c config) (server.Config, error) {
+	d, _ := spec.ParseDialect(c.Dialect)
+	sc := server.Config{
+		Addr:             c.Addr,
+		Dialect:          d,
+		MOTD:             c.MOTD,
+		MaxClients:       c.MaxClients,
+		MaxPending:       c.MaxPending,
+		IdleTimeout:      time.Duration(c.IdleTimeout),
+		VerifyTimeout:    time.Duration(c.VerifyTimeout),
+		HandshakeTimeout: time.Duration(c.HandshakeTimeout),
+		WriteTimeout:     time.Duration(c.WriteTimeout),
+		TokenTTL:         time.Duration(c.TokenTTL),
+	}
+	switch {
+	case c.TLSCert != "":
+		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		if err != nil {
+			return sc, err
+		}
+		sc.TLSAddr = c.TLSAddr
+		sc.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case c.TLSSelfSigned:
+		sc.TLSAddr = c.TLSAddr // nil TLSConfig: self-signed
+	}
+	return sc, nil
+}
+
+func ensureOwner(ctx context.Context, st store.Store, name, keyFile string) error {
+	key, err := readPublicKey(keyFile)
+	if err != nil {
+		return err
+	}
+	return server.BootstrapUser(ctx, st, name, key, store.PermOwner)
+}
+
+// readPublicKey reads a public key file (PEM or DER); a PEM private key is
+// accepted too, so test fixtures can be used directly.
+func readPublicKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := spec.ParsePublicKey(b); err == nil {
+		return b, nil
+	}
+	priv, err := spec.ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: neither a public nor a private key", path)
+	}
+	return spec.DialectSpec.MarshalPublicKey(&priv.PublicKey)
+}
