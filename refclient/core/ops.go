@@ -281,8 +281,11 @@ func (c *Client) AdminMOTD(ctx context.Context, text string) error {
 // Reconnect dials the same server again and restores the session: with
 // the reusable token when one is held and the connection is TLS, and
 // falling back to the handshake with the held private key when the token
-// is refused (expired, E-25). The receiver is closed first. Without a
-// session the new client is simply connected.
+// is refused (expired, E-25). The receiver is closed first. Because the
+// server may not have noticed the old connection's end yet, ERR_DUPSESS is
+// retried for up to about a second. Without a session the new client is
+// simply connected. The new client is returned even when restoring the
+// session fails.
 func (c *Client) Reconnect(ctx context.Context) (*Client, LoginResult, error) {
 	c.mu.Lock()
 	sess := c.sess
@@ -296,21 +299,33 @@ func (c *Client) Reconnect(ctx context.Context) (*Client, LoginResult, error) {
 	if sess.user == "" {
 		return nc, LoginResult{}, nil
 	}
-	if len(sess.token) > 0 && nc.secure {
-		res, err := nc.LoginWithToken(ctx, sess.user, sess.token, sess.priv)
-		if err == nil {
-			return nc, res, nil
+	var res LoginResult
+	for delay := 10 * time.Millisecond; ; delay *= 2 {
+		res, err = nc.restore(ctx, sess)
+		if !IsCode(err, spec.CodeDupSess) || delay > 500*time.Millisecond {
+			return nc, res, err
+		}
+		select {
+		case <-ctx.Done():
+			return nc, res, err
+		case <-time.After(delay):
+		}
+	}
+}
+
+// restore logs in with the token if possible, else with the handshake.
+func (c *Client) restore(ctx context.Context, sess session) (LoginResult, error) {
+	if len(sess.token) > 0 && c.secure {
+		res, err := c.LoginWithToken(ctx, sess.user, sess.token, sess.priv)
+		if err == nil || sess.priv == nil || IsCode(err, spec.CodeDupSess) {
+			return res, err
 		}
 		c.log.Debug("token login failed; trying the handshake", "err", err)
-		if sess.priv == nil {
-			return nc, LoginResult{}, err
-		}
 	}
 	if sess.priv == nil {
-		return nc, LoginResult{}, ErrNotLoggedIn
+		return LoginResult{}, ErrNotLoggedIn
 	}
-	res, err := nc.Login(ctx, sess.user, sess.priv)
-	return nc, res, err
+	return c.Login(ctx, sess.user, sess.priv)
 }
 
 // HookName is the original client's name for a hook: all, new_login,

@@ -178,21 +178,7 @@ func TestReconnectWithToken(t *testing.T) {
 	_, err := c.Login(ctx, "alice", alice)
 	require.NoError(t, err)
 
-	var (
-		nc  *core.Client
-		res core.LoginResult
-	)
-	// The server may not have noticed the old connection's end yet
-	// (ERR_DUPSESS), so retry briefly; the old client keeps its session
-	// state after Close, which is what Reconnect uses.
-	for range 50 {
-		nc, res, err = c.Reconnect(ctx)
-		if err == nil || !core.IsCode(err, spec.CodeDupSess) {
-			break
-		}
-		nc.Close()
-		time.Sleep(20 * time.Millisecond)
-	}
+	nc, res, err := c.Reconnect(ctx)
 	require.NoError(t, err)
 	defer nc.Close()
 	assert.True(t, res.UsedToken)

@@ -22,6 +22,7 @@ func init() {
 		"CONN": {1, 6, "CONN <addr> <port> [-tls] [-insecure] [-dialect spec|gochat1] | CONN <server>",
 			"connect to an address (saved as a server named addr:port, or tls:addr:port) or to a saved server", cmdConn},
 		"DISCN":     {0, 0, "DISCN", "disconnect", cmdDiscn},
+		"RECONN":    {0, 0, "RECONN", "connect to the previous server again and restore the session (reusable token over TLS, else the handshake)", cmdReconn},
 		"REG":       {1, 1, "REG <user>", "register user on the server: asks for a new password, generates an RSA-4096 key (or uses the key of an IMPORTed local account) and saves it sealed", cmdReg},
 		"LOGIN":     {1, 1, "LOGIN <user>", "log in (asks for the local account's password); over TLS the reusable token is kept in memory", cmdLogin},
 		"LOGOUT":    {0, 0, "LOGOUT", "log out; the connection stays open", cmdLogout},

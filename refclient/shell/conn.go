@@ -143,6 +143,9 @@ func (s *Shell) disconnect() {
 	s.mu.Lock()
 	c, p := s.client, s.pump
 	s.client, s.user, s.pump = nil, "", nil
+	if c != nil {
+		s.last = c
+	}
 	s.mu.Unlock()
 	if c == nil {
 		return
@@ -199,5 +202,45 @@ func cmdDelServer(s *Shell, ctx context.Context, a args) error {
 		return err
 	}
 	s.okf("server %s deleted with its local accounts and messages", a.fields[0])
+	return nil
+}
+
+// RECONN dials the previous server again and restores the session: with
+// the reusable token over TLS, else with the handshake and the key still
+// held in memory.
+func cmdReconn(s *Shell, ctx context.Context, _ args) error {
+	s.mu.Lock()
+	cur, last, sv := s.client, s.last, s.server
+	s.mu.Unlock()
+	switch {
+	case cur != nil:
+		return errors.New("already connected")
+	case last == nil:
+		return errors.New("no previous connection (use CONN)")
+	}
+	c, res, err := last.Reconnect(ctx)
+	if c == nil {
+		return fmt.Errorf("reconnecting to %s: %w", sv.Address, err)
+	}
+	user, _ := c.User()
+	if err != nil {
+		user = ""
+	}
+	s.mu.Lock()
+	s.client, s.server, s.user, s.last = c, sv, user, nil
+	s.pump = s.startPump(c)
+	s.mu.Unlock()
+	s.okf("reconnected to %s", sv.Address)
+	if err != nil {
+		return fmt.Errorf("connected, but restoring the session failed: %w", describe(err))
+	}
+	switch {
+	case user == "":
+		s.infof("no session to restore")
+	case res.UsedToken:
+		s.okf("logged in as %s with the reusable token (permission level %d)", user, res.Perm)
+	default:
+		s.okf("logged in as %s with the handshake (permission level %d)", user, res.Perm)
+	}
 	return nil
 }

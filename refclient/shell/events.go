@@ -86,7 +86,7 @@ func (s *Shell) handleEvent(c *core.Client, ev core.Event) {
 	case core.Disconnected:
 		s.mu.Lock()
 		if s.client == c {
-			s.client, s.user, s.pump = nil, "", nil
+			s.client, s.user, s.pump, s.last = nil, "", nil, c
 		}
 		s.mu.Unlock()
 		if ev.Err != nil {

@@ -71,6 +71,7 @@ type Shell struct {
 	server store.Server
 	user   string
 	pump   *pump
+	last   *core.Client // the previous connection, for RECONN
 }
 
 // New returns a shell.

@@ -221,3 +221,15 @@ func TestImportExport(t *testing.T) {
 	assert.True(t, k.Equal(fixtureKey(t, "bob")))
 	assert.Contains(t, ts.out.String(), "[INFO] using the key of local account bob")
 }
+
+// RECONN restores the session with the token over TLS and with the
+// handshake over plain TCP.
+func TestShellReconnect(t *testing.T) {
+	plain, secure := startServer(t)
+	alice, bob := newShell(t, "alice"), newShell(t, "bob")
+	alice.run(t, connLine(secure, "-tls -insecure"), "REG alice", "LOGIN alice", "DISCN", "RECONN", "USRS online")
+	assert.Contains(t, alice.out.String(), "[OK] logged in as alice with the reusable token")
+	bob.run(t, connLine(plain, ""), "REG bob", "LOGIN bob", "DISCN", "RECONN")
+	assert.Contains(t, bob.out.String(), "[OK] logged in as bob with the handshake")
+	bob.fail(t, "RECONN", "already connected")
+}
