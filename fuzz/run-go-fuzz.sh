@@ -7,6 +7,6 @@ t="${1:-10s}"
 go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do
 	grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u | while read -r f; do
 		echo "== $pkg $f ($t)"
-		go test -run '^$' -fuzz "^${f}\$" -fuzztime "$t" "$pkg"
+		go test -run '^$' -fuzz "^${f}\$" -fuzztime "$t" -fuzzminimizetime=2s "$pkg"
 	done
 done
