@@ -101,6 +101,9 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if cfg.Addr == "" && cfg.TLSAddr == "" {
 		return nil, errors.New("server: no listen address")
 	}
+	if len(cfg.MOTD) > cfg.Dialect.MaxArgSize() {
+		return nil, fmt.Errorf("server: MOTD longer than %d bytes", cfg.Dialect.MaxArgSize())
+	}
 	if cfg.MaxClients < 0 {
 		return nil, errors.New("server: negative MaxClients")
 	}

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -155,4 +157,28 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 		}
 	}
 	t.Fatal("bob was never cut off")
+}
+
+func TestTLSHandshakeTimeout(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.HandshakeTimeout = 200 * time.Millisecond })
+	nc, err := net.Dial("tcp", e.srv.TLSAddr())
+	require.NoError(t, err)
+	defer nc.Close()
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(nc) // the server gives up and closes
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 4*time.Second)
+	// The slot was released: a normal client still gets in.
+	e.dialTLS()
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	st := newEnv(t, nil).st
+	_, err := server.New(server.Config{}, st)
+	require.Error(t, err, "no address")
+	_, err = server.New(server.Config{Addr: "127.0.0.1:0", MOTD: string(make([]byte, 2048))}, st)
+	require.Error(t, err, "MOTD too long for HELLO")
+	_, err = server.New(server.Config{Addr: "127.0.0.1:0"}, nil)
+	require.Error(t, err, "nil store")
 }
