@@ -91,11 +91,15 @@ func (c *conn) Send(p *spec.Packet) bool {
 	}
 }
 
-// Reply implements session.Conn: queue, waiting for room.
-func (c *conn) Reply(ctx context.Context, p *spec.Packet) error {
-	buf, err := c.encode(p)
-	if err != nil {
-		return err
+// Reply implements session.Conn: queue, waiting for room. Several packets
+// are queued as one item, so nothing can come between them.
+func (c *conn) Reply(ctx context.Context, ps ...*spec.Packet) error {
+	var buf []byte
+	for _, p := range ps {
+		var err error
+		if buf, err = spec.AppendPacket(buf, p, c.srv.cfg.Dialect); err != nil {
+			return err
+		}
 	}
 	return c.enqueue(ctx, outItem{buf: buf})
 }

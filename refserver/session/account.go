@@ -119,13 +119,11 @@ func (s *Session) enter(ctx context.Context, r *request, u store.User) error {
 	}
 	s.member = m
 	s.log.Info("login", "user", u.Name, "ip", s.conn.RemoteIP())
-	if err := s.ok(ctx, r); err != nil {
-		return err
-	}
+	ok := spec.NewPacket(spec.OK, r.ID)
 	if p := s.hub.ShutdownNotice(); p != nil {
-		return s.reply(ctx, p)
+		return s.reply(ctx, ok, p) // right after the OK (E-32)
 	}
-	return nil
+	return s.reply(ctx, ok)
 }
 
 // logout is LOGOUT: ends the session (the connection stays open, E-23) or

@@ -20,9 +20,10 @@ import (
 // Conn is a session's view of its own connection.
 type Conn interface {
 	hub.Peer
-	// Reply queues p, waiting for room in the write queue but not for the
+	// Reply queues the packets back to back (nothing else can be written
+	// between them), waiting for room in the write queue but not for the
 	// write itself. It fails once the connection is closing.
-	Reply(ctx context.Context, p *spec.Packet) error
+	Reply(ctx context.Context, ps ...*spec.Packet) error
 }
 
 // Config holds the session's tunables.
@@ -185,8 +186,8 @@ func (s *Session) Close() {
 	}
 }
 
-func (s *Session) reply(ctx context.Context, p *spec.Packet) error {
-	if err := s.conn.Reply(ctx, p); err != nil {
+func (s *Session) reply(ctx context.Context, ps ...*spec.Packet) error {
+	if err := s.conn.Reply(ctx, ps...); err != nil {
 		return ErrClosed
 	}
 	return nil
