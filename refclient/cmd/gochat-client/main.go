@@ -81,7 +81,7 @@ func run(ctx context.Context, argv []string, stdin *os.File, stdout, stderr io.W
 	}
 	defer st.Close()
 	if !o.shell {
-		return runTUI(ctx, st, o)
+		return runTUI(ctx, st, o, stderr)
 	}
 	return runShell(ctx, st, o, d, stdin, stdout, stderr)
 }
