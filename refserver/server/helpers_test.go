@@ -52,14 +52,14 @@ func pubDER(t testing.TB, i int) []byte {
 }
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	srv *server.Server
 	st  store.Store
 	cfg server.Config
 }
 
 // newEnv starts a server on loopback with an in-memory SQLite store.
-func newEnv(t *testing.T, mut func(*server.Config)) *env {
+func newEnv(t testing.TB, mut func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
@@ -94,7 +94,7 @@ func (e *env) user(name string, i int, perm uint8) {
 
 // client is a minimal protocol client for tests.
 type client struct {
-	t       *testing.T
+	t       testing.TB
 	nc      net.Conn
 	dec     *spec.Decoder
 	dialect spec.Dialect
