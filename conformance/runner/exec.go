@@ -35,17 +35,18 @@ type exec struct {
 	step     *scenario.Step
 }
 
-func newExec(ctx context.Context, sc *scenario.Scenario, ep *target.Endpoint, o Options, res *Result) *exec {
+func newExec(ctx context.Context, sc *scenario.Scenario, ep *target.Endpoint, o Options, res *Result,
+	fixtures map[string]*rsa.PrivateKey) *exec {
 	x := &exec{ctx: ctx, sc: sc, ep: ep, o: o, res: res, dialect: o.Target.Dialect(),
 		start: time.Now(), conns: map[string]*conn{}, names: map[string]string{},
 		keys: map[string]*rsa.PrivateKey{}, vars: map[string][]byte{}, rng: scenarioRand(o.Seed, sc.ID)}
-	x.bindActors()
+	x.bindActors(fixtures)
 	return x
 }
 
 // bindActors assigns names and keys; templated names are resolved after
 // the plain ones so they can refer to them.
-func (x *exec) bindActors() {
+func (x *exec) bindActors(fixtures map[string]*rsa.PrivateKey) {
 	for name, a := range x.sc.Actors {
 		switch a.Role {
 		case "admin", "owner":
@@ -57,7 +58,7 @@ func (x *exec) bindActors() {
 				x.names[name], x.keys[name] = acc.Name, acc.Key
 			}
 		default:
-			x.keys[name] = x.o.Keys[a.Key]
+			x.keys[name] = fixtures[a.Key]
 			if a.Name == "" {
 				x.names[name] = Username(x.o.Seed, x.o.Salt, x.sc.ID, name)
 			}

@@ -288,4 +288,3 @@ func infoName(a spec.Action, v uint8) string {
 	}
 	return s
 }
-

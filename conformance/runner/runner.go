@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,12 @@ type Options struct {
 	MustOnly bool
 	// Expect maps scenario IDs to the reason they are expected to fail.
 	Expect map[string]string
+	// Pool leases fixture keys to running scenarios; Run creates one
+	// from Keys when nil.
+	Pool *KeyPool
+	// Privileged serialises scenarios that log in the shared admin or
+	// owner account (two at once would get ERR_DUPSESS). Run sets it.
+	Privileged *sync.Mutex
 	// OnResult, if set, is called as each scenario finishes (from any
 	// goroutine, serialised).
 	OnResult func(*Result)
@@ -58,7 +65,13 @@ func Run(ctx context.Context, scs []*scenario.Scenario, o Options) []*Result {
 		par = runtime.GOMAXPROCS(0) * 4
 	}
 	results := make([]*Result, len(scs))
-	var mu, privileged sync.Mutex
+	var mu sync.Mutex
+	if o.Privileged == nil {
+		o.Privileged = new(sync.Mutex)
+	}
+	if o.Pool == nil {
+		o.Pool = NewKeyPool(o.Keys)
+	}
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i, sc := range scs {
@@ -67,12 +80,6 @@ func Run(ctx context.Context, scs []*scenario.Scenario, o Options) []*Result {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			// The admin and owner accounts are shared: two scenarios
-			// logging them in at once would get ERR_DUPSESS.
-			if !sc.NeedsFresh() && (sc.NeedsCap(scenario.CapAdmin) || sc.NeedsCap(scenario.CapOwner)) {
-				privileged.Lock()
-				defer privileged.Unlock()
-			}
 			r := RunOne(ctx, sc, o)
 			results[i] = r
 			if o.OnResult != nil {
@@ -99,6 +106,10 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 		return applyExpect(res, o)
 	}
 	ep := o.Target.Shared()
+	if o.Privileged != nil && !sc.NeedsFresh() && (sc.NeedsCap(scenario.CapAdmin) || sc.NeedsCap(scenario.CapOwner)) {
+		o.Privileged.Lock()
+		defer o.Privileged.Unlock()
+	}
 	if sc.NeedsFresh() {
 		fep, stop, err := o.Target.Fresh(ctx, sc.Config)
 		if err != nil {
@@ -110,9 +121,26 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(float64(ScenarioDeadline)*o.TimeoutScale))
 	defer cancel()
-	x := newExec(ctx, sc, ep, o, res)
+	if o.Pool == nil {
+		o.Pool = NewKeyPool(o.Keys)
+	}
+	logical := logicalKeys(sc)
+	leased, err := o.Pool.Lease(len(logical))
+	if err != nil {
+		res.Verdict, res.Reason = Error, err.Error()
+		return res
+	}
+	x := newExec(ctx, sc, ep, o, res, keyMap(logical, leased, o.Pool))
 	x.run()
 	x.closeAll()
+	switch {
+	case sc.NeedsFresh():
+		o.Pool.Return(leased)
+	case x.cleanup():
+		o.Pool.Return(leased)
+	default:
+		o.Pool.Taint(leased)
+	}
 	res.Verdict = Pass
 	if x.suiteErr != "" {
 		res.Verdict, res.Reason = Error, x.suiteErr
@@ -120,6 +148,38 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 		res.Verdict = Fail
 	}
 	return applyExpect(res, o)
+}
+
+// logicalKeys lists the distinct fixture key names the scenario's
+// non-privileged actors use, in a stable order.
+func logicalKeys(sc *scenario.Scenario) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, name := range sortedActors(sc) {
+		a := sc.Actors[name]
+		if a.Role == "" && !seen[a.Key] {
+			seen[a.Key] = true
+			out = append(out, a.Key)
+		}
+	}
+	return out
+}
+
+func sortedActors(sc *scenario.Scenario) []string {
+	out := make([]string, 0, len(sc.Actors))
+	for name := range sc.Actors {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func keyMap(logical, leased []string, p *KeyPool) map[string]*rsa.PrivateKey {
+	m := make(map[string]*rsa.PrivateKey, len(logical))
+	for i, l := range logical {
+		m[l] = p.Key(leased[i])
+	}
+	return m
 }
 
 func applyExpect(res *Result, o Options) *Result {

@@ -21,11 +21,18 @@ import (
 	"sync"
 )
 
-// Names lists every fixture key. Scenarios refer to keys by these names.
+// Names lists the named fixture keys. Scenarios refer to keys by these
+// names; at run time the runner maps each name a scenario uses to a key
+// leased from the pool (every key except admin and owner), so that
+// parallel scenarios never register the same key twice (REG-3).
 var names = []string{
 	"alice", "bob", "carol", "dave", "eve", "frank",
 	"grace", "heidi", "ivan", "judy", "admin", "owner",
 }
+
+// poolSize extra keys (pool00, pool01, ...) widen the lease pool, which
+// bounds how many scenarios can run at once.
+const poolSize = 36
 
 func main() {
 	dir := flag.String("dir", "scenarios/fixtures/keys", "output directory")
@@ -35,9 +42,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	all := append([]string(nil), names...)
+	for i := range poolSize {
+		all = append(all, fmt.Sprintf("pool%02d", i))
+	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(names))
-	for i, n := range names {
+	errs := make([]error, len(all))
+	sem := make(chan struct{}, 8)
+	for i, n := range all {
 		path := filepath.Join(*dir, n+".pem")
 		if _, err := os.Stat(path); err == nil && !*force {
 			continue
@@ -45,6 +57,8 @@ func main() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			errs[i] = writeKey(path)
 		}()
 	}

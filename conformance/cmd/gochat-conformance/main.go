@@ -1,0 +1,78 @@
+// Command gochat-conformance tests gochat servers against the conformance
+// scenarios. See docs/implementers.md.
+//
+//	gochat-conformance server [flags]    run the server scenarios
+//	gochat-conformance list              print the catalogue by section
+//	gochat-conformance coverage [flags]  requirement coverage (fails on gaps)
+//
+// Exit status: 0 all good, 1 failures, 2 suite errors or bad usage.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/gochatproto/gochat/conformance"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	switch args[0] {
+	case "server":
+		return cmdServer(ctx, args[1:], stdout, stderr)
+	case "list":
+		return cmdList(args[1:], stdout, stderr)
+	case "coverage":
+		return cmdCoverage(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "gochat-conformance: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  gochat-conformance server [--addr HOST:PORT] [flags]   test a server (no --addr: the embedded reference server)
+  gochat-conformance list [--scenarios DIR]              print the scenario catalogue by section
+  gochat-conformance coverage [--strict-should]          requirement coverage; fails on uncovered MUSTs
+Run "gochat-conformance server -h" for the flags.
+`)
+}
+
+// scenariosFlag registers --scenarios and returns a loader.
+func scenariosFlag(fs *flag.FlagSet) func() (*conformance.Suite, error) {
+	dir := fs.String("scenarios", "", "load scenarios from `DIR` (with server/, client/, fixtures/keys/) instead of the embedded ones")
+	return func() (*conformance.Suite, error) {
+		if *dir == "" {
+			return conformance.Load(nil)
+		}
+		return conformance.Load(os.DirFS(*dir))
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
