@@ -44,7 +44,11 @@ func (x *exec) deregister(name string) error {
 }
 
 func (x *exec) tryDeregister(name string) (retry bool, err error) {
-	nc, err := dial(x.ctx, x.ep.Addr, nil, x.within(5*time.Second))
+	addr := x.ep.Addr
+	if x.ep.Direct != "" {
+		addr = x.ep.Direct
+	}
+	nc, err := dial(x.ctx, addr, nil, x.within(5*time.Second))
 	if err != nil {
 		return false, err
 	}

@@ -34,6 +34,10 @@ type Endpoint struct {
 	TLSConfig *tls.Config // client configuration for TLSAddr
 	Admin     *Account    // a level-1 account, or nil
 	Owner     *Account    // a level-2 account, or nil
+	// Direct, if set, is where the runner's own housekeeping (deregistering
+	// a scenario's accounts afterwards) connects instead of Addr; test
+	// harnesses that put a proxy in front of Addr set it.
+	Direct string
 	// Describe is a one-line description for reports and repro lines,
 	// e.g. "--addr 127.0.0.1:9037".
 	Describe string

@@ -1,0 +1,19 @@
+package conformance_test
+
+import (
+	"testing"
+
+	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/conformance/scenario"
+)
+
+type conformanceScenario = scenario.Scenario
+
+func loadSuite(t *testing.T) *conformance.Suite {
+	t.Helper()
+	s, err := conformance.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,89 @@
+package mutant
+
+import (
+	"time"
+
+	"github.com/gochatproto/gochat/spec"
+)
+
+func one(p *spec.Packet) []*spec.Packet { return []*spec.Packet{p} }
+
+// All is the catalogue of broken servers. Each one violates a few
+// requirements in a way a careless implementation might.
+var All = []*Mutation{
+	{Name: "reply-id-plus-one", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.ID != spec.NullID {
+			p.ID = p.ID%spec.MaxID + 1
+		}
+		return one(p)
+	}},
+	{Name: "null-id-reply", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.OK || p.Action == spec.ERR {
+			p.ID = spec.NullID
+		}
+		return one(p)
+	}},
+	{Name: "drop-hooks", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.HOOK {
+			return nil
+		}
+		return one(p)
+	}},
+	{Name: "drop-reciv", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.RECIV {
+			return nil
+		}
+		return one(p)
+	}},
+	{Name: "wrong-err-code", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.ERR {
+			p.Info = uint8(spec.CodeUndefined)
+		}
+		return one(p)
+	}},
+	{Name: "ok-for-err", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.ERR && p.ID != spec.NullID {
+			p.Action, p.Info = spec.OK, spec.EmptyInfo
+		}
+		return one(p)
+	}},
+	{Name: "corrupt-last-arg", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if n := len(p.Args); n > 0 && len(p.Args[n-1]) > 0 && p.Action != spec.HELLO {
+			a := p.Args[n-1]
+			a[len(a)-1] ^= 0x01
+		}
+		return one(p)
+	}},
+	{Name: "corrupt-first-arg", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if len(p.Args) > 1 && len(p.Args[0]) > 0 {
+			p.Args[0] = append([]byte("x"), p.Args[0]...)
+		}
+		return one(p)
+	}},
+	{Name: "hello-info-zero", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.HELLO {
+			p.Info = 0
+		}
+		return one(p)
+	}},
+	{Name: "swap-verif-challenge", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.VERIF && len(p.Args) == 1 {
+			p.Args[0] = []byte("not a ciphertext")
+		}
+		return one(p)
+	}},
+	{Name: "answer-keep", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
+		if p.Action == spec.KEEP {
+			return nil, one(spec.NewPacket(spec.OK, p.ID))
+		}
+		return one(p), nil
+	}},
+	{Name: "never-close-on-malformed", NoClose: true},
+	{Name: "keep-alive-upstream", KeepAlive: 50 * time.Millisecond},
+	{Name: "drop-reg", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
+		if p.Action == spec.REG {
+			return nil, one(spec.NewPacket(spec.OK, p.ID))
+		}
+		return one(p), nil
+	}},
+}
