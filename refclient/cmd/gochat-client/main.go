@@ -46,6 +46,9 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(ctx context.Context, argv []string, stdin *os.File, stdout, stderr io.Writer) int {
+	if driverMode(argv) { // conformance driver: see driver.go
+		return runDriver(ctx, argv, stdin, stdout, stderr)
+	}
 	var o options
 	fs := flag.NewFlagSet("gochat-client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
