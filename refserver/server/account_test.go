@@ -12,6 +12,7 @@ import (
 )
 
 func TestHelloCarriesMOTD(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	c := e.dialNoHello()
 	p := c.expect(spec.HELLO, 0)
@@ -19,6 +20,7 @@ func TestHelloCarriesMOTD(t *testing.T) {
 }
 
 func TestRegister(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	c := e.dial()
 	c.do(spec.REG, spec.EmptyInfo, []byte("Alice"), pubDER(t, 0))
@@ -51,6 +53,7 @@ func TestRegister(t *testing.T) {
 }
 
 func TestRegisterRejectsSmallKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	c := e.dial()
 	b, err := readTestdata("small2048.pem")
@@ -63,6 +66,7 @@ func TestRegisterRejectsSmallKey(t *testing.T) {
 }
 
 func TestLoginVerify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	c := e.dial()
@@ -91,6 +95,7 @@ func TestLoginVerify(t *testing.T) {
 }
 
 func TestVerifyOtherName(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	e.user("bob", 1, 0)
@@ -100,6 +105,7 @@ func TestVerifyOtherName(t *testing.T) {
 }
 
 func TestVerifyBelongsToConnection(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	a, b := e.dial(), e.dial()
@@ -110,6 +116,7 @@ func TestVerifyBelongsToConnection(t *testing.T) {
 }
 
 func TestLogoutCancelsVerification(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	c := e.dial()
@@ -119,6 +126,7 @@ func TestLogoutCancelsVerification(t *testing.T) {
 }
 
 func TestVerifyTimeout(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	clock := &fakeClock{t: now}
 	e := newEnv(t, func(c *server.Config) { c.Now = clock.Now; c.VerifyTimeout = time.Minute })
@@ -131,6 +139,7 @@ func TestVerifyTimeout(t *testing.T) {
 }
 
 func TestPendingVerificationsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *server.Config) { c.MaxPending = 1 })
 	e.user("alice", 0, 0)
 	e.user("bob", 1, 0)
@@ -141,6 +150,7 @@ func TestPendingVerificationsBounded(t *testing.T) {
 }
 
 func TestDuplicateSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	a := e.dial()
@@ -154,6 +164,7 @@ func TestDuplicateSession(t *testing.T) {
 }
 
 func TestDuplicateSessionRaceAtVerify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	a, b := e.dial(), e.dial()
@@ -164,6 +175,7 @@ func TestDuplicateSessionRaceAtVerify(t *testing.T) {
 }
 
 func TestDeregister(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	e.user("bob", 1, 0)
@@ -180,6 +192,7 @@ func TestDeregister(t *testing.T) {
 }
 
 func TestTokenLogin(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 	e := newEnv(t, func(c *server.Config) { c.Now = clock.Now; c.TokenTTL = 30 * time.Minute })
 	e.user("alice", 0, 0)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSubscriptions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	e.user("bob", 1, 0)
@@ -57,6 +58,7 @@ func TestSubscriptions(t *testing.T) {
 }
 
 func TestDisconnectHook(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	e.user("bob", 1, 0)
@@ -72,6 +74,7 @@ func TestDisconnectHook(t *testing.T) {
 }
 
 func TestAdminMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("user", 0, 0)
 	e.user("admin", 1, 1)
@@ -146,6 +149,7 @@ func TestAdminMatrix(t *testing.T) {
 }
 
 func TestAdminKickAndDereg(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("admin", 0, 1)
 	e.user("bob", 1, 0)
@@ -178,6 +182,7 @@ func TestAdminKickAndDereg(t *testing.T) {
 }
 
 func TestAdminBroadcast(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("admin", 0, 1)
 	e.user("bob", 1, 0)
@@ -196,16 +201,22 @@ func TestAdminBroadcast(t *testing.T) {
 }
 
 func TestAdminShutdown(t *testing.T) {
-	e := newEnv(t, nil)
+	t.Parallel()
+	// The next whole second is 1 s away on this clock: time enough for the
+	// logins below, short enough for a test.
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	e := newEnv(t, func(c *server.Config) { c.Now = clock.Now })
 	e.user("admin", 0, 1)
 	e.user("bob", 1, 0)
 	a, b := e.dial(), e.dial()
 	a.login("admin", 0)
 	b.login("bob", 1)
 	anon := e.dial()
-	at := time.Now().Add(1500*time.Millisecond).Unix() + 1
+	id := a.send(spec.ADMIN, uint8(spec.AdminShtdwn), stamp(e.cfg.Dialect, 1_800_000_000))
+	a.expectErr(id, spec.CodeArgs) // not strictly in the future
+	at := int64(1_800_000_001)
 	ts := stamp(e.cfg.Dialect, at)
-	id := a.send(spec.ADMIN, uint8(spec.AdminShtdwn), ts)
+	id = a.send(spec.ADMIN, uint8(spec.AdminShtdwn), ts)
 	require.Equal(t, [][]byte{ts}, a.expect(spec.SHTDWN, 0).Args) // before the OK (E-32)
 	a.expectOK(id)
 	require.Equal(t, [][]byte{ts}, b.expect(spec.SHTDWN, 0).Args)
@@ -227,6 +238,7 @@ func TestAdminShutdown(t *testing.T) {
 }
 
 func TestShutdownNotifies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *server.Config) { c.MaxClients = 1 })
 	a := e.dial()
 	w := e.dialNoHello() // waiting in admission

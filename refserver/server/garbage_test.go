@@ -36,6 +36,7 @@ func (s *syncBuffer) String() string {
 // server (anonymous and logged in) and checks that it never panics and
 // keeps serving.
 func TestRandomInputNeverPanics(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	e := newEnv(t, func(c *server.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

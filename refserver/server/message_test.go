@@ -19,6 +19,7 @@ import (
 var crlfBody = []byte("\r\nhead\r\n\r\nmiddle\r\ntail\r\n")
 
 func TestMessageOnline(t *testing.T) {
+	t.Parallel()
 	for _, d := range []spec.Dialect{spec.DialectSpec, spec.DialectGochat1} {
 		t.Run(d.String(), func(t *testing.T) {
 			e := newEnv(t, func(c *server.Config) { c.Dialect = d })
@@ -39,6 +40,7 @@ func TestMessageOnline(t *testing.T) {
 }
 
 func TestMessageErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	a := e.dial()
@@ -52,6 +54,7 @@ func TestMessageErrors(t *testing.T) {
 }
 
 func TestMessageOfflineAndCatchUp(t *testing.T) {
+	t.Parallel()
 	for _, d := range []spec.Dialect{spec.DialectSpec, spec.DialectGochat1} {
 		t.Run(d.String(), func(t *testing.T) {
 			e := newEnv(t, func(c *server.Config) { c.Dialect = d })
@@ -89,6 +92,7 @@ func TestMessageOfflineAndCatchUp(t *testing.T) {
 }
 
 func TestCatchUpLarge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	e.user("bob", 1, 0)
@@ -109,6 +113,7 @@ func TestCatchUpLarge(t *testing.T) {
 }
 
 func TestRequestUser(t *testing.T) {
+	t.Parallel()
 	for _, d := range []spec.Dialect{spec.DialectSpec, spec.DialectGochat1} {
 		t.Run(d.String(), func(t *testing.T) {
 			e := newEnv(t, func(c *server.Config) { c.Dialect = d })
@@ -128,6 +133,7 @@ func TestRequestUser(t *testing.T) {
 }
 
 func TestListUsers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("carol", 2, 0)
 	e.user("alice", 0, 0)
@@ -154,6 +160,7 @@ func TestListUsers(t *testing.T) {
 }
 
 func TestListUsersSplitsLongList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	var names []string

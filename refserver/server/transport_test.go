@@ -25,6 +25,7 @@ func hdr(a spec.Action, info uint8, args uint8, length uint16, id uint16) spec.H
 // TestMalformedInput checks E-7: ERR with ID 0 and the class's code, then
 // close; and that another client is still served.
 func TestMalformedInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user("alice", 0, 0)
 	long := make([]byte, 2048)
@@ -67,6 +68,7 @@ func TestMalformedInput(t *testing.T) {
 }
 
 func TestPipelinedRequests(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	c := e.dial()
 	var b []byte
@@ -83,6 +85,7 @@ func TestPipelinedRequests(t *testing.T) {
 }
 
 func TestIdleDeadlineRestartsOnKeep(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *server.Config) { c.IdleTimeout = 300 * time.Millisecond })
 	c := e.dial()
 	for range 6 { // 6 x 100 ms > one idle period
@@ -97,6 +100,7 @@ func TestIdleDeadlineRestartsOnKeep(t *testing.T) {
 }
 
 func TestMaxClientsQueue(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *server.Config) { c.MaxClients = 2 })
 	a := e.dial()
 	b := e.dial()
@@ -120,6 +124,7 @@ func TestMaxClientsQueue(t *testing.T) {
 }
 
 func TestMaxClientsTLSWaitsBeforeHandshake(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *server.Config) { c.MaxClients = 1 })
 	a := e.dial()
 	done := make(chan *client, 1)
@@ -139,6 +144,7 @@ func TestMaxClientsTLSWaitsBeforeHandshake(t *testing.T) {
 }
 
 func TestSlowReaderIsDisconnected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *server.Config) { c.WriteTimeout = 200 * time.Millisecond })
 	e.user("alice", 0, 0)
 	e.user("bob", 1, 0)
@@ -160,6 +166,7 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 }
 
 func TestTLSHandshakeTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *server.Config) { c.HandshakeTimeout = 200 * time.Millisecond })
 	nc, err := net.Dial("tcp", e.srv.TLSAddr())
 	require.NoError(t, err)
@@ -174,6 +181,7 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	st := newEnv(t, nil).st
 	_, err := server.New(server.Config{}, st)
 	require.Error(t, err, "no address")
