@@ -20,6 +20,13 @@ const queueSize = 128
 // connection is being closed.
 const finalWriteTimeout = 2 * time.Second
 
+// lingerTimeout and lingerMaxBytes bound the discarding of input after the
+// final ERR.
+const (
+	lingerTimeout  = 500 * time.Millisecond
+	lingerMaxBytes = 1 << 16
+)
+
 var errConnClosed = errors.New("server: connection closed")
 
 // conn is one admitted client connection. Its reader goroutine (serve)
@@ -225,6 +232,20 @@ func (c *conn) flush() {
 			_, _ = c.nc.Write(buf)
 		}
 	}
+	c.linger()
+}
+
+// linger half-closes and discards what the client still sends for a
+// moment before the socket is closed. Closing with unread input makes the
+// kernel reset the connection, which can destroy the final ERR before the
+// client reads it (e.g. after a header error, whose payload is never read).
+func (c *conn) linger() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, lingerMaxBytes))
 }
 
 // failQueued reports every still-queued item as unwritten.
@@ -252,6 +273,11 @@ func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader)
 		if err := dec.ReadPacket(&p); err != nil {
 			c.readFailed(err)
 			return
+		}
+		select {
+		case <-c.quit:
+			return // closing: process nothing more (CONN-6)
+		default:
 		}
 		if err := sess.Handle(ctx, &p); err != nil {
 			c.closeQuiet()

@@ -190,3 +190,17 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	_, err = server.New(server.Config{Addr: "127.0.0.1:0"}, nil)
 	require.Error(t, err, "nil store")
 }
+
+// TestErrSurvivesUnreadInput: after a header error the payload and
+// anything after it stay unread; the ERR must still reach the client
+// instead of being lost to a connection reset.
+func TestErrSurvivesUnreadInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	c := e.dial()
+	junk := make([]byte, 300_000)
+	b := append(frame(hdr(spec.REG, 0xFF, 1, 7, 1), "\r\n", "alice\r\n"), junk...)
+	go func() { _, _ = c.nc.Write(b) }() // may block once the server stops reading
+	time.Sleep(100 * time.Millisecond)   // let the junk arrive before we read
+	c.expectErr(0, spec.CodeHeader)
+}
