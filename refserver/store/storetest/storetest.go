@@ -19,7 +19,7 @@ import (
 )
 
 // Run runs the suite. open must return a new, empty store for each call and
-// close it when t ends; the suite may also Close it itself, so a second
+// close it when t ends (it is called from parallel subtests); the suite may also Close it itself, so a second
 // Close must be harmless.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // every subtest has a store of its own
 			tt.fn(t, open(t))
 		})
 	}
