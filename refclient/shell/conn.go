@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
-	"github.com/gochatproto/gochat/refclient/core"
+	"github.com/gochatproto/gochat/refclient/app"
 	"github.com/gochatproto/gochat/refclient/store"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -41,47 +39,27 @@ func serverFlags(sv *store.Server, flags []string) error {
 	return nil
 }
 
-func hostPort(host, port string) (string, error) {
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("bad port %q", port)
-	}
-	return net.JoinHostPort(host, port), nil
-}
-
 func cmdConn(s *Shell, ctx context.Context, a args) error {
-	s.mu.Lock()
-	connected := s.client != nil
-	s.mu.Unlock()
-	if connected {
+	if _, err := s.conn(); err == nil {
 		return errors.New("already connected (use DISCN first)")
 	}
 	sv, err := s.resolveServer(ctx, a.fields)
 	if err != nil {
 		return err
 	}
-	d, err := spec.ParseDialect(string(sv.Dialect))
+	sess, err := app.Connect(ctx, s.appConfig(), sv, s.handleEvent)
 	if err != nil {
-		d = spec.DialectSpec
-	}
-	cfg := core.Config{
-		Addr: sv.Address, TLS: sv.TLS, InsecureSkipVerify: sv.InsecureSkipVerify, Dialect: d,
-		KeepAlive: s.opts.KeepAlive, RequestTimeout: s.opts.RequestTimeout,
-		Pinner: storePinner{s}, Logger: s.opts.Logger,
-	}
-	c, err := core.Dial(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connecting to %s: %w", sv.Address, err)
+		return err
 	}
 	s.mu.Lock()
-	s.client, s.server, s.user = c, sv, ""
-	s.pump = s.startPump(c)
+	s.sess = sess
 	s.mu.Unlock()
+	c := sess.Client()
 	secure := "plain TCP"
 	if c.Secure() {
 		secure = "TLS"
 	}
-	s.okf("connected to %s (%s, server %q, dialect %s)", sv.Address, secure, sv.Name, d)
+	s.okf("connected to %s (%s, server %q, dialect %s)", sv.Address, secure, sv.Name, c.Dialect())
 	s.infof("server MOTD: %s", c.MOTD())
 	return nil
 }
@@ -97,40 +75,19 @@ func (s *Shell) resolveServer(ctx context.Context, f []string) (store.Server, er
 		}
 		return sv, err
 	}
-	addr, err := hostPort(f[0], f[1])
+	addr, err := app.HostPort(f[0], f[1])
 	if err != nil {
 		return store.Server{}, err
 	}
-	want := store.Server{Name: addr, Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
+	want := store.Server{Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
 	if err := serverFlags(&want, f[2:]); err != nil {
 		return want, err
 	}
-	saved, err := s.st.Servers(ctx)
-	if err != nil {
-		return want, err
-	}
-	for _, sv := range saved {
-		if sv.Address == addr && sv.TLS == want.TLS {
-			if sv.InsecureSkipVerify != want.InsecureSkipVerify || sv.Dialect != want.Dialect {
-				sv.InsecureSkipVerify, sv.Dialect = want.InsecureSkipVerify, want.Dialect
-				if err := s.st.UpdateServer(ctx, sv); err != nil {
-					return sv, err
-				}
-			}
-			return sv, nil
-		}
-	}
-	if want.TLS {
-		want.Name = "tls:" + addr
-	}
-	if err := s.st.AddServer(ctx, want); err != nil {
-		return want, fmt.Errorf("saving server: %w", err)
-	}
-	return want, nil
+	return app.ServerForAddress(ctx, s.st, want)
 }
 
 func cmdDiscn(s *Shell, _ context.Context, _ args) error {
-	if _, _, err := s.conn(); err != nil {
+	if _, err := s.conn(); err != nil {
 		return err
 	}
 	s.disconnect()
@@ -141,17 +98,15 @@ func cmdDiscn(s *Shell, _ context.Context, _ args) error {
 // disconnect closes the connection and waits for its events to be printed.
 func (s *Shell) disconnect() {
 	s.mu.Lock()
-	c, p := s.client, s.pump
-	s.client, s.user, s.pump = nil, "", nil
-	if c != nil {
-		s.last = c
+	sess := s.sess
+	s.sess = nil
+	if sess != nil {
+		s.last = sess
 	}
 	s.mu.Unlock()
-	if c == nil {
-		return
+	if sess != nil {
+		sess.Close()
 	}
-	c.Close()
-	<-p.done
 }
 
 func cmdServers(s *Shell, ctx context.Context, _ args) error {
@@ -176,7 +131,7 @@ func cmdServers(s *Shell, ctx context.Context, _ args) error {
 }
 
 func cmdRegServer(s *Shell, ctx context.Context, a args) error {
-	addr, err := hostPort(a.fields[1], a.fields[2])
+	addr, err := app.HostPort(a.fields[1], a.fields[2])
 	if err != nil {
 		return err
 	}
@@ -193,7 +148,7 @@ func cmdRegServer(s *Shell, ctx context.Context, a args) error {
 
 func cmdDelServer(s *Shell, ctx context.Context, a args) error {
 	s.mu.Lock()
-	inUse := s.client != nil && s.server.Name == a.fields[0]
+	inUse := s.sess != nil && s.sess.Server().Name == a.fields[0]
 	s.mu.Unlock()
 	if inUse {
 		return errors.New("disconnect from this server first")
@@ -210,7 +165,7 @@ func cmdDelServer(s *Shell, ctx context.Context, a args) error {
 // held in memory.
 func cmdReconn(s *Shell, ctx context.Context, _ args) error {
 	s.mu.Lock()
-	cur, last, sv := s.client, s.last, s.server
+	cur, last := s.sess, s.last
 	s.mu.Unlock()
 	switch {
 	case cur != nil:
@@ -218,23 +173,18 @@ func cmdReconn(s *Shell, ctx context.Context, _ args) error {
 	case last == nil:
 		return errors.New("no previous connection (use CONN)")
 	}
-	c, res, err := last.Reconnect(ctx)
-	if c == nil {
-		return fmt.Errorf("reconnecting to %s: %w", sv.Address, err)
-	}
-	user, _ := c.User()
-	if err != nil {
-		user = ""
+	sess, res, err := last.Reconnect(ctx)
+	if sess == nil {
+		return err
 	}
 	s.mu.Lock()
-	s.client, s.server, s.user, s.last = c, sv, user, nil
-	s.pump = s.startPump(c)
+	s.sess, s.last = sess, nil
 	s.mu.Unlock()
-	s.okf("reconnected to %s", sv.Address)
+	s.okf("reconnected to %s", sess.Server().Address)
 	if err != nil {
 		return fmt.Errorf("connected, but restoring the session failed: %w", describe(err))
 	}
-	switch {
+	switch user := sess.User(); {
 	case user == "":
 		s.infof("no session to restore")
 	case res.UsedToken:

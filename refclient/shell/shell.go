@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gochatproto/gochat/refclient/app"
 	"github.com/gochatproto/gochat/refclient/core"
 	"github.com/gochatproto/gochat/refclient/keyring"
 	"github.com/gochatproto/gochat/refclient/store"
@@ -66,12 +67,9 @@ type Shell struct {
 	st   *store.Store
 	outm sync.Mutex // serialises output lines from commands and events
 
-	mu     sync.Mutex // guards the fields below (read by the event pump)
-	client *core.Client
-	server store.Server
-	user   string
-	pump   *pump
-	last   *core.Client // the previous connection, for RECONN
+	mu   sync.Mutex   // guards the fields below (written by the event handler)
+	sess *app.Session // the current connection, or nil
+	last *app.Session // the previous connection, for RECONN
 }
 
 // New returns a shell.
@@ -144,7 +142,10 @@ func (s *Shell) Run(ctx context.Context, in io.Reader) (failed int) {
 
 func (s *Shell) prompt() {
 	s.mu.Lock()
-	conn, user := s.client != nil, s.user
+	conn, user := s.sess != nil, ""
+	if conn {
+		user = s.sess.User()
+	}
 	s.mu.Unlock()
 	p := fmt.Sprintf("gochat(%s) > ", user)
 	if !conn {
@@ -210,29 +211,36 @@ func (s *Shell) errorf(format string, v ...any) {
 	fmt.Fprintf(s.opts.Err, "[ERROR] "+format+"\n", v...)
 }
 
-// conn returns the connected client or an error for commands that need one.
-func (s *Shell) conn() (*core.Client, store.Server, error) {
+// conn returns the current session or an error for commands that need one.
+func (s *Shell) conn() (*app.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.client == nil {
-		return nil, store.Server{}, errors.New("not connected (use CONN)")
+	if s.sess == nil {
+		return nil, errors.New("not connected (use CONN)")
 	}
-	return s.client, s.server, nil
+	return s.sess, nil
 }
 
-// session returns the client, server and logged-in user.
-func (s *Shell) session() (*core.Client, store.Server, string, error) {
-	c, sv, err := s.conn()
+// session returns the current session and its logged-in user.
+func (s *Shell) session() (*app.Session, string, error) {
+	sess, err := s.conn()
 	if err != nil {
-		return nil, sv, "", err
+		return nil, "", err
 	}
-	s.mu.Lock()
-	user := s.user
-	s.mu.Unlock()
+	user := sess.User()
 	if user == "" {
-		return nil, sv, "", errors.New("not logged in (use LOGIN)")
+		return nil, "", errors.New("not logged in (use LOGIN)")
 	}
-	return c, sv, user, nil
+	return sess, user, nil
+}
+
+// appConfig is the session configuration the shell's options describe.
+func (s *Shell) appConfig() app.Config {
+	return app.Config{
+		Store: s.st, GenerateKey: s.opts.GenerateKey, KeyParams: s.opts.KeyParams,
+		Dialect: s.opts.Dialect, RequestTimeout: s.opts.RequestTimeout, KeepAlive: s.opts.KeepAlive,
+		Logger: s.opts.Logger, Now: s.opts.Now,
+	}
 }
 
 func (s *Shell) password(prompt string, confirm bool) ([]byte, error) {
@@ -250,6 +258,10 @@ func describe(err error) error {
 		return fmt.Errorf("server replied %s", se.Code)
 	case errors.Is(err, core.ErrKeyChanged):
 		return fmt.Errorf("%v; run TRUST to accept the new key", err)
+	}
+	var kp *app.KeyPendingError
+	if errors.As(err, &kp) {
+		return fmt.Errorf("%v; verify it and run TRUST %s", err, kp.User)
 	}
 	return err
 }
