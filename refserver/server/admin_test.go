@@ -121,11 +121,12 @@ func TestAdminMatrix(t *testing.T) {
 	u := conns["user"]
 	u.expectErr(u.send(spec.ADMIN, 9), spec.CodeOption)
 	u.expectErr(u.send(spec.ADMIN, uint8(spec.AdminKick), []byte("bad name")), spec.CodeArgs)
-	u.expectErr(u.send(spec.ADMIN, uint8(spec.AdminChgPerms), []byte("victim"), []byte{7}), spec.CodeArgs)
+	u.expectErr(u.send(spec.ADMIN, uint8(spec.AdminChgPerms), []byte("vic tim"), []byte{0}), spec.CodeArgs)
 	u.expectErr(u.send(spec.ADMIN, uint8(spec.AdminShtdwn), stamp(e.cfg.Dialect, 5)), spec.CodeArgs)
 
 	o, a := conns["owner"], conns["admin"]
 	o.expectErr(o.send(spec.ADMIN, uint8(spec.AdminChgPerms), []byte("victim"), []byte{2}), spec.CodePerms)
+	o.expectErr(o.send(spec.ADMIN, uint8(spec.AdminChgPerms), []byte("victim"), []byte{200}), spec.CodePerms)
 	o.expectErr(o.send(spec.ADMIN, uint8(spec.AdminChgPerms), []byte("admin"), []byte{1}), spec.CodeInvalid)
 	o.expectErr(o.send(spec.ADMIN, uint8(spec.AdminChgPerms), []byte("victim"), []byte{0}), spec.CodeInvalid)
 	o.expectErr(o.send(spec.ADMIN, uint8(spec.AdminChgPerms), []byte("owner"), []byte{1}), spec.CodePerms)
