@@ -49,7 +49,12 @@ func Load(fsys fs.FS, opts LoadOptions) ([]*Scenario, error) {
 				errs = append(errs, err)
 				continue
 			}
-			ss, err := Parse(f, data, role, opts)
+			var ss []*Scenario
+			if role == "client" { // the runner plays the server: other steps
+				ss, err = ParseClient(f, data, opts)
+			} else {
+				ss, err = Parse(f, data, role, opts)
+			}
 			if err != nil {
 				errs = append(errs, err)
 			}

@@ -75,6 +75,9 @@ type Scenario struct {
 	Actors       map[string]Actor `yaml:"actors"`
 	Steps        []Step           `yaml:"steps"`
 
+	// ClientSteps replace Steps in client-role scenarios (client.go).
+	ClientSteps []ClientStep `yaml:"-"`
+
 	Role string `yaml:"-"` // "server" or "client", from the directory
 	Pos  Pos    `yaml:"-"` // where the scenario starts
 }
