@@ -1,0 +1,410 @@
+package wire
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gochatproto/gochat/spec"
+)
+
+// FuzzConfig bounds and aims a fuzz run.
+type FuzzConfig struct {
+	Addr     string
+	Dialect  spec.Dialect
+	Seed     uint64
+	Cases    int           // stop after this many cases (0: no limit)
+	Duration time.Duration // stop after this long (0: no limit)
+	// Timeout bounds each wait for a reply or a close (default 2s).
+	Timeout time.Duration
+	// FullCheckEvery runs the login + MSG round trip every N cases
+	// (default 25); HELLO and the bystander ping run after every case.
+	FullCheckEvery int
+	// User is a registered account to fuzz as in authenticated cases; nil
+	// registers one with a free fixture key.
+	User *Account
+	// Findings is the directory minimised findings are written to ("" =
+	// do not write).
+	Findings string
+	// Reset, when set, gives a fresh target address; minimisation then
+	// runs every attempt on its own server. Without it attempts reuse Addr
+	// as long as the server answers.
+	Reset func(ctx context.Context) (string, error)
+	// MaxMinimizeRuns bounds the delta debugging (default 200 attempts).
+	MaxMinimizeRuns int
+	KeepGoing       bool      // continue after a finding if the server still answers
+	Log             io.Writer // progress and findings; may be nil
+}
+
+// FuzzReport summarises a run.
+type FuzzReport struct {
+	Cases      int
+	Elapsed    time.Duration
+	Malformed  int // cases whose input the oracle calls malformed
+	Deliveries map[string]int
+	Findings   []*Finding
+}
+
+// Finding is a minimised failure.
+type Finding struct {
+	Seed     uint64
+	Case     int
+	Kind     string // failure class, e.g. "no-close", "server-down"
+	Detail   string
+	Mutation string
+	Auth     bool
+	Delivery string
+	Stream   []byte // minimised bytes
+	Original int    // length before minimisation
+	Runs     int    // minimisation attempts
+	File     string // the scenario written, if any
+
+	verdict verdict       // the oracle on Stream
+	replies []spec.Header // replies seen in the last reproducing run
+}
+
+// failure is a broken invariant.
+type failure struct{ kind, detail string }
+
+func (f *failure) Error() string { return f.kind + ": " + f.detail }
+
+// fcase is one generated case: everything needed to rerun it.
+type fcase struct {
+	idx      int
+	auth     bool
+	stream   []byte
+	second   []byte // interleave only
+	delivery delivery
+	mutation string
+	splits   [][]byte
+}
+
+// env is a target with its accounts and the bystander session.
+type env struct {
+	cfg             *FuzzConfig
+	addr            string
+	fuzz, probe, by Account
+	bystander       *conn
+	roles           roles
+	replies         []spec.Header // replies seen by the last recorded check
+}
+
+func (cfg *FuzzConfig) defaults() {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.FullCheckEvery <= 0 {
+		cfg.FullCheckEvery = 25
+	}
+	if cfg.MaxMinimizeRuns <= 0 {
+		cfg.MaxMinimizeRuns = 200
+	}
+}
+
+func (cfg *FuzzConfig) logf(format string, a ...any) {
+	if cfg.Log != nil {
+		fmt.Fprintf(cfg.Log, format+"\n", a...)
+	}
+}
+
+// newEnv registers the accounts (unless given) and logs the bystander in.
+func newEnv(ctx context.Context, cfg *FuzzConfig, addr string) (*env, error) {
+	n := 3
+	if cfg.User != nil {
+		n = 2
+	}
+	accts, err := provision(ctx, addr, cfg.Dialect, n, "fz", cfg.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	e := &env{cfg: cfg, addr: addr, by: accts[0], probe: accts[1]}
+	if cfg.User != nil {
+		e.fuzz = *cfg.User
+	} else {
+		e.fuzz = accts[2]
+	}
+	if err := e.connectBystander(ctx); err != nil {
+		return nil, err
+	}
+	key, err := cfg.Dialect.MarshalPublicKey(&e.fuzz.Key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	e.roles = roles{self: e.fuzz.Name, bystander: e.by.Name, key: key, dialect: cfg.Dialect}
+	return e, nil
+}
+
+func (e *env) connectBystander(ctx context.Context) error {
+	c, err := dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout)
+	if err != nil {
+		return err
+	}
+	if err := c.login(ctx, e.by, e.cfg.Timeout); err != nil {
+		c.close()
+		return fmt.Errorf("bystander login: %w", err)
+	}
+	e.bystander = c
+	return nil
+}
+
+func (e *env) close() {
+	if e.bystander != nil {
+		e.bystander.close()
+	}
+}
+
+// Fuzz runs cases until a bound is reached or (without KeepGoing) the
+// first finding.
+func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
+	cfg.defaults()
+	if cfg.Cases <= 0 && cfg.Duration <= 0 {
+		return nil, errors.New("fuzz: set a case count or a duration")
+	}
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	rep := &FuzzReport{Deliveries: map[string]int{}}
+	start := time.Now()
+	defer func() { rep.Elapsed = time.Since(start) }()
+	e, err := newEnv(ctx, &cfg, cfg.Addr)
+	if err != nil {
+		return rep, fmt.Errorf("fuzz setup: %w", err)
+	}
+	defer func() { e.close() }()
+	for i := 0; cfg.Cases <= 0 || i < cfg.Cases; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		fc := e.generate(cfg.Seed, i)
+		rep.Cases++
+		rep.Deliveries[string(fc.delivery)]++
+		if analyze(fc.stream, cfg.Dialect).malformed {
+			rep.Malformed++
+		}
+		f := e.run(ctx, fc, i%cfg.FullCheckEvery == cfg.FullCheckEvery-1)
+		if f == nil || ctx.Err() != nil && f.kind == "timeout" {
+			continue
+		}
+		cfg.logf("case %d (seed %d): %s [%s, %s, auth=%v, %d bytes]", i, cfg.Seed, f, fc.mutation, fc.delivery, fc.auth, len(fc.stream))
+		fd := minimize(context.WithoutCancel(ctx), &cfg, e, fc, f)
+		rep.Findings = append(rep.Findings, fd)
+		if cfg.Findings != "" {
+			if err := writeFinding(cfg.Findings, &cfg, fd); err != nil {
+				return rep, err
+			}
+			cfg.logf("finding written to %s", fd.File)
+		}
+		if !cfg.KeepGoing {
+			break
+		}
+		e.close()
+		if e, err = newEnv(ctx, &cfg, cfg.Addr); err != nil {
+			return rep, fmt.Errorf("the server does not recover after the finding: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+// generate derives case i from the seed alone, so "--seed S" reruns it.
+func (e *env) generate(seed uint64, i int) *fcase {
+	rng := rand.New(rand.NewPCG(seed, uint64(i)))
+	fc := &fcase{idx: i, auth: rng.IntN(2) == 0}
+	ts := e.roles.transcripts(fc.auth)
+	fc.stream, fc.mutation = mutate(rng, ts[rng.IntN(len(ts))])
+	fc.delivery = deliveries[rng.IntN(len(deliveries))]
+	if fc.delivery == interleave {
+		fc.second, _ = mutate(rng, ts[rng.IntN(len(ts))])
+	}
+	fc.splits = chunks(rng, fc.delivery, fc.stream)
+	return fc
+}
+
+// run executes a case and then checks the invariants.
+func (e *env) run(ctx context.Context, fc *fcase, full bool) *failure {
+	if f := e.exec(ctx, fc); f != nil {
+		return f
+	}
+	return e.invariants(ctx, full)
+}
+
+func (e *env) exec(ctx context.Context, fc *fcase) *failure {
+	if fc.delivery != interleave {
+		return e.execOne(ctx, fc, fc.stream, fc.splits, fc.auth, true)
+	}
+	var wg sync.WaitGroup
+	var f1, f2 *failure
+	wg.Add(2)
+	go func() { defer wg.Done(); f1 = e.execOne(ctx, fc, fc.stream, [][]byte{fc.stream}, fc.auth, true) }()
+	go func() { defer wg.Done(); f2 = e.execOne(ctx, fc, fc.second, [][]byte{fc.second}, false, false) }()
+	wg.Wait()
+	if f1 != nil {
+		return f1
+	}
+	return f2
+}
+
+func (e *env) execOne(ctx context.Context, fc *fcase, stream []byte, splits [][]byte, auth, record bool) *failure {
+	c, err := dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout)
+	if err != nil {
+		return &failure{"server-down", "a client gets no HELLO: " + err.Error()}
+	}
+	defer c.close()
+	if auth {
+		if err := e.loginFuzz(ctx, c); err != nil {
+			return &failure{"login", "fuzz account login: " + err.Error()}
+		}
+	}
+	want := analyze(stream, e.cfg.Dialect)
+	for _, w := range splits {
+		if err := c.write(w, e.cfg.Timeout); err != nil {
+			if want.malformed && errors.Is(err, errClosed) {
+				return nil // closed while we were still writing: fine
+			}
+			return &failure{"write", err.Error()}
+		}
+		if fc.delivery == slowWrite {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	switch fc.delivery {
+	case abrupt:
+		return nil
+	case slowReader:
+		time.Sleep(100 * time.Millisecond)
+	}
+	var rec *[]spec.Header
+	if record {
+		e.replies = e.replies[:0]
+		rec = &e.replies
+	}
+	return e.check(c, want, rec)
+}
+
+// loginFuzz logs the fuzz account in, re-registering it if a mutated DEREG
+// removed it in an earlier case.
+func (e *env) loginFuzz(ctx context.Context, c *conn) error {
+	err := c.login(ctx, e.fuzz, e.cfg.Timeout)
+	var er errReply
+	if !errors.As(err, &er) || (er.code != spec.CodeDereg && er.code != spec.CodeNotFound) || e.cfg.User != nil {
+		return err
+	}
+	e.fuzz.Name = fmt.Sprintf("fz%sr", runTag())
+	e.roles.self = e.fuzz.Name
+	if err := c.register(e.fuzz, e.cfg.Timeout); err != nil {
+		return err
+	}
+	return c.login(ctx, e.fuzz, e.cfg.Timeout)
+}
+
+// check compares what the server does with what the oracle expects.
+func (e *env) check(c *conn, want verdict, rec *[]spec.Header) *failure {
+	got := 0
+	deadline := time.Now().Add(e.cfg.Timeout)
+	for want.malformed || got < want.replies {
+		p, err := c.read(time.Until(deadline))
+		var pe *spec.ProtocolError
+		switch {
+		case err == nil:
+		case errors.As(err, &pe):
+			return &failure{"malformed-reply", err.Error()}
+		case errors.Is(err, errClosed) && want.malformed:
+			return nil
+		case errors.Is(err, errClosed):
+			return &failure{"closed", fmt.Sprintf("connection closed on well-formed input after %d of %d replies", got, want.replies)}
+		case errors.Is(err, os.ErrDeadlineExceeded) && want.malformed:
+			return &failure{"no-close", fmt.Sprintf("malformed input (%v) but no close within %v", want.code, e.cfg.Timeout)}
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return &failure{"no-reply", fmt.Sprintf("%d of %d replies within %v", got, want.replies, e.cfg.Timeout)}
+		default:
+			return &failure{"read", err.Error()}
+		}
+		if p.ID != 0 {
+			got++
+			if rec != nil {
+				*rec = append(*rec, spec.Header{Action: p.Action, ID: p.ID, Info: p.Info})
+			}
+		} else if p.Action == spec.ERR && !want.malformed {
+			return &failure{"unsolicited-err", fmt.Sprintf("%v on well-formed input", p)}
+		}
+	}
+	return nil
+}
+
+// verdict is the oracle's reading of a stream: the spec package's checking
+// decoder, the same rules errata E-1..E-11 state.
+type verdict struct {
+	replies   int // requests before the end or the first malformed packet, KEEP excluded
+	malformed bool
+	code      spec.ErrCode
+}
+
+func analyze(b []byte, d spec.Dialect) verdict {
+	var v verdict
+	dec := spec.NewDecoder(bytes.NewReader(b), spec.ServerBound, d)
+	var p spec.Packet
+	for {
+		err := dec.ReadPacket(&p)
+		if err == nil {
+			if p.Action != spec.KEEP {
+				v.replies++
+			}
+			continue
+		}
+		if code, ok := spec.CodeOf(err); ok {
+			v.malformed, v.code = true, code
+		}
+		return v
+	}
+}
+
+// invariants: a new client is greeted, the bystander answers, and every
+// FullCheckEvery cases a login + MSG round trip reaches the bystander.
+func (e *env) invariants(ctx context.Context, full bool) *failure {
+	c, err := dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout)
+	if err != nil {
+		return &failure{"server-down", "a new client gets no HELLO: " + err.Error()}
+	}
+	defer c.close()
+	if full {
+		if f := e.roundTrip(ctx, c); f != nil {
+			return f
+		}
+	}
+	r, err := e.bystander.request(spec.NewPacket(spec.REQ, 0, []byte(e.by.Name)), e.cfg.Timeout)
+	if err != nil || r.Action != spec.REQ {
+		return &failure{"bystander", fmt.Sprintf("the logged-in bystander's REQ got %v, %v", r, err)}
+	}
+	return nil
+}
+
+func (e *env) roundTrip(ctx context.Context, c *conn) *failure {
+	if err := c.login(ctx, e.probe, e.cfg.Timeout); err != nil {
+		return &failure{"round-trip", "probe login: " + err.Error()}
+	}
+	ct, err := spec.Encrypt(&e.by.Key.PublicKey, []byte("ping"))
+	if err != nil {
+		return &failure{"round-trip", err.Error()}
+	}
+	stamp := e.cfg.Dialect.AppendTimestamp(nil, time.Now())
+	if err := expectOK(c.request(spec.NewPacket(spec.MSG, 0, []byte(e.by.Name), stamp, ct), e.cfg.Timeout)); err != nil {
+		return &failure{"round-trip", "MSG to the bystander: " + err.Error()}
+	}
+	deadline := time.Now().Add(e.cfg.Timeout)
+	for {
+		p, err := e.bystander.read(time.Until(deadline))
+		if err != nil {
+			return &failure{"round-trip", "the bystander got no RECIV: " + describeErr(err)}
+		}
+		if p.Action == spec.RECIV && len(p.Args) == 3 && string(p.Args[0]) == e.probe.Name {
+			return nil
+		}
+	}
+}
