@@ -1,0 +1,263 @@
+// Package e2e drives the gochat-client binary end to end: the terminal
+// interface in a real terminal (tmux) and the line shell, both against the
+// in-process reference server.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/refserver/store/sqlstore"
+)
+
+// waitFor bounds every poll: generous for a loaded machine, short enough
+// that a broken client fails the test quickly.
+const waitFor = 10 * time.Second
+
+func startServer(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
+	require.NoError(t, err)
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", MOTD: "e2e"}, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(ctx))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		st.Close()
+	})
+	return srv.Addr()
+}
+
+func buildClient(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "gochat-client")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/gochatproto/gochat/refclient/cmd/gochat-client")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "building gochat-client:\n%s", out)
+	return bin
+}
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "scenarios", "fixtures", "keys", name+".pem"))
+	require.NoError(t, err)
+	return p
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// shell is a gochat-client -shell process fed line by line.
+type shell struct {
+	in  io.WriteCloser
+	out *lockedBuffer
+}
+
+func startShell(t *testing.T, bin, data, pwFile string) *shell {
+	t.Helper()
+	cmd := exec.Command(bin, "-shell", "-data", data, "-password-file", pwFile, "-keepalive", "-1s")
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		in.Close() // EOF ends the shell
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return &shell{in: in, out: out}
+}
+
+func (s *shell) run(t *testing.T, line, want string) {
+	t.Helper()
+	_, err := io.WriteString(s.in, line+"\n")
+	require.NoError(t, err)
+	s.wait(t, want)
+}
+
+func (s *shell) wait(t *testing.T, want string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(s.out.String(), want) },
+		waitFor, 20*time.Millisecond, "shell output lacks %q:\n%s", want, s.out)
+}
+
+// tui is the terminal interface running in a detached tmux session with
+// its own server socket, so the user's tmux is never touched.
+type tui struct {
+	tmux, sock, name string
+}
+
+func (u *tui) cmd(args ...string) *exec.Cmd {
+	return exec.Command(u.tmux, append([]string{"-S", u.sock, "-f", "/dev/null"}, args...)...)
+}
+
+func (u *tui) start(t *testing.T, command ...string) {
+	t.Helper()
+	args := append([]string{"new-session", "-d", "-x", "120", "-y", "40", "-s", u.name}, command...)
+	out, err := u.cmd(args...).CombinedOutput()
+	require.NoError(t, err, "tmux new-session: %s", out)
+}
+
+func (u *tui) capture(t *testing.T) string {
+	out, err := u.cmd("capture-pane", "-p", "-t", u.name).CombinedOutput()
+	if err != nil {
+		return "(no pane: " + strings.TrimSpace(string(out)) + ")"
+	}
+	return string(out)
+}
+
+// keys types text literally, then presses each of the named keys.
+func (u *tui) keys(t *testing.T, text string, named ...string) {
+	t.Helper()
+	if text != "" {
+		out, err := u.cmd("send-keys", "-t", u.name, "-l", text).CombinedOutput()
+		require.NoError(t, err, "send-keys: %s", out)
+	}
+	for _, k := range named {
+		out, err := u.cmd("send-keys", "-t", u.name, k).CombinedOutput()
+		require.NoError(t, err, "send-keys %s: %s", k, out)
+	}
+}
+
+func (u *tui) line(t *testing.T, text string) { u.keys(t, text, "Enter") }
+
+func (u *tui) wait(t *testing.T, want string) {
+	t.Helper()
+	var screen string
+	require.Eventually(t, func() bool {
+		screen = u.capture(t)
+		return strings.Contains(screen, want)
+	}, waitFor, 50*time.Millisecond, "screen lacks %q:\n%s", want, &screen)
+}
+
+// waitGone waits until the TUI process has exited (and with it the
+// session).
+func (u *tui) waitGone(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool { return u.cmd("has-session", "-t", u.name).Run() != nil },
+		waitFor, 50*time.Millisecond, "the TUI did not exit:\n%s", u.capture(t))
+}
+
+func TestTUIAndShell(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is required for the end-to-end test in CI")
+		}
+		t.Skip("tmux not installed; skipping the end-to-end TUI test")
+	}
+	dir := t.TempDir()
+	bin := buildClient(t, dir)
+	addr := startServer(t)
+	host, port, _ := net.SplitHostPort(addr)
+	pw := filepath.Join(dir, "pw")
+	require.NoError(t, os.WriteFile(pw, []byte("secret\n"), 0o600))
+	aliceData, bobData := filepath.Join(dir, "alice"), filepath.Join(dir, "bob")
+
+	// Give alice's data directory a fixture key, so the TUI's REG uses it
+	// instead of spending seconds generating an RSA-4096 key.
+	seed := exec.Command(bin, "-shell", "-e", "-data", aliceData, "-password-file", pw)
+	seed.Stdin = strings.NewReader("CONN " + host + " " + port + "\nIMPORT alice " + fixture(t, "alice") + "\n")
+	out, err := seed.CombinedOutput()
+	require.NoError(t, err, "seeding alice:\n%s", out)
+
+	bob := startShell(t, bin, bobData, pw)
+	bob.run(t, "CONN "+host+" "+port, "[INFO] server MOTD: e2e")
+	bob.run(t, "IMPORT bob "+fixture(t, "bob"), "[OK] key imported")
+	bob.run(t, "REG bob", "[OK] user bob registered")
+	bob.run(t, "LOGIN bob", "[OK] logged in as bob")
+
+	u := &tui{tmux: tmux, sock: filepath.Join(dir, "tmux.sock"), name: "gochat-e2e"}
+	t.Cleanup(func() { u.cmd("kill-server").Run() })
+	u.start(t, bin, "-data", aliceData)
+	u.wait(t, "Welcome to gochat")
+	u.line(t, "/connect "+addr)
+	u.wait(t, "MOTD: e2e")
+	u.line(t, "/register alice")
+	u.wait(t, "Password for new user alice")
+	u.line(t, "secret")
+	u.wait(t, "Repeat the password")
+	u.line(t, "secret")
+	u.wait(t, "Registered alice.")
+	u.line(t, "/login alice")
+	u.wait(t, "Password for alice")
+	u.line(t, "secret")
+	u.wait(t, "Logged in as alice.")
+
+	// Both directions, live.
+	u.line(t, "/msg bob hi from the tui")
+	bob.wait(t, " alice: hi from the tui")
+	u.wait(t, "hi from the tui")
+	bob.run(t, "MSG alice hello from the shell", "[OK] message sent to alice")
+	u.wait(t, "hello from the shell")
+
+	// Offline delivery: the message waits on the server until alice logs
+	// in again, and then appears in her conversation.
+	u.line(t, "/logout")
+	u.wait(t, "Logged out.")
+	bob.run(t, "MSG alice sent while you were out", "[OK] message sent to alice")
+	u.line(t, "/login alice")
+	u.wait(t, "Password for alice")
+	u.line(t, "secret")
+	u.wait(t, "1 messages received while you were away.")
+	u.keys(t, "", "C-n") // next buffer with unread messages: bob's
+	u.wait(t, "sent while you were out")
+
+	// History survives a restart.
+	u.keys(t, "", "C-q")
+	u.waitGone(t)
+	u.start(t, bin, "-data", aliceData)
+	u.wait(t, "Welcome to gochat")
+	u.line(t, "/connect "+addr)
+	u.wait(t, "Connected.")
+	u.line(t, "/login alice")
+	u.wait(t, "Password for alice")
+	u.line(t, "secret")
+	u.wait(t, "Logged in as alice.")
+	u.line(t, "/query bob")
+	u.wait(t, "sent while you were out")
+	screen := u.capture(t)
+	for _, want := range []string{"hi from the tui", "hello from the shell"} {
+		require.Contains(t, screen, want)
+	}
+	t.Logf("TUI after restart:\n%s", screen)
+	u.keys(t, "", "C-q")
+	u.waitGone(t)
+}
