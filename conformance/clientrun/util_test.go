@@ -1,0 +1,5 @@
+package clientrun_test
+
+import "strings"
+
+type stringsBuilder = strings.Builder
