@@ -1,0 +1,146 @@
+package backend
+
+import (
+	"context"
+	"crypto/rsa"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/refclient/app"
+	"github.com/gochatproto/gochat/refclient/keyring"
+	"github.com/gochatproto/gochat/refclient/model"
+	"github.com/gochatproto/gochat/refclient/store"
+	"github.com/gochatproto/gochat/refclient/ui"
+	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/refserver/store/sqlstore"
+	"github.com/gochatproto/gochat/spec"
+)
+
+func newBackend(t *testing.T, name string) *Backend {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "core", "testdata", name+".pem"))
+	require.NoError(t, err)
+	key, err := spec.ParsePrivateKey(b)
+	require.NoError(t, err)
+	st, err := store.Open(context.Background(), store.MemoryPath)
+	require.NoError(t, err)
+	be := New(app.Config{
+		Store: st, KeyParams: keyring.InsecureTestParams, RequestTimeout: 5 * time.Second, KeepAlive: -1,
+		GenerateKey: func() (*rsa.PrivateKey, error) { return key, nil },
+	})
+	t.Cleanup(func() { be.Quit(); st.Close() })
+	return be
+}
+
+func startServer(t *testing.T) (string, *server.Server) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
+	require.NoError(t, err)
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MOTD: "be"}, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(ctx))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		st.Close()
+	})
+	return srv.Addr(), srv
+}
+
+// next returns the next event of type T, skipping others.
+func next[T ui.Event](t *testing.T, be *Backend) T {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-be.Events():
+			if e, ok := ev.(T); ok {
+				return e
+			}
+		case <-deadline:
+			var zero T
+			t.Fatalf("no %T event", zero)
+			return zero
+		}
+	}
+}
+
+func TestBackend(t *testing.T) {
+	ctx := context.Background()
+	addr, _ := startServer(t)
+	alice, bob := newBackend(t, "alice"), newBackend(t, "bob")
+
+	name, err := alice.Connect(ctx, addr)
+	require.NoError(t, err)
+	assert.Equal(t, addr, name)
+	assert.Equal(t, "MOTD: be", next[ui.NoticeEvent](t, alice).Text)
+	assert.Equal(t, []string{addr}, alice.Servers())
+	_, err = alice.Connect(ctx, addr)
+	require.ErrorContains(t, err, "already connected")
+	require.NoError(t, alice.Register(ctx, addr, "Alice", "pw"))
+	require.NoError(t, alice.Login(ctx, addr, "alice", "pw"))
+
+	_, err = bob.Connect(ctx, addr)
+	require.NoError(t, err)
+	require.NoError(t, bob.Register(ctx, addr, "bob", "pw"))
+	require.NoError(t, bob.Login(ctx, addr, "bob", "pw"))
+	hook := next[ui.HookEvent](t, alice)
+	assert.Equal(t, ui.HookEvent{Server: addr, Hook: "NEWLOGIN", User: "bob"}, hook)
+
+	require.ErrorContains(t, bob.Query(ctx, addr, "nobody"), "ERR_NOTFOUND")
+	require.NoError(t, bob.Query(ctx, addr, "alice"))
+	stamp, err := bob.Send(ctx, addr, "alice", "hello")
+	require.NoError(t, err)
+	msg := next[ui.MessageEvent](t, alice)
+	assert.Equal(t, "bob", msg.Peer)
+	assert.Equal(t, "hello", msg.Text)
+	assert.True(t, stamp.Equal(msg.Time))
+
+	// An empty buffer asks with "now" (a fraction of a second): the newest
+	// messages. A message's stamp asks for those strictly older.
+	hist, err := alice.LoadHistory(ctx, addr, "bob", time.Now(), 10)
+	require.NoError(t, err)
+	require.Len(t, hist, 1)
+	assert.Equal(t, ui.Message{Time: msg.Time, From: "bob", Text: "hello"}, hist[0])
+	hist, err = alice.LoadHistory(ctx, addr, "bob", msg.Time, 10)
+	require.NoError(t, err)
+	assert.Empty(t, hist)
+
+	users, err := alice.Users(ctx, addr, false)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"alice", "bob"}, users)
+	require.ErrorContains(t, alice.Admin(ctx, addr, "chgperms", []string{"bob"}), "usage: /admin")
+	require.ErrorContains(t, alice.Admin(ctx, addr, "kick", []string{"bob"}), "ERR_PERMS")
+	require.ErrorContains(t, alice.Subscribe(ctx, addr, "sideways"), "unknown hook")
+	require.ErrorContains(t, alice.Deregister(ctx, addr, "wrong"), "wrong password")
+
+	// The server closing the connection is reported; Disconnect is not.
+	require.NoError(t, bob.Disconnect(ctx, addr))
+	_, err = bob.Users(ctx, addr, false)
+	require.ErrorContains(t, err, "not connected")
+	require.NoError(t, alice.Deregister(ctx, addr, "pw"))
+	require.NoError(t, alice.Quit())
+	require.NoError(t, alice.Quit(), "Quit twice")
+}
+
+func TestServerCloses(t *testing.T) {
+	ctx := context.Background()
+	addr, srv := startServer(t)
+	be := newBackend(t, "alice")
+	_, err := be.Connect(ctx, addr)
+	require.NoError(t, err)
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	st := next[ui.StatusEvent](t, be)
+	assert.Equal(t, model.Disconnected, st.State)
+	_, err = be.Users(ctx, addr, false)
+	require.ErrorContains(t, err, "not connected")
+}
