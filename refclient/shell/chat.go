@@ -149,7 +149,7 @@ func hookCmd(s *Shell, ctx context.Context, a args, sub bool) error {
 	return nil
 }
 
-// ADMIN op args...: shutdown <minutes|duration>, broadcast <text>,
+// ADMIN op args...: shutdown <minutes|duration|unix-time>, broadcast <text>,
 // ban <user>, kick <user>, setperms <user> <level>, motd <text>.
 func cmdAdmin(s *Shell, ctx context.Context, a args) error {
 	sess, _, err := s.session()

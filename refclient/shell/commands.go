@@ -34,7 +34,7 @@ func init() {
 		"RECIV":     {0, 0, "RECIV", "receive the messages cached while you were offline", cmdReciv},
 		"SUB":       {1, 1, "SUB <hook>", "subscribe to all, new_login, new_logout, duplicated_session or permissions_change", cmdSub},
 		"UNSUB":     {1, 1, "UNSUB <hook>", "unsubscribe from a hook", cmdUnsub},
-		"ADMIN":     {1, -1, "ADMIN shutdown <minutes>|broadcast <text>|ban <user>|kick <user>|setperms <user> <level>|motd <text>", "administrative operations (broadcast needs TLS)", cmdAdmin},
+		"ADMIN":     {1, -1, "ADMIN shutdown <minutes|duration|unix-time>|broadcast <text>|ban <user>|kick <user>|setperms <user> <level>|motd <text>", "administrative operations (broadcast needs TLS; dereg and chgperms are accepted for ban and setperms)", cmdAdmin},
 		"TRUST":     {1, 1, "TRUST <user>", "accept the new public key the server reported for user", cmdTrust},
 		"HISTORY":   {1, 2, "HISTORY <user> [n]", "show the last n (default 20) stored messages with user", cmdHistory},
 		"SERVERS":   {0, 0, "SERVERS", "list saved servers", cmdServers},

@@ -60,7 +60,7 @@ func run(ctx context.Context, argv []string, stdin *os.File, stdout, stderr io.W
 	fs.StringVar(&o.dialect, "dialect", "spec", "dialect for addresses not saved as servers: spec or gochat1")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time to wait for each reply")
 	fs.DurationVar(&o.keepAlive, "keepalive", 60*time.Second, "send KEEP after this much idle time (negative: never)")
-	fs.BoolVar(&o.verbose, "verbose", false, "log protocol details to stderr")
+	fs.BoolVar(&o.verbose, "verbose", false, "log protocol details to stderr (the TUI: to client.log in the data directory)")
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
