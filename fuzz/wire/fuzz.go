@@ -64,6 +64,8 @@ type Finding struct {
 	Original int    // length before minimisation
 	Runs     int    // minimisation attempts
 	File     string // the scenario written, if any
+	// Confirmed: the case failed again on a fresh target (needs Reset).
+	Confirmed bool
 
 	verdict verdict       // the oracle on Stream
 	replies []spec.Header // replies seen in the last reproducing run
@@ -107,6 +109,10 @@ func (cfg *FuzzConfig) defaults() {
 	}
 }
 
+// slow bounds steps that do RSA work (login, provisioning): they must not
+// be mistaken for a hang when the case timeout is short.
+func (cfg *FuzzConfig) slow() time.Duration { return max(cfg.Timeout, 10*time.Second) }
+
 func (cfg *FuzzConfig) logf(format string, a ...any) {
 	if cfg.Log != nil {
 		fmt.Fprintf(cfg.Log, format+"\n", a...)
@@ -119,7 +125,7 @@ func newEnv(ctx context.Context, cfg *FuzzConfig, addr string) (*env, error) {
 	if cfg.User != nil {
 		n = 2
 	}
-	accts, err := provision(ctx, addr, cfg.Dialect, n, "fz", cfg.Timeout)
+	accts, err := provision(ctx, addr, cfg.Dialect, n, "fz", cfg.slow())
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +151,7 @@ func (e *env) connectBystander(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := c.login(ctx, e.by, e.cfg.Timeout); err != nil {
+	if err := c.login(ctx, e.by, e.cfg.slow()); err != nil {
 		c.close()
 		return fmt.Errorf("bystander login: %w", err)
 	}
@@ -179,11 +185,13 @@ func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
 		return rep, fmt.Errorf("fuzz setup: %w", err)
 	}
 	defer func() { e.close() }()
+	var recent []*fcase // this case and the two before it, newest first
 	for i := 0; cfg.Cases <= 0 || i < cfg.Cases; i++ {
 		if ctx.Err() != nil {
 			break
 		}
 		fc := e.generate(cfg.Seed, i)
+		recent = append([]*fcase{fc}, recent[:min(len(recent), 2)]...)
 		rep.Cases++
 		rep.Deliveries[string(fc.delivery)]++
 		if analyze(fc.stream, cfg.Dialect).malformed {
@@ -194,7 +202,7 @@ func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
 			continue
 		}
 		cfg.logf("case %d (seed %d): %s [%s, %s, auth=%v, %d bytes]", i, cfg.Seed, f, fc.mutation, fc.delivery, fc.auth, len(fc.stream))
-		fd := minimize(context.WithoutCancel(ctx), &cfg, e, fc, f)
+		fd := minimize(context.WithoutCancel(ctx), &cfg, e, recent, f)
 		rep.Findings = append(rep.Findings, fd)
 		if cfg.Findings != "" {
 			if err := writeFinding(cfg.Findings, &cfg, fd); err != nil {
@@ -276,6 +284,7 @@ func (e *env) execOne(ctx context.Context, fc *fcase, stream []byte, splits [][]
 	}
 	switch fc.delivery {
 	case abrupt:
+		time.Sleep(5 * time.Millisecond) // let the server see the bytes before the invariants run
 		return nil
 	case slowReader:
 		time.Sleep(100 * time.Millisecond)
@@ -291,17 +300,17 @@ func (e *env) execOne(ctx context.Context, fc *fcase, stream []byte, splits [][]
 // loginFuzz logs the fuzz account in, re-registering it if a mutated DEREG
 // removed it in an earlier case.
 func (e *env) loginFuzz(ctx context.Context, c *conn) error {
-	err := c.login(ctx, e.fuzz, e.cfg.Timeout)
+	err := c.login(ctx, e.fuzz, e.cfg.slow())
 	var er errReply
 	if !errors.As(err, &er) || (er.code != spec.CodeDereg && er.code != spec.CodeNotFound) || e.cfg.User != nil {
 		return err
 	}
 	e.fuzz.Name = fmt.Sprintf("fz%sr", runTag())
 	e.roles.self = e.fuzz.Name
-	if err := c.register(e.fuzz, e.cfg.Timeout); err != nil {
+	if err := c.register(e.fuzz, e.cfg.slow()); err != nil {
 		return err
 	}
-	return c.login(ctx, e.fuzz, e.cfg.Timeout)
+	return c.login(ctx, e.fuzz, e.cfg.slow())
 }
 
 // check compares what the server does with what the oracle expects.
@@ -386,7 +395,7 @@ func (e *env) invariants(ctx context.Context, full bool) *failure {
 }
 
 func (e *env) roundTrip(ctx context.Context, c *conn) *failure {
-	if err := c.login(ctx, e.probe, e.cfg.Timeout); err != nil {
+	if err := c.login(ctx, e.probe, e.cfg.slow()); err != nil {
 		return &failure{"round-trip", "probe login: " + err.Error()}
 	}
 	ct, err := spec.Encrypt(&e.by.Key.PublicKey, []byte("ping"))

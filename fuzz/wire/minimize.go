@@ -11,11 +11,33 @@ import (
 // second connection, no login), then whole frames, then single bytes.
 // Every attempt runs on a fresh target when cfg.Reset is set; otherwise
 // on the original one while it still answers.
-func minimize(ctx context.Context, cfg *FuzzConfig, e *env, fc *fcase, f *failure) *Finding {
-	fd := &Finding{Seed: cfg.Seed, Case: fc.idx, Kind: f.kind, Detail: f.detail, Mutation: fc.mutation,
-		Auth: fc.auth, Delivery: string(fc.delivery), Stream: fc.stream, Original: len(fc.stream)}
+//
+// recent holds the failing case first, then the cases before it: a failure
+// noticed at the start of a case (no HELLO, login impossible) may have been
+// caused by the previous one, e.g. bytes written just before an abrupt
+// close. With cfg.Reset the first of them that fails on a fresh server is
+// the one minimised.
+func minimize(ctx context.Context, cfg *FuzzConfig, e *env, recent []*fcase, f *failure) *Finding {
+	fc := recent[0]
 	full := f.kind == "round-trip"
 	budget := cfg.MaxMinimizeRuns
+	confirmed := cfg.Reset == nil
+	if cfg.Reset != nil {
+		for _, c := range recent {
+			budget--
+			g := runFresh(ctx, cfg, c, true)
+			cfg.logf("rerun of case %d on a fresh target: %v", c.idx, g)
+			if g != nil {
+				fc, f, confirmed = c, g, true
+				break
+			}
+		}
+	}
+	fd := &Finding{Seed: cfg.Seed, Case: fc.idx, Kind: f.kind, Detail: f.detail, Mutation: fc.mutation,
+		Auth: fc.auth, Delivery: string(fc.delivery), Stream: fc.stream, Original: len(fc.stream), Confirmed: confirmed}
+	if !confirmed {
+		budget = 0 // nothing to compare attempts with
+	}
 	stuck := false
 	test := func(c *fcase) bool {
 		if budget <= 0 || stuck || ctx.Err() != nil {
@@ -64,6 +86,16 @@ func minimize(ctx context.Context, cfg *FuzzConfig, e *env, fc *fcase, f *failur
 	fd.verdict = analyze(best.stream, cfg.Dialect)
 	cfg.logf("minimised %d -> %d bytes in %d runs (%s)", fd.Original, len(fd.Stream), fd.Runs, fd.Delivery)
 	return fd
+}
+
+// runFresh runs one case on a fresh target.
+func runFresh(ctx context.Context, cfg *FuzzConfig, c *fcase, full bool) *failure {
+	t, done, err := target(ctx, cfg, nil)
+	if err != nil {
+		return &failure{"reset", err.Error()}
+	}
+	defer done()
+	return t.run(ctx, c, full)
 }
 
 // target returns an environment for one attempt and its cleanup.
