@@ -175,8 +175,11 @@ func textOf(v any) string {
 		return t
 	case float64:
 		return fmt.Sprint(int64(t))
+	case bool:
+		return fmt.Sprint(t)
 	}
-	return fmt.Sprint(v)
+	b, _ := json.Marshal(v) // lists and objects compare as compact JSON
+	return string(b)
 }
 
 func compactJSON(m map[string]any) string {
@@ -223,14 +226,14 @@ func (x *exec) send(st *scenario.ClientStep) {
 
 // replyID is the ID of a packet the server sends: the scenario's number,
 // $req (the last request consumed), or by default the last request's ID
-// for replies and 0 for pushes.
+// for replies (ERR included: write id: 0 for a notice) and 0 for pushes.
 func (x *exec) replyID(c *conn, a spec.Action, id *scenario.IDSpec) uint16 {
 	switch {
 	case id != nil && id.Req:
 		return c.lastReq
 	case id != nil && !id.Any:
 		return uint16(id.Num)
-	case a == spec.OK || a == spec.VERIF || a == spec.REQ || a == spec.USRS:
+	case a == spec.OK || a == spec.ERR || a == spec.VERIF || a == spec.REQ || a == spec.USRS:
 		return c.lastReq
 	}
 	return spec.NullID
