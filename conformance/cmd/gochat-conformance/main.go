@@ -2,6 +2,7 @@
 // scenarios. See docs/implementers.md.
 //
 //	gochat-conformance server [flags]    run the server scenarios
+//	gochat-conformance client [flags]    run the client scenarios
 //	gochat-conformance list              print the catalogue by section
 //	gochat-conformance coverage [flags]  requirement coverage (fails on gaps)
 //
@@ -34,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "server":
 		return cmdServer(ctx, args[1:], stdout, stderr)
+	case "client": // client.go
+		return cmdClient(ctx, args[1:], stdout, stderr)
 	case "list":
 		return cmdList(args[1:], stdout, stderr)
 	case "coverage":
@@ -50,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   gochat-conformance server [--addr HOST:PORT] [flags]   test a server (no --addr: the embedded reference server)
+  gochat-conformance client --client-cmd TEMPLATE      test a client through its driver adapter (docs/driver.md)
   gochat-conformance list [--scenarios DIR]              print the scenario catalogue by section
   gochat-conformance coverage [--strict-should]          requirement coverage; fails on uncovered MUSTs
 Run "gochat-conformance server -h" for the flags.
