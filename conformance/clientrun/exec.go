@@ -42,6 +42,7 @@ type exec struct {
 
 	plain, tls *serverconn.Listener
 	p          *proc
+	lines      <-chan map[string]any // p.lines, nil once closed
 	conns      map[string]*conn
 	inbox      chan inItem
 
@@ -132,7 +133,7 @@ func (x *exec) setup() error {
 	if err != nil {
 		return fmt.Errorf("launching the client: %w", err)
 	}
-	x.p = p
+	x.p, x.lines = p, p.lines
 	x.note("driver", "note", "client %v speaks driver version %v", hs["client"], hs["version"])
 	return nil
 }
@@ -166,9 +167,9 @@ func (x *exec) pump(deadline time.Time) bool {
 		return false
 	case <-t.C:
 		return false
-	case m, ok := <-x.p.lines:
+	case m, ok := <-x.lines:
 		if !ok {
-			x.p.lines = nil // the adapter exited; packets may still come
+			x.lines = nil // the adapter exited; packets may still come
 			x.note("driver", "note", "client process closed its output")
 			return true
 		}
