@@ -20,7 +20,10 @@ func session(t *testing.T) (send func(string), next func() map[string]any, done 
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	errc := make(chan error, 1)
-	go func() { errc <- Serve(context.Background(), inR, outW, Options{RequestTimeout: 2 * time.Second}); outW.Close() }()
+	go func() {
+		errc <- Serve(context.Background(), inR, outW, Options{RequestTimeout: 2 * time.Second})
+		outW.Close()
+	}()
 	t.Cleanup(func() { inW.Close(); outR.Close() })
 	sc := bufio.NewScanner(outR)
 	next = func() map[string]any {
