@@ -22,6 +22,7 @@ type conn struct {
 	c       *serverconn.Conn
 	queue   []*serverconn.Received // received, not yet consumed by a step
 	lastReq uint16                 // ID of the last request consumed
+	pending map[uint16]bool        // request IDs the runner has not answered
 	closed  error                  // why reading ended (io.EOF: clean close)
 }
 
@@ -210,7 +211,35 @@ func (x *exec) filePacket(it inItem) {
 			Actual:  it.r.Header.String()})
 		x.stopped = true
 	}
+	x.shouldChecks(c, it.r)
 	c.queue = append(c.queue, it.r)
+}
+
+// shouldChecks applies the SHOULD-level rules to every client packet: no
+// ID reuse while a request is unanswered (CLIENT-2) and arguments within
+// 2045 bytes so both dialects can read them (ARG-4).
+func (x *exec) shouldChecks(c *conn, r *serverconn.Received) {
+	warn := func(format string, args ...any) {
+		f := runner.Failure{Level: scenario.Should, Step: "packet", Message: fmt.Sprintf(format, args...),
+			Actual: r.Header.String()}
+		if x.o.MustOnly {
+			x.res.Warnings = append(x.res.Warnings, f)
+		} else {
+			x.res.Failures = append(x.res.Failures, f)
+		}
+	}
+	p := r.Packet
+	if p.Action != spec.KEEP && p.ID != spec.NullID {
+		if c.pending[p.ID] {
+			warn("CLIENT-2: ID %d reused while the request that used it is unanswered", p.ID)
+		}
+		c.pending[p.ID] = true
+	}
+	for i, a := range p.Args {
+		if len(a) > spec.MaxArgSizeGochat1 {
+			warn("ARG-4: argument %d has %d bytes, over the 2045 both dialects accept", i+1, len(a))
+		}
+	}
 }
 
 // autoServe answers the requests a client may make on its own at the
@@ -254,6 +283,7 @@ func (x *exec) serveOne(c *conn, r *serverconn.Received) bool {
 }
 
 func (x *exec) write(c *conn, p *spec.Packet, chunk int) {
+	delete(c.pending, p.ID)
 	x.packetEvent(c.name, "send", p.Header(), p.Args)
 	if err := c.c.WritePacket(p, chunk, time.Millisecond); err != nil {
 		x.note(c.name, "note", "write failed: %v", err)
@@ -270,7 +300,7 @@ func (x *exec) accept(name string, tls bool, within time.Duration) (*conn, error
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{name: name, c: sc}
+	c := &conn{name: name, c: sc, pending: map[uint16]bool{}}
 	x.conns[name] = c
 	go func() {
 		for {

@@ -261,7 +261,9 @@ func (x *exec) sendRaw(st *scenario.ClientStep) {
 		b = spec.AppendRaw(nil, rp)
 	}
 	if len(b) >= spec.HeaderSize {
-		x.packetEvent(c.name, "send", spec.ParseHeader(b), nil)
+		h := spec.ParseHeader(b)
+		delete(c.pending, h.ID)
+		x.packetEvent(c.name, "send", h, nil)
 	}
 	if err := c.c.WriteBytes(b, s.Chunked, time.Millisecond); err != nil {
 		x.note(c.name, "note", "write failed: %v", err)
