@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,15 @@ func TestGenerateIsReproducible(t *testing.T) {
 		require.Equal(t, a.stream, b.stream)
 		require.Equal(t, a.delivery, b.delivery)
 		require.Equal(t, a.splits, b.splits)
+	}
+}
+
+// Regression: a bit flip on a packet an earlier cut had emptied panicked
+// (seed 20240601, case 18321 of the first long run).
+func TestMutateEmptyPacket(t *testing.T) {
+	for i := range 20000 {
+		rng := rand.New(rand.NewPCG(uint64(i), 1))
+		mutate(rng, [][]byte{{}, {}, []byte("0123456789")})
 	}
 }
 

@@ -96,6 +96,9 @@ func mutateOnce(rng *rand.Rand, ps [][]byte) ([][]byte, string) {
 		setField(p, f, v)
 		return ps, fmt.Sprintf("%s[%d]=%d", f, i, v)
 	case 2: // bit flips, mostly in headers
+		if len(p) == 0 { // an earlier cut emptied it
+			return ps, fmt.Sprintf("bitflip[%d]-empty", i)
+		}
 		for k := 1 + rng.IntN(3); k > 0; k-- {
 			n := len(p)
 			if rng.IntN(3) > 0 && n >= spec.HeaderSize {
