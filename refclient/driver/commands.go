@@ -48,8 +48,11 @@ func (d *driver) closeClient() {
 
 // do runs one command and returns its result fields.
 func (d *driver) do(ctx context.Context, c *Command) (map[string]any, *Error) {
-	if c.Cmd == "connect" {
+	switch c.Cmd {
+	case "connect":
 		return d.connect(ctx, c)
+	case "reconnect":
+		return d.reconnect(ctx)
 	}
 	if !knownCommands[c.Cmd] {
 		return nil, &Error{Code: "unsupported", Message: "unknown command " + strconv.Quote(c.Cmd)}
@@ -149,6 +152,30 @@ func (d *driver) connect(ctx context.Context, c *Command) (map[string]any, *Erro
 	d.w.send(map[string]any{"event": "connected", "motd": cl.MOTD()})
 	d.w.watch(cl.Events())
 	return nil, nil
+}
+
+// reconnect dials the same server again and restores the session the
+// client's own way: the reusable token over TLS, falling back to the
+// challenge login when the server rejects it (CLIENT-17, CLIENT-18).
+func (d *driver) reconnect(ctx context.Context) (map[string]any, *Error) {
+	cl, err := d.current()
+	if err != nil {
+		return nil, &Error{Code: "local", Message: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.opts.RequestTimeout)
+	defer cancel()
+	nc, res, err := cl.Reconnect(ctx)
+	if nc != nil {
+		d.mu.Lock()
+		d.client = nc
+		d.mu.Unlock()
+		d.w.send(map[string]any{"event": "connected", "motd": nc.MOTD()})
+		d.w.watch(nc.Events())
+	}
+	if err != nil {
+		return nil, errorOf(err)
+	}
+	return map[string]any{"perm": res.Perm, "used_token": res.UsedToken}, nil
 }
 
 func (d *driver) key(user, pemText string) (*rsa.PrivateKey, error) {
