@@ -160,7 +160,7 @@ func (e *env) connectBystander(ctx context.Context) error {
 }
 
 func (e *env) close() {
-	if e.bystander != nil {
+	if e != nil && e.bystander != nil {
 		e.bystander.close()
 	}
 }
@@ -198,7 +198,10 @@ func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
 			rep.Malformed++
 		}
 		f := e.run(ctx, fc, i%cfg.FullCheckEvery == cfg.FullCheckEvery-1)
-		if f == nil || ctx.Err() != nil && f.kind == "timeout" {
+		if ctx.Err() != nil {
+			break // the run's deadline cut the case short: not a finding
+		}
+		if f == nil {
 			continue
 		}
 		cfg.logf("case %d (seed %d): %s [%s, %s, auth=%v, %d bytes]", i, cfg.Seed, f, fc.mutation, fc.delivery, fc.auth, len(fc.stream))
@@ -214,9 +217,12 @@ func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
 			break
 		}
 		e.close()
-		if e, err = newEnv(ctx, &cfg, cfg.Addr); err != nil {
+		next, err := newEnv(ctx, &cfg, cfg.Addr)
+		if err != nil {
+			e.bystander = nil
 			return rep, fmt.Errorf("the server does not recover after the finding: %w", err)
 		}
+		e = next
 	}
 	return rep, nil
 }
