@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
@@ -13,12 +14,26 @@ import (
 // every leased key is known to be free.
 func (x *exec) cleanup() bool {
 	ok := true
-	seen := map[string]bool{}
+	privileged := map[string]bool{}
+	if x.ep.Admin != nil {
+		privileged[x.ep.Admin.Name] = true
+	}
+	if x.ep.Owner != nil {
+		privileged[x.ep.Owner.Name] = true
+	}
+	names := map[string]bool{}
 	for actor, name := range x.names {
-		if a := x.sc.Actors[actor]; a.Role != "" || seen[name] {
+		if x.sc.Actors[actor].Role == "" {
+			names[strings.ToLower(name)] = true
+		}
+	}
+	for name := range x.regNames {
+		names[name] = true
+	}
+	for name := range names {
+		if privileged[name] {
 			continue
 		}
-		seen[name] = true
 		if err := x.deregister(name); err != nil {
 			x.note("cleanup", fmt.Sprintf("could not deregister %s: %v", name, err))
 			ok = false
@@ -70,7 +85,7 @@ func (x *exec) tryDeregister(name string) (retry bool, err error) {
 	switch {
 	case f == nil || f.err != nil:
 		return false, fmt.Errorf("no reply to LOGIN")
-	case f.hdr.Action == spec.ERR && (f.hdr.Info == uint8(spec.CodeNotFound) || f.hdr.Info == uint8(spec.CodeDereg)):
+	case f.hdr.Action == spec.ERR && (f.hdr.Info == uint8(spec.CodeNotFound) || f.hdr.Info == uint8(spec.CodeDereg) || f.hdr.Info == uint8(spec.CodeArgs)):
 		return false, nil
 	case f.hdr.Action == spec.ERR && f.hdr.Info == uint8(spec.CodeDupSess):
 		return true, fmt.Errorf("still logged in elsewhere")

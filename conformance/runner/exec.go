@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
@@ -30,8 +31,9 @@ type exec struct {
 	keys     map[string]*rsa.PrivateKey
 	vars     map[string][]byte
 	rng      *rand.Rand
-	stopped  bool   // a MUST failure or a suite error ended the run
-	suiteErr string // set for error verdicts
+	regNames map[string]bool // every username sent in a REG, for cleanup
+	stopped  bool            // a MUST failure or a suite error ended the run
+	suiteErr string          // set for error verdicts
 	step     *scenario.Step
 }
 
@@ -39,7 +41,7 @@ func newExec(ctx context.Context, sc *scenario.Scenario, ep *target.Endpoint, o 
 	fixtures map[string]*rsa.PrivateKey) *exec {
 	x := &exec{ctx: ctx, sc: sc, ep: ep, o: o, res: res, dialect: o.Target.Dialect(),
 		start: time.Now(), conns: map[string]*conn{}, names: map[string]string{},
-		keys: map[string]*rsa.PrivateKey{}, vars: map[string][]byte{}, rng: scenarioRand(o.Seed, sc.ID)}
+		keys: map[string]*rsa.PrivateKey{}, vars: map[string][]byte{}, regNames: map[string]bool{}, rng: scenarioRand(o.Seed, sc.ID)}
 	x.bindActors(fixtures)
 	return x
 }
@@ -212,8 +214,12 @@ func (x *exec) writeRaw(c *conn, b []byte, chunk int) {
 		h := spec.ParseHeader(b)
 		ev.Header = h.String()
 		if len(b) > spec.HeaderSize+2 {
-			for _, a := range spec.SplitCRLF(nil, b[spec.HeaderSize+2:], spec.MaxArgs) {
+			args := spec.SplitCRLF(nil, b[spec.HeaderSize+2:], spec.MaxArgs)
+			for _, a := range args {
 				ev.Args = append(ev.Args, argString(a))
+			}
+			if h.Action == spec.REG && len(args) > 0 {
+				x.regNames[strings.ToLower(string(args[0]))] = true
 			}
 		}
 	}
