@@ -288,6 +288,15 @@ func errAt(n ast.Node, format string, args ...any) error {
 }
 
 func nodePos(n ast.Node) (int, int) {
+	// A block mapping's token is its first ':'; point at the key instead.
+	switch m := n.(type) {
+	case *ast.MappingValueNode:
+		return nodePos(m.Key)
+	case *ast.MappingNode:
+		if !m.IsFlowStyle && len(m.Values) > 0 {
+			return nodePos(m.Values[0].Key)
+		}
+	}
 	if n == nil || n.GetToken() == nil {
 		return 0, 0
 	}
