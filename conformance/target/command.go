@@ -23,7 +23,7 @@ import (
 // Command launches servers from a shell command template. Placeholders:
 //
 //	{addr} {tls_addr}                  loopback addresses chosen by the runner
-//	{idle_timeout} {verify_timeout}    Go durations ("300ms"; "0s" = default)
+//	{idle_timeout} {verify_timeout}    Go durations ("300ms"; the spec's 25m and 2m unless a scenario sets them)
 //	{max_clients}                      0 = unlimited
 //	{admin_user} {admin_pub}           fixture admin name and public-key PEM file
 //	{owner_user} {owner_pub}           the same for the owner
@@ -132,7 +132,8 @@ func (c *Command) startWait() time.Duration {
 
 func (c *Command) expand(addr, tlsAddr string, sc scenario.ServerConfig) string {
 	r := []string{"{addr}", addr, "{tls_addr}", tlsAddr,
-		"{idle_timeout}", sc.IdleTimeout.String(), "{verify_timeout}", sc.VerifyTimeout.String(),
+		"{idle_timeout}", orDefault(sc.IdleTimeout, 25*time.Minute),
+		"{verify_timeout}", orDefault(sc.VerifyTimeout, 2*time.Minute),
 		"{max_clients}", strconv.Itoa(sc.MaxClients),
 		"{admin_pub}", filepath.Join(c.dir, "admin.pub.pem"), "{owner_pub}", filepath.Join(c.dir, "owner.pub.pem")}
 	if c.Admin != nil {
@@ -183,4 +184,11 @@ func (c *Command) Close() error {
 		c.stop()
 	}
 	return os.RemoveAll(c.dir)
+}
+
+func orDefault(d, def time.Duration) string {
+	if d <= 0 {
+		d = def
+	}
+	return d.String()
 }
