@@ -7,6 +7,7 @@ package mutant
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
+	"github.com/gochatproto/gochat/refserver/server"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -53,16 +55,34 @@ func New(inner target.Target, m *Mutation) (*Target, error) {
 }
 
 func (t *Target) wrap(in *target.Endpoint) (*target.Endpoint, error) {
-	p, err := startProxy(in.Addr, t.M, inner(t.Inner))
+	p, err := startProxy(in.Addr, t.M, inner(t.Inner), nil)
 	if err != nil {
 		return nil, err
 	}
+	t.add(p)
+	ep := *in
+	ep.Direct, ep.Addr = in.Addr, p.l.Addr().String()
+	if in.TLSAddr != "" {
+		// Terminate TLS with a throwaway certificate and re-originate it,
+		// so that TLS-only scenarios meet the same mutations.
+		cfg, err := server.SelfSignedTLS()
+		if err != nil {
+			return nil, err
+		}
+		tp, err := startProxy(in.TLSAddr, t.M, inner(t.Inner), cfg)
+		if err != nil {
+			return nil, err
+		}
+		t.add(tp)
+		ep.TLSAddr = tp.l.Addr().String()
+	}
+	return &ep, nil
+}
+
+func (t *Target) add(p *proxy) {
 	t.mu.Lock()
 	t.proxies = append(t.proxies, p)
 	t.mu.Unlock()
-	ep := *in
-	ep.Direct, ep.Addr = in.Addr, p.l.Addr().String()
-	return &ep, nil
 }
 
 func inner(t target.Target) spec.Dialect { return t.Dialect() }
@@ -105,6 +125,7 @@ func (t *Target) Close() error {
 
 type proxy struct {
 	l       net.Listener
+	tls     bool // dial upstream with TLS
 	up      string
 	m       *Mutation
 	d       spec.Dialect
@@ -114,12 +135,15 @@ type proxy struct {
 	closing bool
 }
 
-func startProxy(up string, m *Mutation, d spec.Dialect) (*proxy, error) {
+func startProxy(up string, m *Mutation, d spec.Dialect, tlsCfg *tls.Config) (*proxy, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{l: l, up: up, m: m, d: d, conns: map[net.Conn]bool{}}
+	if tlsCfg != nil {
+		l = tls.NewListener(l, tlsCfg)
+	}
+	p := &proxy{l: l, tls: tlsCfg != nil, up: up, m: m, d: d, conns: map[net.Conn]bool{}}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -142,7 +166,12 @@ func (p *proxy) accept() {
 		if err != nil {
 			return
 		}
-		u, err := net.Dial("tcp", p.up)
+		var u net.Conn
+		if p.tls {
+			u, err = tls.Dial("tcp", p.up, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // loopback test proxy
+		} else {
+			u, err = net.Dial("tcp", p.up)
+		}
 		if err != nil {
 			_ = c.Close()
 			continue
