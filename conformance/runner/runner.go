@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -103,6 +104,10 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 	defer func() { res.Duration = time.Since(start) }()
 	if c, why := target.Missing(o.Target, sc); c != "" {
 		res.Verdict, res.Reason = Skip, fmt.Sprintf("needs %s: %s", c, why)
+		return applyExpect(res, o)
+	}
+	if d := o.Target.Dialect().String(); len(sc.Dialects) > 0 && !slices.Contains(sc.Dialects, d) {
+		res.Verdict, res.Reason = Skip, "only for dialect "+strings.Join(sc.Dialects, ", ")
 		return applyExpect(res, o)
 	}
 	ep := o.Target.Shared()

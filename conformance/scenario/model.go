@@ -64,16 +64,19 @@ func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.
 
 // Scenario is one test case.
 type Scenario struct {
-	ID           string           `yaml:"id"`
-	Title        string           `yaml:"title"`
-	Description  string           `yaml:"description"`
-	Requirements []string         `yaml:"requirements"`
-	Level        Level            `yaml:"level"`
-	Tags         []string         `yaml:"tags"`
-	Needs        []string         `yaml:"needs"`
-	Config       ServerConfig     `yaml:"config"`
-	Actors       map[string]Actor `yaml:"actors"`
-	Steps        []Step           `yaml:"steps"`
+	ID           string       `yaml:"id"`
+	Title        string       `yaml:"title"`
+	Description  string       `yaml:"description"`
+	Requirements []string     `yaml:"requirements"`
+	Level        Level        `yaml:"level"`
+	Tags         []string     `yaml:"tags"`
+	Needs        []string     `yaml:"needs"`
+	Config       ServerConfig `yaml:"config"`
+	// Dialects, when set, limits the scenario to these dialects ("spec",
+	// "gochat1"); on others it skips.
+	Dialects []string         `yaml:"dialects"`
+	Actors   map[string]Actor `yaml:"actors"`
+	Steps    []Step           `yaml:"steps"`
 
 	// ClientSteps replace Steps in client-role scenarios (client.go).
 	ClientSteps []ClientStep `yaml:"-"`

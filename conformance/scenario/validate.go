@@ -59,6 +59,11 @@ func (v *validator) run() {
 			v.top("scenario %s: unknown capability %q (known: %s)", s.ID, n, strings.Join(KnownCaps, ", "))
 		}
 	}
+	for _, d := range s.Dialects {
+		if _, err := spec.ParseDialect(d); err != nil || d == "" {
+			v.top("scenario %s: unknown dialect %q (want spec or gochat1)", s.ID, d)
+		}
+	}
 	v.actors()
 	for i := range s.Steps {
 		s.Steps[i].Pos.File = v.file
