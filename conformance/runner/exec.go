@@ -214,7 +214,7 @@ func (x *exec) writeRaw(c *conn, b []byte, chunk int) {
 		h := spec.ParseHeader(b)
 		ev.Header = h.String()
 		if len(b) > spec.HeaderSize+2 {
-			args := spec.SplitCRLF(nil, b[spec.HeaderSize+2:], spec.MaxArgs)
+			args := x.splitSent(h, b[spec.HeaderSize+2:])
 			for _, a := range args {
 				ev.Args = append(ev.Args, argString(a))
 			}
@@ -335,4 +335,16 @@ func (x *exec) decrypt(d *scenario.Decrypt) {
 		return
 	}
 	x.vars[d.Into] = pt
+}
+
+// splitSent splits an outgoing payload for the transcript the way the
+// server should (by the action's schema, E-5), falling back to every CRLF
+// for forged packets.
+func (x *exec) splitSent(h spec.Header, payload []byte) [][]byte {
+	if sc, ok := spec.SchemaFor(spec.ServerBound, h.Action, h.Info); ok && int(h.Len) == len(payload) {
+		if args, err := spec.SplitArgs(nil, payload, int(h.Args), sc, x.dialect); err == nil {
+			return args
+		}
+	}
+	return spec.SplitCRLF(nil, payload, spec.MaxArgs)
 }
