@@ -5,6 +5,8 @@
 //	gochat-conformance client [flags]    run the client scenarios
 //	gochat-conformance list              print the catalogue by section
 //	gochat-conformance coverage [flags]  requirement coverage (fails on gaps)
+//	gochat-conformance corpus [flags]    replay the wire corpus (fuzz/corpus)
+//	gochat-conformance fuzz [flags]      mutate packets until the server misbehaves
 //
 // Exit status: 0 all good, 1 failures, 2 suite errors or bad usage.
 package main
@@ -41,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdList(args[1:], stdout, stderr)
 	case "coverage":
 		return cmdCoverage(args[1:], stdout, stderr)
+	case "corpus", "fuzz": // wire.go: wire.CorpusMain / wire.FuzzMain
+		return cmdWire(ctx, args[0], args[1:], stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -56,6 +60,8 @@ func usage(w io.Writer) {
   gochat-conformance client --client-cmd TEMPLATE      test a client through its driver adapter (docs/driver.md)
   gochat-conformance list [--scenarios DIR]              print the scenario catalogue by section
   gochat-conformance coverage [--strict-should]          requirement coverage; fails on uncovered MUSTs
+  gochat-conformance corpus [--addr HOST:PORT] [flags]   replay the wire corpus (fuzz/corpus; no --addr: embedded server)
+  gochat-conformance fuzz [--addr HOST:PORT] [flags]     mutate packets and report findings as scenarios (docs/robustness.md)
 Run "gochat-conformance server -h" for the flags.
 `)
 }

@@ -94,3 +94,25 @@ func TestListAndCoverage(t *testing.T) {
 	assert.Contains(t, out, "server requirements:")
 	assert.Contains(t, []int{0, 1}, code)
 }
+
+func TestCorpusAgainstEmbeddedServer(t *testing.T) {
+	code, _, errs := runCLI("corpus")
+	assert.Equal(t, 0, code, errs)
+	code, _, errs = runCLI("corpus", "--dialect=gochat1")
+	assert.Equal(t, 0, code, errs)
+	code, _, _ = runCLI("corpus", "--dialect", "klingon")
+	assert.Equal(t, 2, code)
+}
+
+func TestFuzzShortRunAgainstEmbeddedServer(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := runCLI("fuzz", "--cases", "30", "--seed", "1", "--findings", dir)
+	assert.Equal(t, 0, code, errs)
+}
+
+func TestFlagValue(t *testing.T) {
+	assert.Equal(t, "a:1", flagValue([]string{"-v", "--addr", "a:1"}, "addr"))
+	assert.Equal(t, "a:2", flagValue([]string{"-addr=a:2"}, "addr"))
+	assert.Equal(t, "", flagValue([]string{"--", "--addr", "x"}, "addr"))
+	assert.Equal(t, "", flagValue([]string{"--address", "x"}, "addr"))
+}
