@@ -74,8 +74,8 @@ type pair struct {
 	to       []byte // receiver's name
 	body     []byte // pre-encrypted ciphertext; first 8 bytes: send offset
 	window   int
-	tokens   chan struct{} // window credits; never closed
-	quit     chan struct{} // closed when the sender must stop
+	tokens   chan struct{}                // window credits; never closed
+	quit     chan struct{}                // closed when the sender must stop
 	sentAt   [spec.MaxID + 1]atomic.Int64 // by request ID
 	sent     atomic.Int64
 	answered atomic.Int64 // OK or ERR
@@ -146,6 +146,10 @@ func driveOnline(ctx context.Context, o *Options, pairs []*pair) (*Result, error
 	var errs errTally
 	var wg sync.WaitGroup
 	for _, p := range pairs {
+		// Deadlines are cleared here, not in the loops: drainPairs may
+		// set them before a loop has even started.
+		_ = p.snd.nc.SetDeadline(time.Time{})
+		_ = p.rcv.nc.SetDeadline(time.Time{})
 		wg.Add(3)
 		go func() { defer wg.Done(); p.sendLoop(w, o.Dialect, &errs) }()
 		go func() { defer wg.Done(); p.ackLoop(w, &errs) }()
@@ -207,7 +211,6 @@ func (p *pair) sendLoop(w *window, d spec.Dialect, errs *errTally) {
 		args  = [][]byte{p.to, nil, p.body}
 		id    uint16
 	)
-	_ = p.snd.nc.SetWriteDeadline(time.Time{})
 	for {
 		select {
 		case <-p.tokens:
@@ -257,7 +260,6 @@ func (p *pair) sendLoop(w *window, d spec.Dialect, errs *errTally) {
 
 // ackLoop reads the sender's replies: OK or ERR per MSG.
 func (p *pair) ackLoop(w *window, errs *errTally) {
-	_ = p.snd.nc.SetReadDeadline(time.Time{})
 	for {
 		r, err := p.snd.read()
 		if err != nil {
@@ -292,7 +294,6 @@ func (p *pair) ackLoop(w *window, errs *errTally) {
 
 // recvLoop reads RECIVs at the receiver.
 func (p *pair) recvLoop(w *window, errs *errTally) {
-	_ = p.rcv.nc.SetReadDeadline(time.Time{})
 	s := &p.stats
 	for {
 		r, err := p.rcv.read()

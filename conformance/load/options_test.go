@@ -1,6 +1,8 @@
 package load
 
 import (
+	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -67,4 +69,21 @@ func TestValidate(t *testing.T) {
 	o = DefaultOptions()
 	o.Addr, o.AllowRemote = "192.0.2.1:9037", true
 	assert.NoError(t, o.Validate())
+}
+
+func TestMainUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	ctx := context.Background()
+	assert.Equal(t, 2, MainContext(ctx, nil, &out, &errb), "no profile")
+	assert.Equal(t, 2, MainContext(ctx, []string{"--addr", "192.0.2.1:9037", "online"}, &out, &errb))
+	assert.Contains(t, errb.String(), "loopback")
+	assert.Equal(t, 2, MainContext(ctx, []string{"--dialect", "x", "online"}, &out, &errb))
+	assert.Equal(t, 2, MainContext(ctx, []string{"--bogus"}, &out, &errb))
+	assert.Equal(t, 0, MainContext(ctx, []string{"-h"}, &out, &errb))
+	errb.Reset()
+	out.Reset()
+	code := MainContext(ctx, []string{"--stub", "--count", "10", "--warmup", "0", "--pairs", "1", "online", "nosuch"}, &out, &errb)
+	assert.Equal(t, 1, code, "unknown profile fails the run")
+	assert.Contains(t, out.String(), "stub")
+	assert.Contains(t, errb.String(), "nosuch")
 }

@@ -106,3 +106,19 @@ func TestJSONRoundTrip(t *testing.T) {
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &back))
 	assert.Equal(t, time.Millisecond, back[0].Latency[0].P50)
 }
+
+func TestStub(t *testing.T) {
+	s, err := StartStub("127.0.0.1:0", 0)
+	require.NoError(t, err)
+	defer s.Close()
+	for _, profile := range []string{"online", "login", "conns"} {
+		o := tiny(s.Addr())
+		o.InProcess = false
+		rs, err := Run(context.Background(), profile, o)
+		require.NoError(t, err, profile)
+		assert.Empty(t, rs[0].Errors, profile)
+		assert.Positive(t, rs[0].Ops, profile)
+	}
+	_, err = StartStub("192.0.2.1:0", 0)
+	assert.Error(t, err, "the stub listens on loopback only")
+}
