@@ -89,6 +89,9 @@ func Detail(w io.Writer, r *runner.Result, in Info) {
 	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "    %s failure at %s (%s): %s\n", strings.ToUpper(string(f.Level)), f.Pos, f.Step, f.Message)
+		if f.Requirement != "" {
+			fmt.Fprintf(w, "      violates %s\n", requirementLine(in.Registry, f.Requirement))
+		}
 		if f.Expected != "" || f.Actual != "" {
 			fmt.Fprintf(w, "      expected: %s\n      actual:   %s\n", f.Expected, f.Actual)
 		}

@@ -26,14 +26,13 @@ func Matrix(rs []*runner.Result, in Info) []Row {
 	rows := map[string]*Row{}
 	for _, r := range rs {
 		for _, id := range r.Scenario.Requirements {
-			row := rows[id]
-			if row == nil {
-				row = &Row{ID: id, Scenarios: map[string]string{}}
-				rows[id] = row
-			}
-			row.Scenarios[r.ID] = string(r.Verdict)
-			if severity[r.Verdict] > severity[row.Verdict] {
-				row.Verdict = r.Verdict
+			markRow(rows, id, r)
+		}
+		// Runner-wide checks (FRAME-3) fail requirements the scenario
+		// does not cite; the failure names them.
+		for _, f := range r.Failures {
+			if f.Requirement != "" {
+				markRow(rows, f.Requirement, r)
 			}
 		}
 	}
@@ -55,6 +54,19 @@ func Matrix(rs []*runner.Result, in Info) []Row {
 		out = append(out, *row)
 	}
 	return out
+}
+
+// markRow records r's verdict on requirement id; the worst verdict wins.
+func markRow(rows map[string]*Row, id string, r *runner.Result) {
+	row := rows[id]
+	if row == nil {
+		row = &Row{ID: id, Scenarios: map[string]string{}}
+		rows[id] = row
+	}
+	row.Scenarios[r.ID] = string(r.Verdict)
+	if severity[r.Verdict] > severity[row.Verdict] {
+		row.Verdict = r.Verdict
+	}
 }
 
 func verdictCell(v runner.Verdict) string {

@@ -35,6 +35,8 @@ type exec struct {
 	stopped  bool            // a MUST failure or a suite error ended the run
 	suiteErr string          // set for error verdicts
 	step     *scenario.Step
+	// reservedFailed: the FRAME-3 check already failed in this run.
+	reservedFailed bool
 }
 
 func newExec(ctx context.Context, sc *scenario.Scenario, ep *target.Endpoint, o Options, res *Result,
@@ -83,10 +85,15 @@ func (x *exec) within(d time.Duration) time.Duration {
 
 // fail records a failure; a MUST failure stops the scenario.
 func (x *exec) fail(level scenario.Level, msg, expected, actual string) {
+	x.failReq("", level, msg, expected, actual)
+}
+
+// failReq records a failure of requirement req ("": the scenario's own).
+func (x *exec) failReq(req string, level scenario.Level, msg, expected, actual string) {
 	if level == "" {
 		level = scenario.Must
 	}
-	f := Failure{Level: level, Message: msg, Expected: expected, Actual: actual}
+	f := Failure{Level: level, Message: msg, Expected: expected, Actual: actual, Requirement: req}
 	if x.step != nil {
 		f.Pos, f.Step = x.step.Pos.String(), x.step.Kind()
 	}

@@ -44,7 +44,18 @@ func (x *exec) nextFrame(c *conn, d time.Duration) *frame {
 			continue
 		}
 		x.recordRecv(c, f)
+		x.checkEveryPacket(f)
 		return f
+	}
+}
+
+// checkEveryPacket applies the rules every server packet must follow,
+// whatever the scenario expects. A violation names its requirement.
+func (x *exec) checkEveryPacket(f *frame) {
+	if f.err == nil && f.hdr.Reserved != spec.DefaultReserved && !x.reservedFailed {
+		x.reservedFailed = true // once per scenario: the first packet says it all
+		x.failReq("FRAME-3", scenario.Must, "FRAME-3: the Reserved field of a server packet is not 0xFFFF",
+			"rsv=0xFFFF", f.String())
 	}
 }
 

@@ -26,6 +26,10 @@ type Failure struct {
 	Message  string         `json:"message"`
 	Expected string         `json:"expected,omitempty"`
 	Actual   string         `json:"actual,omitempty"`
+	// Requirement is set by the runner-wide checks made on every packet
+	// (FRAME-3), which are not what the scenario cites, so that reports
+	// can attribute the failure to the right requirement.
+	Requirement string `json:"requirement,omitempty"`
 }
 
 // Event is one transcript line.

@@ -238,3 +238,30 @@ func TestUsernameDeterministic(t *testing.T) {
 	assert.NotEqual(t, a, Username(42, "s", "REG-x", "alice"))
 	assert.Regexp(t, `^alice[a-z0-9]{6}$`, a)
 }
+
+func TestReservedCheckedOnEveryPacket(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		p := spec.NewPacket(spec.HELLO, 0, []byte("zero reserved"))
+		h := p.Header()
+		h.Reserved = 0
+		_, _ = c.Write(spec.AppendRaw(nil, &spec.RawPacket{Header: h, Args: p.Args}))
+		_, _ = c.Read(make([]byte, 1)) // until the runner hangs up
+	}()
+	t.Cleanup(func() { _ = l.Close(); <-done })
+	o := Options{Target: &target.External{EP: &target.Endpoint{Addr: l.Addr().String()}}, Seed: 1}
+	r := RunOne(context.Background(), parseOne(t, "id: T-rsv\ntitle: t\nrequirements: [X-1]\nlevel: must\nsteps:\n  - connect: {conn: c}\n"), o)
+	require.Equal(t, Fail, r.Verdict)
+	require.Len(t, r.Failures, 1)
+	assert.Equal(t, "FRAME-3", r.Failures[0].Requirement)
+	assert.Equal(t, scenario.Must, r.Failures[0].Level)
+	assert.Contains(t, r.Failures[0].Actual, "rsv=0x0000")
+}

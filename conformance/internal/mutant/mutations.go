@@ -79,6 +79,7 @@ var All = []*Mutation{
 		return one(p), nil
 	}},
 	{Name: "never-close-on-malformed", NoClose: true},
+	{Name: "reserved-zero", ClientReserved: new(uint16(0))},
 	{Name: "keep-alive-upstream", KeepAlive: 50 * time.Millisecond},
 	{Name: "drop-reg", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
 		if p.Action == spec.REG {

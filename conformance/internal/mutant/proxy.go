@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"io"
 	"net"
 	"sync"
@@ -30,6 +31,9 @@ type Mutation struct {
 	ToServer  func(p *spec.Packet) (up, back []*spec.Packet)
 	NoClose   bool
 	KeepAlive time.Duration
+	// ClientReserved, if non-nil, is written in the Reserved field of
+	// every packet to the client (FRAME-3 requires 0xFFFF).
+	ClientReserved *uint16
 }
 
 // Target wraps another target, inserting a proxy in front of every plain
@@ -203,6 +207,9 @@ func (p *proxy) serve(c, u net.Conn) {
 	var wmu sync.Mutex // serialises writes to c (both directions may answer the client)
 	writeC := func(pk *spec.Packet) {
 		b := raw(pk)
+		if r := p.m.ClientReserved; r != nil {
+			binary.BigEndian.PutUint16(b[spec.HeaderSize-2:spec.HeaderSize], *r)
+		}
 		wmu.Lock()
 		_, _ = c.Write(b)
 		wmu.Unlock()
