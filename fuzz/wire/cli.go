@@ -49,21 +49,31 @@ func (c *common) resolve() (spec.Dialect, *Account, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if (c.user == "") != (c.key == "") {
-		return 0, nil, fmt.Errorf("--user and --key go together")
-	}
-	if c.user == "" {
-		return d, nil, nil
-	}
-	b, err := os.ReadFile(c.key)
+	a, err := readAccount(c.user, c.key, "--user", "--key")
 	if err != nil {
 		return 0, nil, err
 	}
+	return d, a, nil
+}
+
+// readAccount loads the account of a name and key flag pair (nil if
+// neither is given).
+func readAccount(name, keyFile, nameFlag, keyFlag string) (*Account, error) {
+	if (name == "") != (keyFile == "") {
+		return nil, fmt.Errorf("%s and %s go together", nameFlag, keyFlag)
+	}
+	if name == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
 	k, err := codec.ParsePrivateKeyPEM(b)
 	if err != nil {
-		return 0, nil, fmt.Errorf("--key: %w", err)
+		return nil, fmt.Errorf("%s: %w", keyFlag, err)
 	}
-	return d, &Account{Name: c.user, Key: k}, nil
+	return &Account{Name: name, Key: k}, nil
 }
 
 func corpusMain(args []string, stdout, stderr io.Writer) int {
@@ -119,10 +129,15 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Findings, "findings", "findings", "write minimised findings as scenarios to `DIR`")
 	fs.BoolVar(&cfg.KeepGoing, "keep-going", false, "continue after a finding while the server still answers")
 	fs.IntVar(&cfg.MaxMinimizeRuns, "max-minimize-runs", 200, "bound the delta debugging to `N` attempts")
+	adminUser := fs.String("admin-user", "", "admin mode: also fuzz ADMIN packets as this level 1 or 2 `NAME`")
+	adminKey := fs.String("admin-key", "", "PEM private key `FILE` of --admin-user")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	d, acct, err := c.resolve()
+	if err == nil {
+		cfg.Admin, err = readAccount(*adminUser, *adminKey, "--admin-user", "--admin-key")
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "fuzz:", err)
 		return 2
@@ -131,6 +146,9 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	fmt.Fprintf(stdout, "fuzz: seed %d, dialect %s, target %s\n", cfg.Seed, d, c.addr)
+	if cfg.Admin != nil {
+		fmt.Fprintf(stdout, "fuzz: admin mode as %s (shutdowns are moved to %s)\n", cfg.Admin.Name, farFuture.UTC().Format("2006-01-02"))
+	}
 	rep, err := Fuzz(ctx, cfg)
 	if rep != nil {
 		fmt.Fprintf(stdout, "fuzz: %d cases in %v (%d malformed), %d findings; deliveries %v\n",

@@ -31,10 +31,19 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	if d == spec.DialectGochat1 {
 		w("# Dialect: gochat1 (run the suite with --dialect gochat1).")
 	}
+	admin := fd.Auth && fd.Admin
+	if admin {
+		w("# Sent as the fuzzer's admin account; if that was the owner, use role: owner and needs: [owner].")
+		w("needs: [admin]")
+	}
 	w("actors:")
 	w("  bob: {}")
 	conn := "fz"
-	if fd.Auth {
+	switch {
+	case admin:
+		w("  root: {role: admin}")
+		conn = "root"
+	case fd.Auth:
 		w("  alice: {}")
 		conn = "alice"
 	}
@@ -42,11 +51,15 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	w("  - connect: bob")
 	w("  - register: bob")
 	w("  - login: bob")
-	if fd.Auth {
+	switch {
+	case admin:
+		w("  - connect: root")
+		w("  - login: root")
+	case fd.Auth:
 		w("  - connect: alice")
 		w("  - register: alice")
 		w("  - login: alice")
-	} else {
+	default:
 		w("  - connect: {conn: fz}")
 	}
 	chunk := ""

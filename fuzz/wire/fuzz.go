@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,11 @@ type FuzzConfig struct {
 	// User is a registered account to fuzz as in authenticated cases; nil
 	// registers one with a free fixture key.
 	User *Account
+	// Admin, when set, is an account of level 1 or 2 on the target: half
+	// of the authenticated cases then log in as it and send mutated ADMIN
+	// packets (admin.go). Shutdowns are moved far into the future and
+	// DEREG/KICK/CHGPERMS never reach the fuzzer's own accounts.
+	Admin *Account
 	// Findings is the directory minimised findings are written to ("" =
 	// do not write).
 	Findings string
@@ -47,6 +53,8 @@ type FuzzReport struct {
 	Cases      int
 	Elapsed    time.Duration
 	Malformed  int // cases whose input the oracle calls malformed
+	Admin      int // cases sent as FuzzConfig.Admin
+	AdminOK    int // OK replies in those cases (ADMIN requests the server carried out, mostly)
 	Deliveries map[string]int
 	Findings   []*Finding
 }
@@ -59,6 +67,7 @@ type Finding struct {
 	Detail   string
 	Mutation string
 	Auth     bool
+	Admin    bool // sent as FuzzConfig.Admin
 	Delivery string
 	Stream   []byte // minimised bytes
 	Original int    // length before minimisation
@@ -80,6 +89,7 @@ func (f *failure) Error() string { return f.kind + ": " + f.detail }
 type fcase struct {
 	idx      int
 	auth     bool
+	admin    bool // auth as FuzzConfig.Admin, ADMIN transcripts
 	stream   []byte
 	second   []byte // interleave only
 	delivery delivery
@@ -93,6 +103,7 @@ type env struct {
 	addr            string
 	fuzz, probe, by Account
 	bystander       *conn
+	victim          *conn // admin mode: logged in so that KICK has a target
 	roles           roles
 	replies         []spec.Header // replies seen by the last recorded check
 }
@@ -125,6 +136,9 @@ func newEnv(ctx context.Context, cfg *FuzzConfig, addr string) (*env, error) {
 	if cfg.User != nil {
 		n = 2
 	}
+	if cfg.Admin != nil {
+		n++ // the victim
+	}
 	accts, err := provision(ctx, addr, cfg.Dialect, n, "fz", cfg.slow())
 	if err != nil {
 		return nil, err
@@ -143,6 +157,18 @@ func newEnv(ctx context.Context, cfg *FuzzConfig, addr string) (*env, error) {
 		return nil, err
 	}
 	e.roles = roles{self: e.fuzz.Name, bystander: e.by.Name, key: key, dialect: cfg.Dialect}
+	if cfg.Admin != nil {
+		victim := accts[n-1]
+		e.roles.admin, e.roles.victim = strings.ToLower(cfg.Admin.Name), victim.Name
+		e.roles.keep = []string{e.by.Name, e.probe.Name, strings.ToLower(e.fuzz.Name), e.roles.admin}
+		if e.victim, err = dial(ctx, addr, cfg.Dialect, cfg.Timeout); err == nil {
+			err = e.victim.login(ctx, victim, cfg.slow())
+		}
+		if err != nil {
+			e.close()
+			return nil, fmt.Errorf("victim login: %w", err)
+		}
+	}
 	return e, nil
 }
 
@@ -162,6 +188,9 @@ func (e *env) connectBystander(ctx context.Context) error {
 func (e *env) close() {
 	if e != nil && e.bystander != nil {
 		e.bystander.close()
+	}
+	if e != nil && e.victim != nil {
+		e.victim.close()
 	}
 }
 
@@ -194,12 +223,22 @@ func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
 		recent = append([]*fcase{fc}, recent[:min(len(recent), 2)]...)
 		rep.Cases++
 		rep.Deliveries[string(fc.delivery)]++
+		if fc.admin {
+			rep.Admin++
+		}
 		if analyze(fc.stream, cfg.Dialect).malformed {
 			rep.Malformed++
 		}
 		f := e.run(ctx, fc, i%cfg.FullCheckEvery == cfg.FullCheckEvery-1)
 		if ctx.Err() != nil {
 			break // the run's deadline cut the case short: not a finding
+		}
+		if fc.admin {
+			for _, h := range e.replies {
+				if h.Action == spec.OK {
+					rep.AdminOK++
+				}
+			}
 		}
 		if f == nil {
 			continue
@@ -232,10 +271,24 @@ func (e *env) generate(seed uint64, i int) *fcase {
 	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	fc := &fcase{idx: i, auth: rng.IntN(2) == 0}
 	ts := e.roles.transcripts(fc.auth)
+	pre := ""
+	// Only admin runs draw here, so other runs keep their cases per seed.
+	if fc.auth && e.cfg != nil && e.cfg.Admin != nil && rng.IntN(2) == 0 {
+		fc.admin, ts = true, e.roles.adminTranscripts()
+		t := ts[rng.IntN(len(ts))]
+		t, pre = e.roles.mutateAdmin(rng, t)
+		ts = [][][]byte{t}
+		pre += " "
+	}
 	fc.stream, fc.mutation = mutate(rng, ts[rng.IntN(len(ts))])
+	fc.mutation = pre + fc.mutation
 	fc.delivery = deliveries[rng.IntN(len(deliveries))]
 	if fc.delivery == interleave {
 		fc.second, _ = mutate(rng, ts[rng.IntN(len(ts))])
+	}
+	if e.roles.admin != "" {
+		now := time.Now()
+		fc.stream, fc.second = e.roles.sanitize(fc.stream, now), e.roles.sanitize(fc.second, now)
 	}
 	fc.splits = chunks(rng, fc.delivery, fc.stream)
 	return fc
@@ -271,10 +324,19 @@ func (e *env) execOne(ctx context.Context, fc *fcase, stream []byte, splits [][]
 		return &failure{"server-down", "a client gets no HELLO: " + err.Error()}
 	}
 	defer c.close()
-	if auth {
+	switch {
+	case auth && fc.admin:
+		if err := c.login(ctx, *e.cfg.Admin, e.cfg.slow()); err != nil {
+			return &failure{"login", "admin login: " + err.Error()}
+		}
+	case auth:
 		if err := e.loginFuzz(ctx, c); err != nil {
 			return &failure{"login", "fuzz account login: " + err.Error()}
 		}
+	}
+	if e.roles.admin != "" { // again: minimisation and fresh targets bring other bytes and names
+		stream = e.roles.sanitize(stream, time.Now())
+		splits = resplit(stream, splits)
 	}
 	want := analyze(stream, e.cfg.Dialect)
 	for _, w := range splits {
@@ -301,6 +363,19 @@ func (e *env) execOne(ctx context.Context, fc *fcase, stream []byte, splits [][]
 		rec = &e.replies
 	}
 	return e.check(c, want, rec)
+}
+
+// resplit cuts b where splits were cut (b is as long as their sum).
+func resplit(b []byte, splits [][]byte) [][]byte {
+	out := make([][]byte, 0, len(splits))
+	for _, s := range splits {
+		n := min(len(s), len(b))
+		out, b = append(out, b[:n]), b[n:]
+	}
+	if len(b) > 0 {
+		out = append(out, b)
+	}
+	return out
 }
 
 // loginFuzz logs the fuzz account in, re-registering it if a mutated DEREG
@@ -341,6 +416,9 @@ func (e *env) check(c *conn, want verdict, rec *[]spec.Header) *failure {
 		default:
 			return &failure{"read", err.Error()}
 		}
+		if p.ID == 0 && !legalPush[p.Action] {
+			return &failure{"unexpected-push", fmt.Sprintf("%v with ID 0 is not a push", p)}
+		}
 		if p.ID != 0 {
 			got++
 			if rec != nil {
@@ -352,6 +430,12 @@ func (e *env) check(c *conn, want verdict, rec *[]spec.Header) *failure {
 	}
 	return nil
 }
+
+// legalPush are the actions a server may send with ID 0 at any time after
+// HELLO: live messages and broadcasts, hooks, shutdown notices (admin mode
+// schedules far-future shutdowns, and every login then gets the notice),
+// and ERR notices, which check judges separately.
+var legalPush = map[spec.Action]bool{spec.RECIV: true, spec.HOOK: true, spec.SHTDWN: true, spec.ERR: true}
 
 // verdict is the oracle's reading of a stream: the spec package's checking
 // decoder, the same rules errata E-1..E-11 state.

@@ -34,7 +34,7 @@ func minimize(ctx context.Context, cfg *FuzzConfig, e *env, recent []*fcase, f *
 		}
 	}
 	fd := &Finding{Seed: cfg.Seed, Case: fc.idx, Kind: f.kind, Detail: f.detail, Mutation: fc.mutation,
-		Auth: fc.auth, Delivery: string(fc.delivery), Stream: fc.stream, Original: len(fc.stream), Confirmed: confirmed}
+		Auth: fc.auth, Admin: fc.admin, Delivery: string(fc.delivery), Stream: fc.stream, Original: len(fc.stream), Confirmed: confirmed}
 	if !confirmed {
 		budget = 0 // nothing to compare attempts with
 	}
@@ -59,7 +59,7 @@ func minimize(ctx context.Context, cfg *FuzzConfig, e *env, recent []*fcase, f *
 		return false
 	}
 	best := *fc
-	if simple := (fcase{idx: fc.idx, auth: fc.auth, stream: fc.stream, delivery: oneWrite, splits: [][]byte{fc.stream}}); fc.delivery != oneWrite && test(&simple) {
+	if simple := (fcase{idx: fc.idx, auth: fc.auth, admin: fc.admin, stream: fc.stream, delivery: oneWrite, splits: [][]byte{fc.stream}}); fc.delivery != oneWrite && test(&simple) {
 		best = simple
 	}
 	if best.auth {

@@ -14,6 +14,10 @@ type roles struct {
 	self, bystander string
 	key             []byte // the fuzz account's key in the dialect (already registered: REG gets ERR_EXISTS)
 	dialect         spec.Dialect
+	// Admin mode (admin.go): the admin account, the account ADMIN
+	// operations may hit, and the names they must never hit.
+	admin, victim string
+	keep          []string
 }
 
 func (r roles) pkt(a spec.Action, info uint8, id uint16, args ...[]byte) []byte {
