@@ -53,6 +53,8 @@ type config struct {
 	LogFormat        string   `yaml:"log_format"`
 	Owner            string   `yaml:"owner"`
 	OwnerKey         string   `yaml:"owner_key"`
+	Admin            string   `yaml:"admin"`
+	AdminKey         string   `yaml:"admin_key"`
 }
 
 func defaults() config {
@@ -115,6 +117,8 @@ func flags(c *config, out io.Writer) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: text or json")
 	fs.StringVar(&c.Owner, "owner", c.Owner, "ensure this user exists as owner (level 2) at start; needs -owner-key")
 	fs.StringVar(&c.OwnerKey, "owner-key", c.OwnerKey, "key `file` for -owner: RSA 4096 public key (PEM or DER) or PEM private key")
+	fs.StringVar(&c.Admin, "admin", c.Admin, "ensure this user exists as admin (level 1) at start; needs -admin-key")
+	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "key `file` for -admin, like -owner-key")
 	return fs, path
 }
 
@@ -147,6 +151,9 @@ func parseConfig(args []string, out io.Writer) (config, []string, error) {
 	}
 	if (c.Owner == "") != (c.OwnerKey == "") {
 		return c, nil, errors.New("-owner and -owner-key go together")
+	}
+	if (c.Admin == "") != (c.AdminKey == "") {
+		return c, nil, errors.New("-admin and -admin-key go together")
 	}
 	if _, err := spec.ParseDialect(c.Dialect); err != nil {
 		return c, nil, err

@@ -43,6 +43,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"-dialect", "nope"},
 		{"-tls-cert", "x"},
 		{"-owner", "root"},
+		{"-admin", "ops"},
 		{"-idle-timeout", "soon"},
 	} {
 		_, _, err := parseConfig(args, io.Discard)

@@ -49,7 +49,12 @@ func run(args []string) error {
 		return userCommand(ctx, st, rest)
 	}
 	if cfg.Owner != "" {
-		if err := ensureOwner(ctx, st, cfg.Owner, cfg.OwnerKey); err != nil {
+		if err := ensureUser(ctx, st, cfg.Owner, cfg.OwnerKey, store.PermOwner); err != nil {
+			return err
+		}
+	}
+	if cfg.Admin != "" {
+		if err := ensureUser(ctx, st, cfg.Admin, cfg.AdminKey, store.PermAdmin); err != nil {
 			return err
 		}
 	}
@@ -104,12 +109,14 @@ func serverConfig(c config) (server.Config, error) {
 	return sc, nil
 }
 
-func ensureOwner(ctx context.Context, st store.Store, name, keyFile string) error {
+// ensureUser creates or updates name with the key in keyFile at level perm
+// (-owner, -admin).
+func ensureUser(ctx context.Context, st store.Store, name, keyFile string, perm uint8) error {
 	key, err := readPublicKey(keyFile)
 	if err != nil {
 		return err
 	}
-	return server.BootstrapUser(ctx, st, name, key, store.PermOwner)
+	return server.BootstrapUser(ctx, st, name, key, perm)
 }
 
 // readPublicKey reads a public key file (PEM or DER); a PEM private key is
