@@ -67,7 +67,7 @@ func (x *exec) tryDeregister(name string) (retry bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	c := newConn("cleanup", "", nc, x.dialect, x.start)
+	c := newConn("cleanup", "", nc, x.dialect, x.start, true)
 	defer c.close()
 	wait := x.within(DefaultWithin)
 	if f, _ := c.next(x.ctx, wait); f == nil || f.hdr.Action != spec.HELLO {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -45,6 +46,17 @@ type conn struct {
 	nextID uint16
 	lastID uint16
 	closed bool // the reader saw the end of the stream
+
+	// A connection can stop being read (stop_reading, connect read:
+	// false) to act as a client that never reads (CONN-26): the reader
+	// waits at gate, so the socket's buffers fill. Reading resumes only
+	// to see the close, discarding what the server had queued.
+	mu        sync.Mutex
+	gate      chan struct{} // non-nil while not reading
+	discard   bool
+	discarded int
+	quit      chan struct{}
+	quitOnce  sync.Once
 }
 
 func dial(ctx context.Context, addr string, tlsCfg *tls.Config, timeout time.Duration) (net.Conn, error) {
@@ -56,9 +68,12 @@ func dial(ctx context.Context, addr string, tlsCfg *tls.Config, timeout time.Dur
 	return d.DialContext(ctx, "tcp", addr)
 }
 
-func newConn(name, actor string, nc net.Conn, d spec.Dialect, start time.Time) *conn {
+func newConn(name, actor string, nc net.Conn, d spec.Dialect, start time.Time, read bool) *conn {
 	c := &conn{name: name, actor: actor, nc: nc, frames: make(chan *frame, 1024),
-		done: make(chan struct{}), nextID: 1}
+		done: make(chan struct{}), quit: make(chan struct{}), nextID: 1}
+	if !read {
+		c.gate = make(chan struct{})
+	}
 	go c.readLoop(d, start)
 	return c
 }
@@ -67,6 +82,9 @@ func (c *conn) readLoop(d spec.Dialect, start time.Time) {
 	defer close(c.done)
 	dec := spec.NewRawDecoder(bufio.NewReader(c.nc), spec.ClientBound, d)
 	for {
+		if !c.waitGate() {
+			return
+		}
 		var p spec.Packet
 		err := dec.ReadPacket(&p)
 		f := &frame{at: time.Since(start)}
@@ -77,6 +95,9 @@ func (c *conn) readLoop(d spec.Dialect, start time.Time) {
 			default:
 			}
 			return
+		}
+		if c.discarding() {
+			continue
 		}
 		f.hdr, f.sep, f.framing = dec.LastHeader(), dec.LastSeparator(), dec.FramingError()
 		hb := f.hdr.Bytes()
@@ -91,6 +112,61 @@ func (c *conn) readLoop(d spec.Dialect, start time.Time) {
 			// scenario has already failed or ended.
 		}
 	}
+}
+
+// waitGate blocks while the connection is not being read; false means
+// the connection was closed meanwhile.
+func (c *conn) waitGate() bool {
+	c.mu.Lock()
+	g := c.gate
+	c.mu.Unlock()
+	if g == nil {
+		return true
+	}
+	select {
+	case <-g:
+		return true
+	case <-c.quit:
+		return false
+	}
+}
+
+func (c *conn) discarding() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.discard {
+		c.discarded++
+	}
+	return c.discard
+}
+
+// stopReading makes the reader stop after the packet it is reading.
+func (c *conn) stopReading() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gate == nil {
+		c.gate = make(chan struct{})
+	}
+}
+
+// resumeDiscarding reads again, dropping every packet until the end of the
+// stream; it reports whether the connection had stopped reading.
+func (c *conn) resumeDiscarding() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gate == nil {
+		return false
+	}
+	c.discard = true
+	close(c.gate)
+	c.gate = nil
+	return true
+}
+
+func (c *conn) discardedCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.discarded
 }
 
 // next waits up to d for the next frame.
@@ -130,6 +206,7 @@ func (c *conn) write(b []byte, chunk int) error {
 
 // close shuts the socket and waits for the reader.
 func (c *conn) close() {
+	c.quitOnce.Do(func() { close(c.quit) })
 	_ = c.nc.Close()
 	<-c.done
 }

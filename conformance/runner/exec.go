@@ -161,6 +161,11 @@ func (x *exec) runStep(st *scenario.Step) {
 			c.close()
 			x.note(c.name, "disconnected by the runner")
 		}
+	case st.StopReading != "":
+		if c := x.conn(st.StopReading); c != nil {
+			c.stopReading()
+			x.note(c.name, "stopped reading this connection")
+		}
 	case st.Set != nil:
 		if b, err := x.eval(&st.Set.Value); err != nil {
 			x.suite("set: %v", err)
@@ -191,7 +196,8 @@ func (x *exec) connect(cn *scenario.Connect) {
 		x.suite("cannot connect to %s: %v", addr, err)
 		return
 	}
-	c := newConn(cn.Conn, cn.Actor, nc, x.dialect, x.start)
+	read := cn.Read == nil || *cn.Read
+	c := newConn(cn.Conn, cn.Actor, nc, x.dialect, x.start, read)
 	x.conns[cn.Conn] = c
 	x.order = append(x.order, c)
 	proto := "tcp"
@@ -199,6 +205,10 @@ func (x *exec) connect(cn *scenario.Connect) {
 		proto = "tls"
 	}
 	x.note(cn.Conn, fmt.Sprintf("connected (%s) to %s", proto, addr))
+	if !read {
+		x.note(cn.Conn, "not reading this connection")
+		return
+	}
 	if cn.Hello == nil || *cn.Hello {
 		x.expectOne(&scenario.Expect{Conn: cn.Conn, Action: "HELLO", ID: &scenario.IDSpec{},
 			Args: []scenario.Matcher{{Kind: "any"}}})
@@ -258,8 +268,36 @@ func (x *exec) send(s *scenario.Send) {
 		x.suite("send: %v", err)
 		return
 	}
+	if s.Repeat > 1 {
+		x.sendRepeated(c, s, &spec.Packet{Action: a, Info: info, Args: args})
+		return
+	}
 	id := x.requestID(c, s.ID)
 	x.sendPacket(c, &spec.Packet{Action: a, Info: info, ID: id, Args: args}, s.Chunked)
+}
+
+// sendRepeated writes s.Repeat copies of p with successive request IDs in
+// one write; the transcript shows the first and a count.
+func (x *exec) sendRepeated(c *conn, s *scenario.Send, p *spec.Packet) {
+	var b []byte
+	first := uint16(0)
+	for i := range s.Repeat {
+		p.ID = x.requestID(c, s.ID)
+		if i == 0 {
+			first = p.ID
+		}
+		var err error
+		if b, err = spec.AppendPacket(b, p, x.dialect); err != nil {
+			x.suite("cannot encode %s: %v", p.Action, err)
+			return
+		}
+	}
+	x.res.Transcript = append(x.res.Transcript, Event{At: time.Since(x.start), Conn: c.name, Dir: "send",
+		Header: p.Header().String(), Note: fmt.Sprintf("%d packets like this one, IDs from %d, %d bytes",
+			s.Repeat, first, len(b))})
+	if err := c.write(b, 0); err != nil {
+		x.note(c.name, "write failed: "+err.Error())
+	}
 }
 
 func (x *exec) requestID(c *conn, id *scenario.IDSpec) uint16 {

@@ -45,6 +45,10 @@ type Options struct {
 	// Privileged serialises scenarios that log in the shared admin or
 	// owner account (two at once would get ERR_DUPSESS). Run sets it.
 	Privileged *sync.Mutex
+	// Heavy lets a load-making scenario (a flood, needs: [write-timeout])
+	// run alone, so that it does not slow the timing-sensitive scenarios
+	// running beside it. Run sets it.
+	Heavy *sync.RWMutex
 	// OnResult, if set, is called as each scenario finishes (from any
 	// goroutine, serialised).
 	OnResult func(*Result)
@@ -72,6 +76,9 @@ func Run(ctx context.Context, scs []*scenario.Scenario, o Options) []*Result {
 	}
 	if o.Pool == nil {
 		o.Pool = NewKeyPool(o.Keys)
+	}
+	if o.Heavy == nil {
+		o.Heavy = new(sync.RWMutex)
 	}
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
@@ -109,6 +116,15 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 	if d := o.Target.Dialect().String(); len(sc.Dialects) > 0 && !slices.Contains(sc.Dialects, d) {
 		res.Verdict, res.Reason = Skip, "only for dialect "+strings.Join(sc.Dialects, ", ")
 		return applyExpect(res, o)
+	}
+	if o.Heavy != nil {
+		if sc.NeedsCap(scenario.CapWriteTimeout) {
+			o.Heavy.Lock()
+			defer o.Heavy.Unlock()
+		} else {
+			o.Heavy.RLock()
+			defer o.Heavy.RUnlock()
+		}
 	}
 	ep := o.Target.Shared()
 	if o.Privileged != nil && !sc.NeedsFresh() && (sc.NeedsCap(scenario.CapAdmin) || sc.NeedsCap(scenario.CapOwner)) {

@@ -45,14 +45,17 @@ const (
 	CapMaxClients    = "max-clients"    // server started with a connection limit
 	CapIdleTimeout   = "idle-timeout"   // server started with a short idle timeout
 	CapVerifyTimeout = "verify-timeout" // server started with a short VERIF timeout
+	CapTokenTTL      = "token-ttl"      // server started with a short token lifetime
+	CapWriteTimeout  = "write-timeout"  // server started with a short write timeout
 )
 
 // KnownCaps lists every capability name a scenario may declare.
 var KnownCaps = []string{CapTLS, CapAdmin, CapOwner, CapFreshServer, CapShutdown,
-	CapMaxClients, CapIdleTimeout, CapVerifyTimeout}
+	CapMaxClients, CapIdleTimeout, CapVerifyTimeout, CapTokenTTL, CapWriteTimeout}
 
 // FreshCaps are capabilities that imply a private server per scenario.
-var FreshCaps = []string{CapFreshServer, CapShutdown, CapMaxClients, CapIdleTimeout, CapVerifyTimeout}
+var FreshCaps = []string{CapFreshServer, CapShutdown, CapMaxClients, CapIdleTimeout, CapVerifyTimeout,
+	CapTokenTTL, CapWriteTimeout}
 
 // Pos is a position in a scenario file.
 type Pos struct {
@@ -111,6 +114,10 @@ type ServerConfig struct {
 	IdleTimeout   time.Duration `yaml:"idle_timeout"`
 	VerifyTimeout time.Duration `yaml:"verify_timeout"`
 	MaxClients    int           `yaml:"max_clients"`
+	// TokenTTL is the lifetime of reusable login tokens (E-25).
+	TokenTTL time.Duration `yaml:"token_ttl"`
+	// WriteTimeout bounds one write to a client (E-39).
+	WriteTimeout time.Duration `yaml:"write_timeout"`
 }
 
 // Actor is a simulated user: a fixture key and a per-run unique name.
@@ -144,6 +151,7 @@ type Step struct {
 	Decrypt        *Decrypt
 	Disconnect     string
 	Set            *Set
+	StopReading    string
 }
 
 // Kind names the step kind as written in YAML.
@@ -173,6 +181,8 @@ func (s *Step) Kind() string {
 		return "disconnect"
 	case s.Set != nil:
 		return "set"
+	case s.StopReading != "":
+		return "stop_reading"
 	}
 	return "sleep"
 }
@@ -185,6 +195,9 @@ type Connect struct {
 	// Hello, when false, skips waiting for the HELLO packet (e.g. when
 	// the server is full and the client must queue).
 	Hello *bool `yaml:"hello"`
+	// Read, when false, leaves the connection unread from the start (no
+	// HELLO is awaited), like a client that never reads (CONN-26).
+	Read *bool `yaml:"read"`
 }
 
 // Auth is the register or login macro.
@@ -201,6 +214,9 @@ type Send struct {
 	Info    string  `yaml:"info"`
 	Args    []Value `yaml:"args"`
 	Chunked int     `yaml:"chunked"`
+	// Repeat sends the packet this many times in one write, each with the
+	// next request ID (a flood; the transcript shows it once).
+	Repeat int `yaml:"repeat"`
 }
 
 // SendRaw writes an arbitrary, possibly illegal, frame.
@@ -255,6 +271,8 @@ type ExpectClose struct {
 	Conn   string        `yaml:"conn"`
 	Err    string        `yaml:"err"`
 	Within time.Duration `yaml:"within"`
+	// Level "should" makes a connection left open a SHOULD failure.
+	Level Level `yaml:"level"`
 }
 
 // Decrypt decrypts a captured ciphertext with an actor's key.

@@ -77,9 +77,16 @@ func (s *Step) UnmarshalYAML(n ast.Node) error {
 	case "set":
 		s.Set = new(Set)
 		return strict(val, s.Set)
+	case "stop_reading":
+		c, ok := scalar(val)
+		if !ok || c == "" {
+			return errAt(val, "stop_reading: want a connection name")
+		}
+		s.StopReading = c
+		return nil
 	}
 	return errAt(n, "unknown step %q (want connect, register, login, send, send_raw, expect, "+
-		"expect_any_order, expect_none, expect_close, sleep, decrypt, disconnect, set)", kind)
+		"expect_any_order, expect_none, expect_close, sleep, decrypt, disconnect, set, stop_reading)", kind)
 }
 
 func (s *Step) decodeAnyOrder(val ast.Node) error {

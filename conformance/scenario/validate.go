@@ -143,6 +143,9 @@ func (v *validator) step(st *Step) {
 		}
 	case st.ExpectClose != nil:
 		v.conn(l, c, &st.ExpectClose.Conn)
+		if lv := st.ExpectClose.Level; lv != "" && lv != Must && lv != Should {
+			v.errorf(l, c, "expect_close: level must be must or should")
+		}
 		if e := st.ExpectClose.Err; e != "" && e != "null" {
 			if _, err := spec.ParseErrCode(e); err != nil {
 				v.errorf(l, c, "expect_close: %v", err)
@@ -154,6 +157,8 @@ func (v *validator) step(st *Step) {
 		v.defVar(l, c, st.Decrypt.Into)
 	case st.Disconnect != "":
 		v.conn(l, c, &st.Disconnect)
+	case st.StopReading != "":
+		v.conn(l, c, &st.StopReading)
 	case st.Set != nil:
 		v.value(&st.Set.Value)
 		v.defVar(l, c, st.Set.Var)
@@ -203,6 +208,9 @@ func (v *validator) send(l, c int, s *Send) {
 	}
 	if s.ID != nil && s.ID.Any {
 		v.errorf(l, c, "send: id cannot be any")
+	}
+	if s.Repeat < 0 || s.Repeat > 100000 || (s.Repeat > 1 && s.Chunked > 0) {
+		v.errorf(l, c, "send: repeat must be 0..100000 and not combined with chunked")
 	}
 	for i := range s.Args {
 		v.value(&s.Args[i])

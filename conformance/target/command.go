@@ -25,6 +25,7 @@ import (
 //	{addr} {tls_addr}                  loopback addresses chosen by the runner
 //	{idle_timeout} {verify_timeout}    Go durations ("300ms"; the spec's 25m and 2m unless a scenario sets them)
 //	{max_clients}                      0 = unlimited
+//	{token_ttl} {write_timeout}        Go durations (30m and 30s unless a scenario sets them)
 //	{admin_user} {admin_pub}           fixture admin name and public-key PEM file
 //	{owner_user} {owner_pub}           the same for the owner
 //
@@ -135,6 +136,8 @@ func (c *Command) expand(addr, tlsAddr string, sc scenario.ServerConfig) string 
 		"{idle_timeout}", orDefault(sc.IdleTimeout, 25*time.Minute),
 		"{verify_timeout}", orDefault(sc.VerifyTimeout, 2*time.Minute),
 		"{max_clients}", strconv.Itoa(sc.MaxClients),
+		"{token_ttl}", orDefault(sc.TokenTTL, 30*time.Minute),
+		"{write_timeout}", orDefault(sc.WriteTimeout, 30*time.Second),
 		"{admin_pub}", filepath.Join(c.dir, "admin.pub.pem"), "{owner_pub}", filepath.Join(c.dir, "owner.pub.pem")}
 	if c.Admin != nil {
 		r = append(r, "{admin_user}", c.Admin.Name)
@@ -169,6 +172,25 @@ func (c *Command) Shared() *Endpoint { return c.shared }
 
 // CanFresh implements FreshCapable.
 func (c *Command) CanFresh() bool { return true }
+
+// capPlaceholder is the template placeholder through which a scenario's
+// setting reaches the launched server.
+var capPlaceholder = map[string]string{
+	scenario.CapIdleTimeout:   "{idle_timeout}",
+	scenario.CapVerifyTimeout: "{verify_timeout}",
+	scenario.CapMaxClients:    "{max_clients}",
+	scenario.CapTokenTTL:      "{token_ttl}",
+	scenario.CapWriteTimeout:  "{write_timeout}",
+}
+
+// Unsupported implements Configurable: a setting the template does not
+// pass cannot be honoured.
+func (c *Command) Unsupported(capability string) string {
+	if ph, ok := capPlaceholder[capability]; ok && !strings.Contains(c.Template, ph) {
+		return "the --server-cmd template has no " + ph + " placeholder"
+	}
+	return ""
+}
 
 // Fresh implements Target.
 func (c *Command) Fresh(ctx context.Context, sc scenario.ServerConfig) (*Endpoint, func(), error) {

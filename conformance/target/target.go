@@ -80,6 +80,9 @@ func Missing(t Target, s *scenario.Scenario) (string, string) {
 			if !fresh {
 				return c, "needs a private server per scenario (pass --server-cmd)"
 			}
+			if why := unconfigurable(t, c); why != "" {
+				return c, why
+			}
 		}
 	}
 	return "", ""
@@ -88,6 +91,20 @@ func Missing(t Target, s *scenario.Scenario) (string, string) {
 // FreshCapable is implemented by targets that can start private servers;
 // Missing consults it without starting one.
 type FreshCapable interface{ CanFresh() bool }
+
+// Configurable is implemented by fresh-capable targets that can honour
+// only some server settings; Missing asks it for each capability and
+// skips with its reason ("" = supported).
+type Configurable interface {
+	Unsupported(capability string) string
+}
+
+func unconfigurable(t Target, c string) string {
+	if cf, ok := t.(Configurable); ok {
+		return cf.Unsupported(c)
+	}
+	return ""
+}
 
 func canFresh(t Target) bool {
 	fc, ok := t.(FreshCapable)

@@ -71,7 +71,8 @@ func (t *Target) start(ctx context.Context, sc scenario.ServerConfig) (*instance
 	}
 	cfg := server.Config{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", TLSConfig: tlsCfg,
 		Dialect: t.o.Dialect, MOTD: "gochat conformance", MaxClients: sc.MaxClients,
-		IdleTimeout: sc.IdleTimeout, VerifyTimeout: sc.VerifyTimeout}
+		IdleTimeout: sc.IdleTimeout, VerifyTimeout: sc.VerifyTimeout,
+		TokenTTL: sc.TokenTTL, WriteTimeout: sc.WriteTimeout}
 	srv, err := server.New(cfg, st)
 	if err == nil {
 		err = srv.Start(ctx)
