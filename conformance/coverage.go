@@ -14,8 +14,12 @@ type Coverage struct {
 	By map[string][]string
 	// Unknown lists "scenario: ID" citations of IDs not in the registry.
 	Unknown []string
-	// UncoveredMust and UncoveredShould list requirements without scenarios.
+	// UncoveredMust and UncoveredShould list requirements without
+	// scenarios (and not verified elsewhere).
 	UncoveredMust, UncoveredShould, UncoveredMay []string
+	// Elsewhere lists requirements without scenarios that a Go test
+	// verifies instead (Suite.Elsewhere).
+	Elsewhere []string
 }
 
 // ComputeCoverage checks the scenarios of role ("server" or "client")
@@ -37,8 +41,16 @@ func (s *Suite) ComputeCoverage(role string) *Coverage {
 			c.By[id] = append(c.By[id], sc.ID)
 		}
 	}
+	elsewhere := map[string]bool{}
+	for _, e := range s.Elsewhere {
+		elsewhere[e.ID] = true
+	}
 	for id, scs := range c.By {
 		if len(scs) > 0 {
+			continue
+		}
+		if elsewhere[id] {
+			c.Elsewhere = append(c.Elsewhere, id)
 			continue
 		}
 		r, _ := s.Registry.Get(id)
@@ -51,7 +63,7 @@ func (s *Suite) ComputeCoverage(role string) *Coverage {
 			c.UncoveredMay = append(c.UncoveredMay, id)
 		}
 	}
-	for _, l := range [][]string{c.UncoveredMust, c.UncoveredShould, c.UncoveredMay, c.Unknown} {
+	for _, l := range [][]string{c.UncoveredMust, c.UncoveredShould, c.UncoveredMay, c.Unknown, c.Elsewhere} {
 		sort.Slice(l, func(i, j int) bool { return registry.CompareIDs(l[i], l[j]) < 0 })
 	}
 	return c

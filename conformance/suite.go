@@ -69,6 +69,8 @@ type Suite struct {
 	Registry  *registry.Registry
 	Scenarios []*scenario.Scenario
 	Keys      map[string]*rsa.PrivateKey
+	// Elsewhere lists requirements verified by Go tests, not scenarios.
+	Elsewhere []Elsewhere
 }
 
 // Load reads the registry, the fixture keys and the scenarios of fsys
@@ -94,7 +96,11 @@ func Load(fsys fs.FS) (*Suite, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Suite{Registry: reg, Scenarios: scs, Keys: keys}, nil
+	elsewhere, err := loadElsewhere(fsys, reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Suite{Registry: reg, Scenarios: scs, Keys: keys, Elsewhere: elsewhere}, nil
 }
 
 // Select filters the server scenarios by Run, Tags and Level.

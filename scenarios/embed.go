@@ -16,5 +16,5 @@ import "embed"
 // by *.yaml patterns) so that an empty client/ does not break the build;
 // client/README.md keeps it present.
 //
-//go:embed server client fixtures/keys
+//go:embed server client fixtures/keys verified-elsewhere.yaml
 var FS embed.FS

@@ -4,7 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"github.com/gochatproto/gochat/conformance"
 )
 
 func cmdList(args []string, stdout, stderr io.Writer) int {
@@ -59,8 +62,9 @@ func cmdCoverage(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%-10s %-6s %s\n", r.ID, r.Level, strings.Join(c.By[r.ID], " "))
 		}
 	}
-	covered := len(c.By) - len(c.UncoveredMust) - len(c.UncoveredShould) - len(c.UncoveredMay)
-	fmt.Fprintf(stdout, "%s requirements: %d, covered: %d\n", *role, len(c.By), covered)
+	covered := len(c.By) - len(c.UncoveredMust) - len(c.UncoveredShould) - len(c.UncoveredMay) - len(c.Elsewhere)
+	fmt.Fprintf(stdout, "%s requirements: %d, covered: %d, verified elsewhere: %d\n", *role, len(c.By), covered, len(c.Elsewhere))
+	problems := reportElsewhere(stdout, s, c)
 	report := func(what string, ids []string) {
 		if len(ids) > 0 {
 			fmt.Fprintf(stdout, "%s (%d):\n", what, len(ids))
@@ -75,13 +79,40 @@ func cmdCoverage(args []string, stdout, stderr io.Writer) int {
 	if len(c.Unknown) > 0 {
 		fmt.Fprintf(stdout, "scenarios citing unknown requirements:\n  %s\n", strings.Join(c.Unknown, "\n  "))
 	}
-	fail := len(c.Unknown) > 0 || len(c.UncoveredMust) > 0 || (*strictShould && len(c.UncoveredShould) > 0)
+	fail := len(c.Unknown) > 0 || len(c.UncoveredMust) > 0 || (*strictShould && len(c.UncoveredShould) > 0) ||
+		len(problems) > 0
 	if fail {
 		fmt.Fprintln(stdout, "coverage: FAIL")
 		return 1
 	}
 	fmt.Fprintln(stdout, "coverage: ok")
 	return 0
+}
+
+// reportElsewhere lists the role's requirements verified by Go tests and,
+// inside the gochat source tree, checks that those tests exist.
+func reportElsewhere(w io.Writer, s *conformance.Suite, c *conformance.Coverage) []string {
+	if len(c.Elsewhere) > 0 {
+		fmt.Fprintf(w, "verified elsewhere (%d):\n", len(c.Elsewhere))
+		for _, id := range c.Elsewhere {
+			for _, e := range s.Elsewhere {
+				if e.ID == id {
+					fmt.Fprintf(w, "  %-10s %s:%s\n", id, e.Test, e.Func)
+				}
+			}
+		}
+	}
+	wd, _ := os.Getwd()
+	root := conformance.RepoRoot(wd)
+	if root == "" {
+		fmt.Fprintln(w, "(outside the gochat source tree: the tests named in verified-elsewhere.yaml were not checked)")
+		return nil
+	}
+	problems := s.CheckElsewhereTests(root)
+	for _, p := range problems {
+		fmt.Fprintf(w, "verified-elsewhere.yaml: %s\n", p)
+	}
+	return problems
 }
 
 func truncate(s string, n int) string {
