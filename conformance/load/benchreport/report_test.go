@@ -80,7 +80,9 @@ func steps(q bool) []step {
 	if q {
 		dur = 2 * time.Second
 	}
-	conns := 10000
+	// Both ends of every connection live in this process, so 10,000
+	// connections need 20,000+ descriptors; stay under the hard limit.
+	conns := connsFor(10000)
 	msgs := 10000
 	if q {
 		conns, msgs = 2000, 2000
@@ -97,6 +99,11 @@ func steps(q bool) []step {
 		{"stub-login", "login", func(o *load.Options) { o.Logins, o.Duration = 4, dur }, nil},
 		{"stub-conns", "conns", func(o *load.Options) { o.Conns, o.Hold, o.Duration = conns, 2*time.Second, time.Minute }, nil},
 	}
+}
+
+func connsFor(want int) int {
+	limit, _ := load.RaiseFileLimit(uint64(2*want + 256))
+	return max(100, min(want, (int(limit)-300)/2))
 }
 
 func selected(name string) bool {
