@@ -7,6 +7,7 @@
 //	gochat-conformance coverage [flags]  requirement coverage (fails on gaps)
 //	gochat-conformance corpus [flags]    replay the wire corpus (fuzz/corpus)
 //	gochat-conformance fuzz [flags]      mutate packets until the server misbehaves
+//	gochat-conformance load [flags]      measure throughput and latency (docs/benchmarks.md)
 //
 // Exit status: 0 all good, 1 failures, 2 suite errors or bad usage.
 package main
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdCoverage(args[1:], stdout, stderr)
 	case "corpus", "fuzz": // wire.go: wire.CorpusMain / wire.FuzzMain
 		return cmdWire(ctx, args[0], args[1:], stderr)
+	case "load": // load.go: conformance/load
+		return cmdLoad(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -62,6 +65,7 @@ func usage(w io.Writer) {
   gochat-conformance coverage [--strict-should]          requirement coverage; fails on uncovered MUSTs
   gochat-conformance corpus [--addr HOST:PORT] [flags]   replay the wire corpus (fuzz/corpus; no --addr: embedded server)
   gochat-conformance fuzz [--addr HOST:PORT] [flags]     mutate packets and report findings as scenarios (docs/robustness.md)
+  gochat-conformance load --addr HOST:PORT [flags]       load profiles: online, login, catchup, conns, mixed (docs/benchmarks.md)
 Run "gochat-conformance server -h" for the flags.
 `)
 }
