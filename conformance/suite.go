@@ -28,6 +28,7 @@ import (
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/conformance/target/embedded"
+	"github.com/gochatproto/gochat/refserver/store"
 	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -62,6 +63,9 @@ type Options struct {
 	TimeoutScale float64
 	// Expect maps scenario IDs to the reason they are expected to fail.
 	Expect map[string]string
+	// OpenStore backs the embedded reference server with another store
+	// (default: in-memory SQLite). It is called once per server instance.
+	OpenStore func(ctx context.Context) (store.Store, error)
 }
 
 // Suite is a loaded scenario catalogue with its fixtures.
@@ -178,7 +182,8 @@ func NewTarget(ctx context.Context, o Options, s *Suite, salt string) (target.Ta
 		return target.StartCommand(ctx, c)
 	}
 	return embedded.New(ctx, embedded.Options{Dialect: o.Dialect,
-		AdminKey: s.Keys["admin"], OwnerKey: s.Keys["owner"], AdminName: adminName, OwnerName: ownerName})
+		AdminKey: s.Keys["admin"], OwnerKey: s.Keys["owner"], AdminName: adminName, OwnerName: ownerName,
+		OpenStore: o.OpenStore})
 }
 
 // LoadExpectations reads an expectations file: a YAML mapping from

@@ -1,6 +1,7 @@
 // Package embedded runs the reference server in-process as a conformance
 // target: loopback listeners (plain and TLS with a self-signed
-// certificate), an in-memory SQLite store, and admin and owner accounts
+// certificate), an in-memory SQLite store (or any store.Store the caller
+// opens), and admin and owner accounts
 // bootstrapped with the fixture keys. Fresh servers for scenarios that
 // need one are started the same way with the scenario's short timeouts.
 package embedded
@@ -16,6 +17,7 @@ import (
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/refserver/store"
 	"github.com/gochatproto/gochat/refserver/store/sqlstore"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -27,6 +29,10 @@ type Options struct {
 	AdminKey, OwnerKey *rsa.PrivateKey
 	// AdminName and OwnerName are their (per-run unique) usernames.
 	AdminName, OwnerName string
+	// OpenStore opens an empty store for each server instance (the shared
+	// one and every fresh one). Nil means an in-memory SQLite store; the
+	// suite's MariaDB run passes a fresh MariaDB database per call.
+	OpenStore func(ctx context.Context) (store.Store, error)
 }
 
 // Target is the embedded reference server.
@@ -39,7 +45,7 @@ type Target struct {
 
 type instance struct {
 	srv *server.Server
-	st  *sqlstore.Store
+	st  store.Store
 	ep  *target.Endpoint
 }
 
@@ -55,9 +61,13 @@ func New(ctx context.Context, o Options) (*Target, error) {
 }
 
 func (t *Target) start(ctx context.Context, sc scenario.ServerConfig) (*instance, error) {
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
+	open := t.o.OpenStore
+	if open == nil {
+		open = func(ctx context.Context) (store.Store, error) { return sqlstore.OpenSQLite(ctx, ":memory:") }
+	}
+	st, err := open(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("embedded: opening the store: %w", err)
 	}
 	in := &instance{st: st}
 	if err := t.bootstrap(ctx, in); err != nil {
