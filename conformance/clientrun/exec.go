@@ -2,14 +2,12 @@ package clientrun
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
-	"math/rand/v2"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/expr"
 	"github.com/gochatproto/gochat/conformance/runner"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/serverconn"
@@ -39,7 +37,7 @@ type exec struct {
 	o     Options
 	res   *runner.Result
 	start time.Time
-	rng   *rand.Rand
+	env   *expr.Env // actors' names and keys, variables
 
 	plain, tls *serverconn.Listener
 	p          *proc
@@ -47,9 +45,6 @@ type exec struct {
 	conns      map[string]*conn
 	inbox      chan inItem
 
-	keys      map[string]*rsa.PrivateKey
-	names     map[string]string
-	vars      map[string][]byte
 	events    []map[string]any
 	responses map[int64]map[string]any
 	lastDrive int64
@@ -60,18 +55,14 @@ type exec struct {
 }
 
 func newExec(ctx context.Context, sc *scenario.Scenario, o Options, res *runner.Result) *exec {
-	h := fnv.New64a()
-	h.Write([]byte(sc.ID))
 	x := &exec{ctx: ctx, sc: sc, o: o, res: res, start: time.Now(),
-		rng:   rand.New(rand.NewPCG(uint64(o.Seed), h.Sum64())),
-		conns: map[string]*conn{}, inbox: make(chan inItem, 64),
-		keys: map[string]*rsa.PrivateKey{}, names: map[string]string{}, vars: map[string][]byte{},
-		responses: map[int64]map[string]any{}}
+		env:   expr.NewEnv(o.Dialect, o.Seed, sc.ID),
+		conns: map[string]*conn{}, inbox: make(chan inItem, 64), responses: map[int64]map[string]any{}}
 	for name, a := range sc.Actors {
-		x.keys[name] = o.Keys[a.Key]
-		x.names[name] = name
+		x.env.Keys[name] = o.Keys[a.Key]
+		x.env.Names[name] = name
 		if a.Name != "" {
-			x.names[name] = a.Name
+			x.env.Names[name] = a.Name
 		}
 	}
 	return x
@@ -92,7 +83,7 @@ func (x *exec) note(conn, dir, format string, args ...any) {
 func (x *exec) packetEvent(conn, dir string, h spec.Header, args [][]byte) {
 	ev := runner.Event{At: time.Since(x.start), Conn: conn, Dir: dir, Header: h.String()}
 	for _, a := range args {
-		ev.Args = append(ev.Args, show(a))
+		ev.Args = append(ev.Args, expr.Show(a))
 	}
 	x.res.Transcript = append(x.res.Transcript, ev)
 }
@@ -266,9 +257,9 @@ func (x *exec) serveOne(c *conn, r *serverconn.Received) bool {
 		if len(p.Args) != 1 {
 			return false
 		}
-		for actor, name := range x.names {
-			if name == string(p.Args[0]) && x.keys[actor] != nil {
-				kb, err := x.eval(&scenario.Value{Kind: "key", Text: actor})
+		for actor, name := range x.env.Names {
+			if name == string(p.Args[0]) && x.env.Keys[actor] != nil {
+				kb, err := x.env.Eval(&scenario.Value{Kind: "key", Text: actor})
 				if err != nil {
 					return false
 				}

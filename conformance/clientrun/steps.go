@@ -59,7 +59,7 @@ func (x *exec) drive(st *scenario.ClientStep) {
 	cmd := map[string]any{"cmd": d.Cmd}
 	for k, v := range d.Fields {
 		if s, ok := v.(string); ok {
-			b, err := x.expand(s)
+			b, err := x.env.Expand(s)
 			if err != nil {
 				x.suite("drive: %s: %v", k, err)
 				return
@@ -69,10 +69,10 @@ func (x *exec) drive(st *scenario.ClientStep) {
 		cmd[k] = v
 	}
 	if d.Actor != "" {
-		cmd["user"] = x.names[d.Actor]
+		cmd["user"] = x.env.Names[d.Actor]
 		if d.Cmd == "register" || d.Cmd == "login" {
 			if _, given := cmd["key_pem"]; !given {
-				cmd["key_pem"] = string(spec.MarshalPrivateKey(x.keys[d.Actor]))
+				cmd["key_pem"] = string(spec.MarshalPrivateKey(x.env.Keys[d.Actor]))
 			}
 		}
 	}
@@ -157,7 +157,7 @@ func (x *exec) checkFields(st *scenario.ClientStep, got map[string]any, want map
 		if want[k] == "any" {
 			continue
 		}
-		exp, err := x.expand(want[k])
+		exp, err := x.env.Expand(want[k])
 		if err != nil {
 			x.suite("%v", err)
 			return
@@ -216,7 +216,7 @@ func (x *exec) send(st *scenario.ClientStep) {
 	}
 	a, _ := spec.ParseAction(s.Action)
 	info, _ := scenario.ParseInfo(a, s.Info)
-	args, err := x.evalAll(s.Args)
+	args, err := x.env.EvalAll(s.Args)
 	if err != nil {
 		x.suite("send: %v", err)
 		return
@@ -249,7 +249,7 @@ func (x *exec) sendRaw(st *scenario.ClientStep) {
 	if s.Hex != "" {
 		b, _ = scenario.DecodeHex(s.Hex)
 	} else {
-		args, err := x.evalAll(s.Args)
+		args, err := x.env.EvalAll(s.Args)
 		if err != nil {
 			x.suite("send_raw: %v", err)
 			return
@@ -375,7 +375,7 @@ func (x *exec) matchPacket(e *scenario.Expect, want spec.Action, p *spec.Packet)
 		return fmt.Sprintf("%d arguments, want %d", len(p.Args), len(e.Args))
 	}
 	for i := range e.Args {
-		if why := x.matchArg(&e.Args[i], p.Args[i]); why != "" {
+		if why := x.env.Match(&e.Args[i], p.Args[i], x.env.Vars); why != "" {
 			return fmt.Sprintf("argument %d %s", i+1, why)
 		}
 	}

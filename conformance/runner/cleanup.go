@@ -22,7 +22,7 @@ func (x *exec) cleanup() bool {
 		privileged[x.ep.Owner.Name] = true
 	}
 	names := map[string]bool{}
-	for actor, name := range x.names {
+	for actor, name := range x.env.Names {
 		if x.sc.Actors[actor].Role == "" {
 			names[strings.ToLower(name)] = true
 		}
@@ -106,7 +106,7 @@ func (x *exec) tryDeregister(name string) (retry bool, err error) {
 }
 
 func (x *exec) decryptAny(c []byte) []byte {
-	for _, k := range x.keys {
+	for _, k := range x.env.Keys {
 		if k == nil {
 			continue
 		}

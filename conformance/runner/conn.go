@@ -4,16 +4,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/gochatproto/gochat/conformance/expr"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -237,32 +234,7 @@ func closeReason(err error) string {
 func describe(h spec.Header, args [][]byte) string {
 	s := h.String()
 	for _, a := range args {
-		s += " " + argString(a)
+		s += " " + expr.Show(a)
 	}
 	return s
-}
-
-// argString shows printable arguments as quoted text and others as hex,
-// truncated for readability.
-func argString(a []byte) string {
-	const max = 48
-	if utf8.Valid(a) && printable(a) {
-		if len(a) > max {
-			return strconv.Quote(string(a[:max])) + fmt.Sprintf("...(%d bytes)", len(a))
-		}
-		return strconv.Quote(string(a))
-	}
-	if len(a) > max/2 {
-		return "0x" + hex.EncodeToString(a[:max/2]) + fmt.Sprintf("...(%d bytes)", len(a))
-	}
-	return "0x" + hex.EncodeToString(a)
-}
-
-func printable(a []byte) bool {
-	for _, b := range a {
-		if (b < 0x20 && b != '\n') || b == 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -6,11 +6,11 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/expr"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/spec"
@@ -27,10 +27,7 @@ type exec struct {
 	start    time.Time
 	conns    map[string]*conn
 	order    []*conn
-	names    map[string]string
-	keys     map[string]*rsa.PrivateKey
-	vars     map[string][]byte
-	rng      *rand.Rand
+	env      *expr.Env       // actors' names and keys, variables
 	regNames map[string]bool // every username sent in a REG, for cleanup
 	stopped  bool            // a MUST failure or a suite error ended the run
 	suiteErr string          // set for error verdicts
@@ -42,8 +39,8 @@ type exec struct {
 func newExec(ctx context.Context, sc *scenario.Scenario, ep *target.Endpoint, o Options, res *Result,
 	fixtures map[string]*rsa.PrivateKey) *exec {
 	x := &exec{ctx: ctx, sc: sc, ep: ep, o: o, res: res, dialect: o.Target.Dialect(),
-		start: time.Now(), conns: map[string]*conn{}, names: map[string]string{},
-		keys: map[string]*rsa.PrivateKey{}, vars: map[string][]byte{}, regNames: map[string]bool{}, rng: scenarioRand(o.Seed, sc.ID)}
+		start: time.Now(), conns: map[string]*conn{}, env: expr.NewEnv(o.Target.Dialect(), o.Seed, sc.ID),
+		regNames: map[string]bool{}}
 	x.bindActors(fixtures)
 	return x
 }
@@ -59,19 +56,19 @@ func (x *exec) bindActors(fixtures map[string]*rsa.PrivateKey) {
 				acc = x.ep.Owner
 			}
 			if acc != nil {
-				x.names[name], x.keys[name] = acc.Name, acc.Key
+				x.env.Names[name], x.env.Keys[name] = acc.Name, acc.Key
 			}
 		default:
-			x.keys[name] = fixtures[a.Key]
+			x.env.Keys[name] = fixtures[a.Key]
 			if a.Name == "" {
-				x.names[name] = Username(x.o.Seed, x.o.Salt, x.sc.ID, name)
+				x.env.Names[name] = Username(x.o.Seed, x.o.Salt, x.sc.ID, name)
 			}
 		}
 	}
 	for name, a := range x.sc.Actors {
 		if a.Name != "" && a.Role == "" {
-			b, _ := x.expand(a.Name)
-			x.names[name] = string(b)
+			b, _ := x.env.Expand(a.Name)
+			x.env.Names[name] = string(b)
 		}
 	}
 }
@@ -167,10 +164,10 @@ func (x *exec) runStep(st *scenario.Step) {
 			x.note(c.name, "stopped reading this connection")
 		}
 	case st.Set != nil:
-		if b, err := x.eval(&st.Set.Value); err != nil {
+		if b, err := x.env.Eval(&st.Set.Value); err != nil {
 			x.suite("set: %v", err)
 		} else {
-			x.vars[st.Set.Var] = b
+			x.env.Vars[st.Set.Var] = b
 		}
 	default:
 		time.Sleep(st.Sleep)
@@ -233,7 +230,7 @@ func (x *exec) writeRaw(c *conn, b []byte, chunk int) {
 		if len(b) > spec.HeaderSize+2 {
 			args := x.splitSent(h, b[spec.HeaderSize+2:])
 			for _, a := range args {
-				ev.Args = append(ev.Args, argString(a))
+				ev.Args = append(ev.Args, expr.Show(a))
 			}
 			if h.Action == spec.REG && len(args) > 0 {
 				x.regNames[strings.ToLower(string(args[0]))] = true
@@ -263,7 +260,7 @@ func (x *exec) send(s *scenario.Send) {
 	}
 	a, _ := spec.ParseAction(s.Action)
 	info, _ := scenario.ParseInfo(a, s.Info)
-	args, err := x.evalAll(s.Args)
+	args, err := x.env.EvalAll(s.Args)
 	if err != nil {
 		x.suite("send: %v", err)
 		return
@@ -324,7 +321,7 @@ func (x *exec) sendRaw(s *scenario.SendRaw) {
 		x.writeRaw(c, b, s.Chunked)
 		return
 	}
-	args, err := x.evalAll(s.Args)
+	args, err := x.env.EvalAll(s.Args)
 	if err != nil {
 		x.suite("send_raw: %v", err)
 		return
@@ -373,13 +370,13 @@ func (x *exec) rawHeader(c *conn, rh *scenario.RawHeader, args [][]byte) spec.He
 }
 
 func (x *exec) decrypt(d *scenario.Decrypt) {
-	k := x.keys[d.Actor]
-	pt, err := codec.Decrypt(k, x.vars[d.From])
+	k := x.env.Keys[d.Actor]
+	pt, err := codec.Decrypt(k, x.env.Vars[d.From])
 	if err != nil {
 		x.fail(scenario.Must, "captured ciphertext does not decrypt with "+d.Actor+"'s key", "a valid RSA-OAEP ciphertext", err.Error())
 		return
 	}
-	x.vars[d.Into] = pt
+	x.env.Vars[d.Into] = pt
 }
 
 // splitSent splits an outgoing payload for the transcript the way the

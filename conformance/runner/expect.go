@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/expr"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -19,7 +20,7 @@ func (x *exec) recordRecv(c *conn, f *frame) {
 		ev.Header = f.hdr.String()
 		ev.Hex = fmt.Sprintf("%x", f.raw)
 		for _, a := range f.args {
-			ev.Args = append(ev.Args, argString(a))
+			ev.Args = append(ev.Args, expr.Show(a))
 		}
 		if f.framing != nil {
 			ev.Note = "malformed: " + f.framing.Error()
@@ -72,7 +73,7 @@ func (x *exec) foreign(f *frame) bool {
 		return false
 	}
 	name := string(f.args[0])
-	for _, n := range x.names {
+	for _, n := range x.env.Names {
 		if n == name {
 			return false
 		}
@@ -101,7 +102,7 @@ func (x *exec) expectOne(e *scenario.Expect) {
 
 func (x *exec) commit(caps map[string][]byte) {
 	for k, v := range caps {
-		x.vars[k] = v
+		x.env.Vars[k] = v
 	}
 }
 
@@ -268,13 +269,13 @@ func (x *exec) match(c *conn, e *scenario.Expect, f *frame, caps map[string][]by
 		return ""
 	}
 	if len(e.Args) == 1 && strings.HasPrefix(e.Args[0].Kind, "user_list") {
-		return x.matchUserList(&e.Args[0], f.args, caps)
+		return x.env.MatchUserList(&e.Args[0], f.args, caps)
 	}
 	if len(f.args) != len(e.Args) {
 		return fmt.Sprintf("%d arguments, want %d", len(f.args), len(e.Args))
 	}
 	for i := range e.Args {
-		if why := x.matchArg(&e.Args[i], f.args[i], caps); why != "" {
+		if why := x.env.Match(&e.Args[i], f.args[i], caps); why != "" {
 			return fmt.Sprintf("argument %d: %s", i+1, why)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 // register runs "REG name key" and expects OK.
 func (x *exec) register(a *scenario.Auth) {
 	c := x.conn(a.Conn)
-	k := x.keys[a.Actor]
+	k := x.env.Keys[a.Actor]
 	if c == nil || k == nil {
 		x.suite("register: actor %s has no connection or key", a.Actor)
 		return
@@ -19,19 +19,19 @@ func (x *exec) register(a *scenario.Auth) {
 		x.suite("register: %v", err)
 		return
 	}
-	x.sendPacket(c, spec.NewPacket(spec.REG, x.requestID(c, nil), []byte(x.names[a.Actor]), key), 0)
+	x.sendPacket(c, spec.NewPacket(spec.REG, x.requestID(c, nil), []byte(x.env.Names[a.Actor]), key), 0)
 	x.expectOne(&scenario.Expect{Conn: a.Conn, Action: "OK", Args: []scenario.Matcher{}})
 }
 
 // login runs the LOGIN / VERIF handshake and expects OK.
 func (x *exec) login(a *scenario.Auth) {
 	c := x.conn(a.Conn)
-	k := x.keys[a.Actor]
+	k := x.env.Keys[a.Actor]
 	if c == nil || k == nil {
 		x.suite("login: actor %s has no connection or key", a.Actor)
 		return
 	}
-	name := []byte(x.names[a.Actor])
+	name := []byte(x.env.Names[a.Actor])
 	x.sendPacket(c, spec.NewPacket(spec.LOGIN, x.requestID(c, nil), name), 0)
 	const v = "__login_challenge"
 	x.expectOne(&scenario.Expect{Conn: a.Conn, Action: "VERIF",
@@ -39,8 +39,8 @@ func (x *exec) login(a *scenario.Auth) {
 	if x.stopped {
 		return
 	}
-	pt, err := codec.Decrypt(k, x.vars[v])
-	delete(x.vars, v)
+	pt, err := codec.Decrypt(k, x.env.Vars[v])
+	delete(x.env.Vars, v)
 	if err != nil {
 		x.fail(scenario.Must, "the VERIF challenge does not decrypt with the user's key",
 			"RSA-OAEP(SHA-256) ciphertext under the registered key", err.Error())
