@@ -12,7 +12,6 @@ package clientrun
 import (
 	"context"
 	"crypto/rsa"
-	"sync"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/runner"
@@ -50,34 +49,15 @@ func Run(ctx context.Context, scs []*scenario.Scenario, o Options) []*runner.Res
 	if o.Parallel <= 0 {
 		o.Parallel = 4
 	}
-	var out []*runner.Result
 	var client []*scenario.Scenario
 	for _, sc := range scs {
 		if sc.Role == "client" {
 			client = append(client, sc)
 		}
 	}
-	out = make([]*runner.Result, len(client))
-	sem := make(chan struct{}, o.Parallel)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for i, sc := range client {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			r := RunOne(ctx, sc, o)
-			out[i] = r
-			if o.OnResult != nil {
-				mu.Lock()
-				o.OnResult(r)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return out
+	return runner.Parallel(client, o.Parallel, func(sc *scenario.Scenario) *runner.Result {
+		return RunOne(ctx, sc, o)
+	}, o.OnResult)
 }
 
 // RunOne executes one client-role scenario.
@@ -114,21 +94,5 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *runner.Resul
 	default:
 		res.Verdict = runner.Pass
 	}
-	return applyExpect(res, o)
-}
-
-func applyExpect(res *runner.Result, o Options) *runner.Result {
-	reason, ok := o.Expect[res.ID]
-	if !ok {
-		return res
-	}
-	switch res.Verdict {
-	case runner.Fail:
-		res.Verdict, res.Reason = runner.XFail, reason
-	case runner.Pass:
-		res.Verdict = runner.Fail
-		res.Failures = append(res.Failures, runner.Failure{Level: scenario.Must, Step: "expectations",
-			Message: "unexpected pass: the expectations file says this fails (" + reason + "); remove the entry"})
-	}
-	return res
+	return runner.ApplyExpect(res, o.Expect)
 }

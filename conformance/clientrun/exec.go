@@ -94,12 +94,7 @@ func (x *exec) fail(st *scenario.ClientStep, level scenario.Level, format string
 		level = scenario.Must
 	}
 	f := runner.Failure{Level: level, Pos: st.Pos.String(), Step: st.Kind(), Message: fmt.Sprintf(format, args...)}
-	if level != scenario.Must && x.o.MustOnly {
-		x.res.Warnings = append(x.res.Warnings, f)
-		return
-	}
-	x.res.Failures = append(x.res.Failures, f)
-	if level == scenario.Must {
+	if x.res.Record(f, x.o.MustOnly) {
 		x.stopped = true
 	}
 }
@@ -213,11 +208,7 @@ func (x *exec) shouldChecks(c *conn, r *serverconn.Received) {
 	warn := func(format string, args ...any) {
 		f := runner.Failure{Level: scenario.Should, Step: "packet", Message: fmt.Sprintf(format, args...),
 			Actual: r.Header.String()}
-		if x.o.MustOnly {
-			x.res.Warnings = append(x.res.Warnings, f)
-		} else {
-			x.res.Failures = append(x.res.Failures, f)
-		}
+		x.res.Record(f, x.o.MustOnly)
 	}
 	p := r.Packet
 	if p.Action != spec.KEEP && p.ID != spec.NullID {

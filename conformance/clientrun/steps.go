@@ -254,11 +254,7 @@ func (x *exec) sendRaw(st *scenario.ClientStep) {
 			x.suite("send_raw: %v", err)
 			return
 		}
-		rp := &spec.RawPacket{Header: x.rawHeader(c, s.Header, args), Args: args, OmitFinalSep: s.OmitFinalSep}
-		rp.HeaderSep, _ = hexOrNil(s.HeaderSep)
-		rp.ArgSep, _ = hexOrNil(s.ArgSep)
-		rp.Trailer, _ = hexOrNil(s.Trailer)
-		b = spec.AppendRaw(nil, rp)
+		b = spec.AppendRaw(nil, s.Packet(x.rawHeader(c, s.Header, args), args))
 	}
 	if len(b) >= spec.HeaderSize {
 		h := spec.ParseHeader(b)
@@ -270,33 +266,13 @@ func (x *exec) sendRaw(st *scenario.ClientStep) {
 	}
 }
 
-func hexOrNil(s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	return scenario.DecodeHex(s)
-}
-
 func (x *exec) rawHeader(c *conn, rh *scenario.RawHeader, args [][]byte) spec.Header {
 	if rh == nil {
 		rh = &scenario.RawHeader{}
 	}
 	a, _ := spec.ParseAction(rh.Action)
 	info, _ := scenario.ParseInfo(a, rh.Info)
-	h := (&spec.Packet{Action: a, Info: info, ID: x.replyID(c, a, rh.ID), Args: args}).Header()
-	if rh.Version != nil {
-		h.Version = uint8(*rh.Version)
-	}
-	if rh.Args != nil {
-		h.Args = uint8(*rh.Args)
-	}
-	if rh.Len != nil {
-		h.Len = uint16(*rh.Len)
-	}
-	if rh.Reserved != nil {
-		h.Reserved = uint16(*rh.Reserved)
-	}
-	return h
+	return rh.Override((&spec.Packet{Action: a, Info: info, ID: x.replyID(c, a, rh.ID), Args: args}).Header())
 }
 
 // next waits for the next packet on c that the scenario did not leave to

@@ -94,12 +94,7 @@ func (x *exec) failReq(req string, level scenario.Level, msg, expected, actual s
 	if x.step != nil {
 		f.Pos, f.Step = x.step.Pos.String(), x.step.Kind()
 	}
-	if level == scenario.Should && x.o.MustOnly {
-		x.res.Warnings = append(x.res.Warnings, f)
-		return
-	}
-	x.res.Failures = append(x.res.Failures, f)
-	if level == scenario.Must {
+	if x.res.Record(f, x.o.MustOnly) {
 		x.stopped = true
 	}
 }
@@ -327,18 +322,7 @@ func (x *exec) sendRaw(s *scenario.SendRaw) {
 		return
 	}
 	h := x.rawHeader(c, s.Header, args)
-	rp := &spec.RawPacket{Header: h, Args: args, OmitFinalSep: s.OmitFinalSep}
-	rp.HeaderSep, _ = hexOrNil(s.HeaderSep)
-	rp.ArgSep, _ = hexOrNil(s.ArgSep)
-	rp.Trailer, _ = hexOrNil(s.Trailer)
-	x.writeRaw(c, spec.AppendRaw(nil, rp), s.Chunked)
-}
-
-func hexOrNil(s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	return scenario.DecodeHex(s)
+	x.writeRaw(c, spec.AppendRaw(nil, s.Packet(h, args)), s.Chunked)
 }
 
 // rawHeader builds the header a legal packet with args would have, then
@@ -354,19 +338,7 @@ func (x *exec) rawHeader(c *conn, rh *scenario.RawHeader, args [][]byte) spec.He
 	}
 	h.Len = uint16(n)
 	h.ID = x.requestID(c, rh.ID)
-	if rh.Version != nil {
-		h.Version = uint8(*rh.Version)
-	}
-	if rh.Args != nil {
-		h.Args = uint8(*rh.Args)
-	}
-	if rh.Len != nil {
-		h.Len = uint16(*rh.Len)
-	}
-	if rh.Reserved != nil {
-		h.Reserved = uint16(*rh.Reserved)
-	}
-	return h
+	return rh.Override(h)
 }
 
 func (x *exec) decrypt(d *scenario.Decrypt) {

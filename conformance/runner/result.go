@@ -82,3 +82,14 @@ func ExitCode(rs []*Result) int {
 	}
 	return 0
 }
+
+// Record adds f to the failures, or to the warnings when it is below MUST
+// and mustOnly is set. It reports whether f ends the scenario (a MUST).
+func (r *Result) Record(f Failure, mustOnly bool) (stop bool) {
+	if f.Level != scenario.Must && mustOnly {
+		r.Warnings = append(r.Warnings, f)
+		return false
+	}
+	r.Failures = append(r.Failures, f)
+	return f.Level == scenario.Must
+}

@@ -68,8 +68,6 @@ func Run(ctx context.Context, scs []*scenario.Scenario, o Options) []*Result {
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0) * 4
 	}
-	results := make([]*Result, len(scs))
-	var mu sync.Mutex
 	if o.Privileged == nil {
 		o.Privileged = new(sync.Mutex)
 	}
@@ -79,6 +77,16 @@ func Run(ctx context.Context, scs []*scenario.Scenario, o Options) []*Result {
 	if o.Heavy == nil {
 		o.Heavy = new(sync.RWMutex)
 	}
+	return Parallel(scs, par, func(sc *scenario.Scenario) *Result { return RunOne(ctx, sc, o) }, o.OnResult)
+}
+
+// Parallel calls one for every scenario of scs, par at a time, and returns
+// the results in the order of scs. onResult, if set, sees each result as
+// it comes (serialised). Both the server and the client runner use it.
+func Parallel(scs []*scenario.Scenario, par int, one func(*scenario.Scenario) *Result,
+	onResult func(*Result)) []*Result {
+	results := make([]*Result, len(scs))
+	var mu sync.Mutex
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i, sc := range scs {
@@ -87,11 +95,11 @@ func Run(ctx context.Context, scs []*scenario.Scenario, o Options) []*Result {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r := RunOne(ctx, sc, o)
+			r := one(sc)
 			results[i] = r
-			if o.OnResult != nil {
+			if onResult != nil {
 				mu.Lock()
-				o.OnResult(r)
+				onResult(r)
 				mu.Unlock()
 			}
 		}()
@@ -110,11 +118,11 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 	defer func() { res.Duration = time.Since(start) }()
 	if c, why := target.Missing(o.Target, sc); c != "" {
 		res.Verdict, res.Reason = Skip, fmt.Sprintf("needs %s: %s", c, why)
-		return applyExpect(res, o)
+		return ApplyExpect(res, o.Expect)
 	}
 	if d := o.Target.Dialect().String(); len(sc.Dialects) > 0 && !slices.Contains(sc.Dialects, d) {
 		res.Verdict, res.Reason = Skip, "only for dialect "+strings.Join(sc.Dialects, ", ")
-		return applyExpect(res, o)
+		return ApplyExpect(res, o.Expect)
 	}
 	if o.Heavy != nil {
 		if sc.NeedsCap(scenario.CapWriteTimeout) {
@@ -167,7 +175,7 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 	} else if len(res.Failures) > 0 {
 		res.Verdict = Fail
 	}
-	return applyExpect(res, o)
+	return ApplyExpect(res, o.Expect)
 }
 
 // logicalKeys lists the distinct fixture key names the scenario's
@@ -202,8 +210,11 @@ func keyMap(logical, leased []string, p *KeyPool) map[string]*rsa.PrivateKey {
 	return m
 }
 
-func applyExpect(res *Result, o Options) *Result {
-	reason, ok := o.Expect[res.ID]
+// ApplyExpect applies the expectations file (scenario ID to the reason it
+// is expected to fail): an expected failure becomes xfail, and an
+// unexpected pass a failure, so that stale entries are noticed.
+func ApplyExpect(res *Result, expect map[string]string) *Result {
+	reason, ok := expect[res.ID]
 	if !ok {
 		return res
 	}
