@@ -16,6 +16,9 @@ import (
 )
 
 // duration is a time.Duration written as "25m", "2s" in flags and files.
+// Negative values are refused (Set for flags, checkDurations for the
+// file): every duration setting is a time limit, and server.Config would
+// silently take a negative one as "use the default".
 type duration time.Duration
 
 func (d *duration) UnmarshalText(b []byte) error {
@@ -29,7 +32,38 @@ func (d *duration) UnmarshalText(b []byte) error {
 
 func (d duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 func (d *duration) String() string              { return time.Duration(*d).String() }
-func (d *duration) Set(s string) error          { return d.UnmarshalText([]byte(s)) }
+
+// Set parses a flag value; the flag package names the flag in the error.
+func (d *duration) Set(s string) error {
+	var v duration
+	if err := v.UnmarshalText([]byte(s)); err != nil {
+		return err
+	}
+	if v < 0 {
+		return fmt.Errorf("negative duration %s", time.Duration(v))
+	}
+	*d = v
+	return nil
+}
+
+// checkDurations refuses negative duration settings, naming the file key.
+func (c *config) checkDurations() error {
+	for _, s := range []struct {
+		key string
+		v   duration
+	}{
+		{"idle_timeout", c.IdleTimeout},
+		{"verify_timeout", c.VerifyTimeout},
+		{"handshake_timeout", c.HandshakeTimeout},
+		{"write_timeout", c.WriteTimeout},
+		{"token_ttl", c.TokenTTL},
+	} {
+		if s.v < 0 {
+			return fmt.Errorf("%s: negative duration %s", s.key, time.Duration(s.v))
+		}
+	}
+	return nil
+}
 
 // config is everything the server can be told, from a YAML (or JSON) file
 // and from flags; flags win over the file, the file over the defaults.
@@ -136,6 +170,10 @@ func parseConfig(args []string, out io.Writer) (config, []string, error) {
 			return c, nil, err
 		}
 		if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
+			return c, nil, fmt.Errorf("%s: %w", *path, err)
+		}
+		// Flags were checked by Set, so a negative value is the file's.
+		if err := c.checkDurations(); err != nil {
 			return c, nil, fmt.Errorf("%s: %w", *path, err)
 		}
 		// Parse again so that flags override the file.

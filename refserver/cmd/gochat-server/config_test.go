@@ -50,3 +50,31 @@ func TestParseConfigErrors(t *testing.T) {
 		require.Error(t, err, "%v", args)
 	}
 }
+
+// Negative durations are refused with the setting's name, from a flag
+// (-write-timeout) or from the file (idle_timeout); zero still means the
+// default.
+func TestParseConfigNegativeDurations(t *testing.T) {
+	dir := t.TempDir()
+	neg := filepath.Join(dir, "neg.yaml")
+	require.NoError(t, os.WriteFile(neg, []byte("max_clients: 3\nidle_timeout: -5m\n"), 0o600))
+	_, _, err := parseConfig([]string{"-config", neg}, io.Discard)
+	require.ErrorContains(t, err, "idle_timeout")
+	require.ErrorContains(t, err, "negative")
+
+	for _, name := range []string{"idle-timeout", "verify-timeout", "handshake-timeout", "write-timeout", "token-ttl"} {
+		_, _, err := parseConfig([]string{"-" + name, "-1s"}, io.Discard)
+		require.ErrorContains(t, err, "-"+name, name)
+		require.ErrorContains(t, err, "negative", name)
+	}
+
+	// A flag cannot hide a negative value in the file, and zero is fine.
+	_, _, err = parseConfig([]string{"-config", neg, "-idle-timeout", "1m"}, io.Discard)
+	require.ErrorContains(t, err, "idle_timeout")
+	zero := filepath.Join(dir, "zero.yaml")
+	require.NoError(t, os.WriteFile(zero, []byte("token_ttl: 0s\n"), 0o600))
+	c, _, err := parseConfig([]string{"-config", zero, "-write-timeout", "0"}, io.Discard)
+	require.NoError(t, err)
+	require.Zero(t, c.TokenTTL)
+	require.Zero(t, c.WriteTimeout)
+}
