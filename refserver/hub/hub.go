@@ -27,9 +27,12 @@ type Peer interface {
 	// connection, because a client that does not read must not hold up
 	// others (E-39).
 	Send(p *spec.Packet) bool
-	// Deliver queues p and waits until it has been written to the socket,
-	// or fails if that cannot happen.
-	Deliver(ctx context.Context, p *spec.Packet) error
+	// Deliver writes pkts (one or more packets encoded in the server's
+	// dialect) and returns once they were written to the socket, or fails
+	// if that cannot happen; on failure none of them will be written
+	// later. It waits at most the connection's write timeout and does not
+	// retain pkts.
+	Deliver(ctx context.Context, pkts []byte) error
 	// Close sends ERR with the null ID and code, then closes the
 	// connection. It does not wait and may be called more than once.
 	Close(code spec.ErrCode)

@@ -23,10 +23,10 @@ func (p *fakePeer) Send(pk *spec.Packet) bool {
 	p.sent = append(p.sent, pk)
 	return true
 }
-func (p *fakePeer) Deliver(_ context.Context, pk *spec.Packet) error { p.Send(pk); return nil }
-func (p *fakePeer) Close(spec.ErrCode)                               {}
-func (p *fakePeer) RemoteIP() string                                 { return "127.0.0.1" }
-func (p *fakePeer) Secure() bool                                     { return false }
+func (p *fakePeer) Deliver(context.Context, []byte) error { return nil }
+func (p *fakePeer) Close(spec.ErrCode)                    {}
+func (p *fakePeer) RemoteIP() string                      { return "127.0.0.1" }
+func (p *fakePeer) Secure() bool                          { return false }
 
 func newHub(t *testing.T, now *time.Time, maxPending int) *Hub {
 	t.Helper()

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gochatproto/gochat/refserver/session"
@@ -30,8 +32,11 @@ const (
 var errConnClosed = errors.New("server: connection closed")
 
 // conn is one admitted client connection. Its reader goroutine (serve)
-// owns the session; its writer goroutine (writeLoop) owns every write to
-// the socket. Other goroutines only queue packets or request a close.
+// owns the session. Whoever holds wmu may write to the socket: the writer
+// goroutine (writeLoop) for queued packets, or a goroutine that delivers
+// or replies while no write is in progress (writeNow), which writes
+// everything queued first, so the stream stays FIFO. Send, used by the hub
+// under its lock, only queues.
 type conn struct {
 	srv    *Server
 	nc     net.Conn
@@ -40,8 +45,15 @@ type conn struct {
 	log    *slog.Logger
 
 	queue chan outItem
+	kick  chan struct{} // capacity 1: the queue has items for the writer
 	quit  chan struct{} // closed when a close was requested
 	dead  chan struct{} // closed when the writer has exited
+
+	wmu    sync.Mutex  // held while writing to the socket
+	wb     batch       // guarded by wmu
+	broken atomic.Bool // a write failed: the stream is unusable
+
+	rbuf []byte // Reply's encoding buffer; only the reader goroutine replies
 
 	closeOnce sync.Once
 	closeCode int // ERR code to send before closing, -1 for none
@@ -64,6 +76,7 @@ func newConn(srv *Server, nc net.Conn, secure bool) *conn {
 		ip:     ip,
 		log:    srv.log.With("remote", nc.RemoteAddr().String(), "tls", secure),
 		queue:  make(chan outItem, queueSize),
+		kick:   make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 		dead:   make(chan struct{}),
 	}
@@ -88,6 +101,7 @@ func (c *conn) Send(p *spec.Packet) bool {
 	}
 	select {
 	case c.queue <- outItem{buf: buf}:
+		c.signal()
 		return true
 	case <-c.quit:
 		return false
@@ -98,17 +112,34 @@ func (c *conn) Send(p *spec.Packet) bool {
 	}
 }
 
-// Reply implements session.Conn: queue, waiting for room. Several packets
-// are queued as one item, so nothing can come between them.
+// Reply implements session.Conn: write at once if no write is in
+// progress, else queue, waiting for room. Several packets go out as one
+// item, so nothing can come between them. Only the reader goroutine
+// replies, so the encoding buffer needs no lock.
 func (c *conn) Reply(ctx context.Context, ps ...*spec.Packet) error {
-	var buf []byte
+	buf := c.rbuf[:0]
 	for _, p := range ps {
 		var err error
 		if buf, err = spec.AppendPacket(buf, p, c.srv.cfg.Dialect); err != nil {
 			return err
 		}
 	}
-	return c.enqueue(ctx, outItem{buf: buf})
+	if cap(buf) <= maxKeptReply {
+		c.rbuf = buf
+	}
+	return c.ReplyBytes(ctx, buf)
+}
+
+// maxKeptReply bounds the encoding buffer an idle connection keeps.
+const maxKeptReply = 4 << 10
+
+// ReplyBytes implements session.Conn: like Reply for packets already
+// encoded in the server's dialect. pkts is not retained.
+func (c *conn) ReplyBytes(ctx context.Context, pkts []byte) error {
+	if wrote, err := c.writeNow(pkts); wrote {
+		return err
+	}
+	return c.enqueue(ctx, outItem{buf: append([]byte(nil), pkts...)})
 }
 
 func (c *conn) enqueue(ctx context.Context, it outItem) error {
@@ -119,6 +150,7 @@ func (c *conn) enqueue(ctx context.Context, it outItem) error {
 	}
 	select {
 	case c.queue <- it:
+		c.signal()
 		return nil
 	case <-c.quit:
 		return errConnClosed
@@ -127,16 +159,33 @@ func (c *conn) enqueue(ctx context.Context, it outItem) error {
 	}
 }
 
-// Deliver implements hub.Peer: queue and wait for the write. If ctx ends
-// first the connection is closed, so the answer is still definitive: the
-// packet was either written or will never be.
-func (c *conn) Deliver(ctx context.Context, p *spec.Packet) error {
-	buf, err := c.encode(p)
-	if err != nil {
+// signal wakes the writer goroutine.
+func (c *conn) signal() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// donePool recycles Deliver's completion channels; a channel goes back
+// only after its one result was received.
+var donePool = sync.Pool{New: func() any { return make(chan error, 1) }}
+
+// Deliver implements hub.Peer: write pkts (encoded packets) and return
+// once they were written. If no write is in progress the calling goroutine
+// writes them itself, under the write deadline; otherwise they are queued
+// and Deliver waits at most the write timeout, after which the connection
+// is closed, so the answer is still definitive: the packets were either
+// written or never will be. pkts is not retained after Deliver returns.
+func (c *conn) Deliver(ctx context.Context, pkts []byte) error {
+	if wrote, err := c.writeNow(pkts); wrote {
 		return err
 	}
-	done := make(chan error, 1)
-	if err := c.enqueue(ctx, outItem{buf: buf, done: done}); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, c.srv.cfg.WriteTimeout)
+	defer cancel()
+	done := donePool.Get().(chan error)
+	if err := c.enqueue(ctx, outItem{buf: pkts, done: done}); err != nil {
+		donePool.Put(done)
 		if ctx.Err() != nil {
 			// No room for a whole write timeout: a client that does not
 			// read must not slow its senders down again (E-39).
@@ -147,6 +196,7 @@ func (c *conn) Deliver(ctx context.Context, p *spec.Packet) error {
 	}
 	select {
 	case err := <-done:
+		donePool.Put(done)
 		return err
 	case <-c.dead:
 	case <-ctx.Done():
@@ -155,9 +205,10 @@ func (c *conn) Deliver(ctx context.Context, p *spec.Packet) error {
 	}
 	select {
 	case err := <-done:
+		donePool.Put(done)
 		return err
 	default:
-		return errConnClosed
+		return errConnClosed // the writer is gone: nothing will use done
 	}
 }
 
@@ -181,28 +232,66 @@ func (c *conn) RemoteIP() string { return c.ip }
 // Secure implements hub.Peer.
 func (c *conn) Secure() bool { return c.secure }
 
-// writeLoop is the only goroutine that writes to the socket. It exits,
-// closing the socket, after a close request or a failed write.
+// writeLoop writes what other goroutines queued. It exits, closing the
+// socket, after a close request or a failed write.
 func (c *conn) writeLoop() {
 	defer close(c.dead)
 	defer c.failQueued()
 	defer c.nc.Close()
-	timeout := c.srv.cfg.WriteTimeout
-	var b batch
 	for {
 		select {
-		case it := <-c.queue:
-			b.add(it)
-			b.fill(c.queue)
-			_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
-			if !c.writeBatch(&b) {
+		case <-c.kick:
+			if !c.writePending() {
 				c.closeQuiet()
 				return
 			}
 		case <-c.quit:
-			c.flush()
+			c.wmu.Lock()
+			defer c.wmu.Unlock()
+			if !c.broken.Load() {
+				c.flush()
+			}
 			return
 		}
+	}
+}
+
+// writePending writes the queue unless a close was requested (the close
+// flushes it then).
+func (c *conn) writePending() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closing() {
+		return true
+	}
+	return c.writeQueued(nil) == nil
+}
+
+// writeNow writes pkts from the calling goroutine, after everything
+// already queued, if no other write is in progress; wrote is false if the
+// caller must queue pkts instead. Skipping the hand-off to the writer
+// goroutine saves a wake-up per packet on the message path.
+func (c *conn) writeNow(pkts []byte) (wrote bool, err error) {
+	if !c.wmu.TryLock() {
+		return false, nil
+	}
+	defer c.wmu.Unlock()
+	if c.closing() {
+		return true, errConnClosed
+	}
+	if err := c.writeQueued(pkts); err != nil {
+		c.closeQuiet()
+		return true, err
+	}
+	return true, nil
+}
+
+func (c *conn) closing() bool {
+	select {
+	case <-c.quit:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -235,14 +324,45 @@ func (b *batch) fill(q <-chan outItem) {
 	}
 }
 
-// writeBatch writes and reports the result to every waiting Deliver.
-func (c *conn) writeBatch(b *batch) bool {
-	_, err := c.nc.Write(b.buf)
+// writeQueued writes the queued items, then own (may be nil), coalesced
+// into writes of about maxBatch bytes, and reports the result to every
+// waiting Deliver. Items queued by the caller's goroutine before the call
+// are all written before own: each round takes at least one item, so
+// queueSize rounds empty what was queued at the start. Caller holds wmu.
+func (c *conn) writeQueued(own []byte) error {
+	b := &c.wb
+	for round := 0; ; round++ {
+		b.fill(c.queue)
+		more := len(b.buf) >= maxBatch && len(c.queue) > 0 && round < queueSize
+		out := b.buf
+		if !more && len(own) > 0 {
+			if len(b.buf) == 0 {
+				out = own // the usual case: nothing queued, no copy
+			} else {
+				b.buf = append(b.buf, own...)
+				out = b.buf
+			}
+		}
+		if len(out) > 0 {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+			_, err := c.nc.Write(out)
+			b.done(err)
+			if err != nil {
+				c.broken.Store(true)
+				c.log.Debug("write failed", "err", err)
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// done reports a write's result to every waiting Deliver and empties b.
+func (b *batch) done(err error) {
 	for _, d := range b.dones {
 		d <- err
-	}
-	if err != nil {
-		c.log.Debug("write failed", "err", err)
 	}
 	clear(b.dones)
 	b.dones = b.dones[:0]
@@ -251,7 +371,6 @@ func (c *conn) writeBatch(b *batch) bool {
 	} else {
 		b.buf = b.buf[:0]
 	}
-	return err == nil
 }
 
 func (c *conn) write(it outItem) bool {
@@ -313,15 +432,32 @@ func (c *conn) failQueued() {
 	}
 }
 
+// readBufSize is the read buffer per connection; like the decoder's
+// default it holds several typical MSGs while an idle connection stays
+// small (E-38 capacity).
+const readBufSize = 4096
+
 // readLoop decodes packets and hands them to the session until the
-// connection ends. The idle deadline restarts after every packet, KEEP
-// included (E-37).
+// connection ends. Before it may block on the socket it flushes the
+// session, which answers the MSGs it held back; while complete packets
+// are buffered it reads on, so a burst of MSGs is delivered and answered
+// in a few writes. The idle deadline is re-armed before every read that
+// may block, which restarts it after every packet, KEEP included (E-37).
 func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader) {
-	dec := spec.NewDecoder(r, spec.ServerBound, c.srv.cfg.Dialect)
+	br := bufio.NewReaderSize(r, readBufSize)
+	dec := spec.NewDecoder(br, spec.ServerBound, c.srv.cfg.Dialect)
 	var p spec.Packet
 	for {
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+		if !packetBuffered(br) {
+			if err := sess.Flush(ctx); err != nil {
+				c.closeQuiet()
+				return
+			}
+			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+		}
 		if err := dec.ReadPacket(&p); err != nil {
+			// Answer what was read before the failure, ahead of its ERR.
+			_ = sess.Flush(ctx)
 			c.readFailed(err)
 			return
 		}
@@ -335,6 +471,21 @@ func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader)
 			return
 		}
 	}
+}
+
+// packetBuffered reports whether br holds a whole packet, so reading it
+// cannot block.
+func packetBuffered(br *bufio.Reader) bool {
+	n := br.Buffered()
+	if n < spec.HeaderSize {
+		return false
+	}
+	hb, err := br.Peek(spec.HeaderSize)
+	if err != nil {
+		return false
+	}
+	const sepLen = 2 // CRLF after the header
+	return n >= spec.HeaderSize+sepLen+int(spec.ParseHeader(hb).Len)
 }
 
 // readFailed closes the connection with the ERR that fits the failure:

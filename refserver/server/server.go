@@ -277,9 +277,8 @@ func (s *Server) serveConn(nc net.Conn, tcfg *tls.Config) {
 // logged and only closes this connection.
 func (s *Server) run(c *conn) {
 	sess := session.New(session.Config{
-		Dialect:        s.cfg.Dialect,
-		DeliverTimeout: s.cfg.WriteTimeout,
-		Logger:         c.log,
+		Dialect: s.cfg.Dialect,
+		Logger:  c.log,
 	}, s.hub, s.st, c)
 	defer sess.Close()
 	defer func() {

@@ -89,26 +89,37 @@ func (s *Session) message(ctx context.Context, r *request) error {
 	}
 	body := r.Args[2]
 	if m := s.hub.Lookup(to); m != nil {
-		p := spec.NewPacket(spec.RECIV, spec.NullID, []byte(from), s.cfg.Dialect.AppendTimestamp(nil, stamp), body)
-		dctx, cancel := context.WithTimeout(ctx, s.cfg.DeliverTimeout)
-		err := m.Peer.Deliver(dctx, p)
-		cancel()
-		if err == nil {
-			return s.ok(ctx, r)
+		if err := s.hold(r.ID, m, from, stamp, body); err != nil {
+			return err
 		}
-		s.log.Debug("live delivery failed, storing", "from", from, "to", to, "err", err)
+		if s.held.full() {
+			return s.Flush(ctx)
+		}
+		return nil
 	}
-	if _, err := s.liveUser(ctx, to); err != nil {
+	if err := s.Flush(ctx); err != nil {
 		return err
 	}
 	msg := store.Message{From: from, To: to, Stamp: stamp, Body: append([]byte(nil), body...)}
+	if err := s.store(ctx, msg); err != nil {
+		return err
+	}
+	return s.ok(ctx, r)
+}
+
+// store queues a message for a recipient who is offline or whose live
+// delivery failed; the recipient must still be a live account.
+func (s *Session) store(ctx context.Context, msg store.Message) error {
+	if _, err := s.liveUser(ctx, msg.To); err != nil {
+		return err
+	}
 	if _, err := s.st.QueueMessage(ctx, msg); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fail(spec.CodeNotFound)
 		}
 		return err
 	}
-	return s.ok(ctx, r)
+	return nil
 }
 
 // catchUp is RECIV from the client (E-28): OK, then every queued message
@@ -141,20 +152,21 @@ func (s *Session) catchUp(ctx context.Context, r *request) error {
 	return nil
 }
 
+// sendBatch writes msgs as RECIVs in one Deliver, which returns once they
+// were written, and only then deletes them.
 func (s *Session) sendBatch(ctx context.Context, msgs []store.Message) error {
 	ids := make([]int64, len(msgs))
+	var buf []byte
 	for i, m := range msgs {
 		ids[i] = m.ID
 		p := spec.NewPacket(spec.RECIV, spec.NullID, []byte(m.From), s.cfg.Dialect.AppendTimestamp(nil, m.Stamp), m.Body)
 		var err error
-		if i == len(msgs)-1 {
-			err = s.conn.Deliver(ctx, p) // the writer is FIFO: all are written
-		} else {
-			err = s.conn.Reply(ctx, p)
+		if buf, err = spec.AppendPacket(buf, p, s.cfg.Dialect); err != nil {
+			return err
 		}
-		if err != nil {
-			return ErrClosed
-		}
+	}
+	if err := s.conn.Deliver(ctx, buf); err != nil {
+		return ErrClosed
 	}
 	if err := s.st.DeleteMessages(ctx, s.member.Name, ids); err != nil {
 		s.log.Error("catch-up delete", "user", s.member.Name, "err", err)

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/gochatproto/gochat/refserver/hub"
 	"github.com/gochatproto/gochat/refserver/store"
@@ -24,15 +23,15 @@ type Conn interface {
 	// between them), waiting for room in the write queue but not for the
 	// write itself. It fails once the connection is closing.
 	Reply(ctx context.Context, ps ...*spec.Packet) error
+	// ReplyBytes is Reply for packets already encoded in the server's
+	// dialect; it does not retain pkts.
+	ReplyBytes(ctx context.Context, pkts []byte) error
 }
 
 // Config holds the session's tunables.
 type Config struct {
 	Dialect spec.Dialect
-	// DeliverTimeout bounds how long a MSG waits for the recipient's
-	// writer before the message is stored instead (E-27).
-	DeliverTimeout time.Duration
-	Logger         *slog.Logger
+	Logger  *slog.Logger
 }
 
 // Session is the protocol state of one connection. Handle and Close must be
@@ -44,15 +43,17 @@ type Session struct {
 	conn   Conn
 	log    *slog.Logger
 	member *hub.Member // the logged-in session, nil when anonymous
+
+	held     heldMsgs // MSGs accepted but not yet answered
+	stampBuf []byte   // scratch for encoding RECIVs
+	fromBuf  []byte
+	args     [][]byte
 }
 
 // New returns the state of a fresh, anonymous connection.
 func New(cfg Config, h *hub.Hub, st store.Store, conn Conn) *Session {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.DeliverTimeout <= 0 {
-		cfg.DeliverTimeout = 10 * time.Second
 	}
 	return &Session{cfg: cfg, hub: h, st: st, conn: conn, log: cfg.Logger}
 }
@@ -114,8 +115,15 @@ func (e replyErr) Error() string { return "reply " + spec.ErrCode(e).String() }
 func fail(code spec.ErrCode) error { return replyErr(code) }
 
 // Handle runs one packet. It returns an error only when the connection
-// must be closed.
+// must be closed. A MSG to an online recipient may be held back until the
+// next Flush; any other command flushes first, so answers keep request
+// order.
 func (s *Session) Handle(ctx context.Context, p *spec.Packet) error {
+	if p.Action != spec.MSG {
+		if err := s.Flush(ctx); err != nil {
+			return err
+		}
+	}
 	cmd, ok := commands[p.Action]
 	if !ok {
 		// The decoder only passes server-bound actions; this is defence.
@@ -179,6 +187,10 @@ func (s *Session) name() string {
 // verification is dropped and a logged-in user goes offline (E-36 logout
 // hook, subscriptions removed).
 func (s *Session) Close() {
+	// Held MSGs are still delivered (or stored); their answers are lost
+	// with the connection, as they would be if the close came a moment
+	// earlier.
+	_ = s.Flush(context.Background())
 	s.hub.CancelVerify(s)
 	if s.member != nil {
 		s.hub.Logout(s.member)
@@ -187,6 +199,9 @@ func (s *Session) Close() {
 }
 
 func (s *Session) reply(ctx context.Context, ps ...*spec.Packet) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
 	if err := s.conn.Reply(ctx, ps...); err != nil {
 		return ErrClosed
 	}
