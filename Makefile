@@ -1,6 +1,7 @@
 # gochat conformance suite and reference implementations.
 # Every target is safe to run on a fresh clone; see README.md.
 
+SHELL    := /bin/bash
 GO        ?= go
 BIN       ?= bin
 FUZZTIME  ?= 10s
