@@ -44,6 +44,7 @@ type Session struct {
 	log    *slog.Logger
 	member *hub.Member // the logged-in session, nil when anonymous
 
+	req      request  // the packet being handled
 	held     heldMsgs // MSGs accepted but not yet answered
 	stampBuf []byte   // scratch for encoding RECIVs
 	fromBuf  []byte
@@ -129,7 +130,10 @@ func (s *Session) Handle(ctx context.Context, p *spec.Packet) error {
 		// The decoder only passes server-bound actions; this is defence.
 		return s.sendErr(ctx, p.ID, spec.CodeInvalid)
 	}
-	r := &request{ID: p.ID, Info: p.Info, Args: p.Args}
+	// The request lives in the session: through the command table's
+	// indirect call a local one would escape, one allocation per packet.
+	s.req = request{ID: p.ID, Info: p.Info, Args: p.Args}
+	r := &s.req
 	if code, ok := s.check(cmd.need); !ok {
 		return s.sendErr(ctx, r.ID, code)
 	}
