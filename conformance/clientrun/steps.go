@@ -214,14 +214,13 @@ func (x *exec) send(st *scenario.ClientStep) {
 	if c == nil {
 		return
 	}
-	a, _ := spec.ParseAction(s.Action)
-	info, _ := scenario.ParseInfo(a, s.Info)
-	args, err := x.env.EvalAll(s.Args)
+	p, err := x.env.Packet(s)
 	if err != nil {
 		x.suite("send: %v", err)
 		return
 	}
-	x.write(c, &spec.Packet{Action: a, Info: info, ID: x.replyID(c, a, s.ID), Args: args}, s.Chunked)
+	p.ID = x.replyID(c, p.Action, s.ID)
+	x.write(c, p, s.Chunked)
 }
 
 // replyID is the ID of a packet the server sends: the scenario's number,

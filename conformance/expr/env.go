@@ -141,6 +141,19 @@ func (e *Env) Eval(v *scenario.Value) ([]byte, error) {
 	return nil, fmt.Errorf("unknown value kind %q", v.Kind)
 }
 
+// Packet builds the packet a send step describes, without its ID, which
+// each runner assigns its own way. An Action or Info that does not parse
+// (loading rejects them in server scenarios) is left zero.
+func (e *Env) Packet(s *scenario.Send) (*spec.Packet, error) {
+	args, err := e.EvalAll(s.Args)
+	if err != nil {
+		return nil, err
+	}
+	a, _ := spec.ParseAction(s.Action)
+	info, _ := scenario.ParseInfo(a, s.Info)
+	return &spec.Packet{Action: a, Info: info, Args: args}, nil
+}
+
 // Stamp resolves a timestamp expression ("now", "now+N", "now-N" or a
 // number) to Unix seconds.
 func (e *Env) Stamp(s string) int64 {

@@ -253,19 +253,17 @@ func (x *exec) send(s *scenario.Send) {
 	if c == nil {
 		return
 	}
-	a, _ := spec.ParseAction(s.Action)
-	info, _ := scenario.ParseInfo(a, s.Info)
-	args, err := x.env.EvalAll(s.Args)
+	p, err := x.env.Packet(s)
 	if err != nil {
 		x.suite("send: %v", err)
 		return
 	}
 	if s.Repeat > 1 {
-		x.sendRepeated(c, s, &spec.Packet{Action: a, Info: info, Args: args})
+		x.sendRepeated(c, s, p)
 		return
 	}
-	id := x.requestID(c, s.ID)
-	x.sendPacket(c, &spec.Packet{Action: a, Info: info, ID: id, Args: args}, s.Chunked)
+	p.ID = x.requestID(c, s.ID)
+	x.sendPacket(c, p, s.Chunked)
 }
 
 // sendRepeated writes s.Repeat copies of p with successive request IDs in

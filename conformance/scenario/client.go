@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // ClientStep is one step of a client-role scenario, where the runner plays
@@ -130,32 +128,18 @@ type clientDoc struct {
 
 // ParseClient decodes the client-role scenarios of one file.
 func ParseClient(name string, data []byte, opts LoadOptions) ([]*Scenario, error) {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, fileError(name, err)
-	}
 	var out []*Scenario
-	var errs []error
-	for _, doc := range f.Docs {
-		if doc.Body == nil {
-			continue
-		}
-		var d clientDoc
-		if err := yaml.NodeToValue(doc.Body, &d, yaml.DisallowUnknownField()); err != nil {
-			errs = append(errs, fileError(name, err))
-			continue
-		}
-		s := Scenario{ID: d.ID, Title: d.Title, Description: d.Description, Requirements: d.Requirements,
-			Level: d.Level, Tags: d.Tags, Needs: d.Needs, Actors: d.Actors, Role: "client", ClientSteps: d.Steps}
+	err := parseDocs(name, data, func(d *clientDoc, at Pos) []error {
+		s := &Scenario{ID: d.ID, Title: d.Title, Description: d.Description, Requirements: d.Requirements,
+			Level: d.Level, Tags: d.Tags, Needs: d.Needs, Actors: d.Actors, Role: "client", ClientSteps: d.Steps,
+			Pos: at}
 		if s.Actors == nil {
 			s.Actors = map[string]Actor{}
 		}
-		s.Pos = Pos{File: name}
-		s.Pos.Line, s.Pos.Col = nodePos(doc.Body)
-		errs = append(errs, validateClient(&s, name, opts)...)
-		out = append(out, &s)
-	}
-	return out, errors.Join(errs...)
+		out = append(out, s)
+		return validateClient(s, name, opts)
+	})
+	return out, err
 }
 
 func validateClient(s *Scenario, file string, opts LoadOptions) []error {
@@ -229,36 +213,18 @@ func (s *ClientStep) UnmarshalYAML(n ast.Node) error {
 			return nil
 		}
 		return strict(val, s.Accept)
-	case "send":
-		s.Send = new(Send)
-		return strict(val, s.Send)
-	case "send_raw":
-		s.SendRaw = new(SendRaw)
-		return strict(val, s.SendRaw)
-	case "expect":
-		s.Expect = new(Expect)
-		return decodeExpect(val, s.Expect)
+	case "send", "send_raw", "expect", "expect_close", "sleep":
+		// The same steps as in server scenarios, decoded the same way.
+		var st Step
+		err := st.decodeKind(n, kind, val)
+		s.Send, s.SendRaw, s.Expect, s.ExpectClose, s.Sleep = st.Send, st.SendRaw, st.Expect, st.ExpectClose, st.Sleep
+		return err
 	case "expect_event":
 		s.ExpectEvent = new(ExpectEvent)
 		return s.ExpectEvent.decode(val)
-	case "expect_close":
-		s.ExpectClose = new(ExpectClose)
-		if c, ok := scalar(val); ok {
-			s.ExpectClose.Conn = c
-			return nil
-		}
-		return strict(val, s.ExpectClose)
 	case "expect_none":
 		s.ExpectNone = new(ClientExpectNone)
 		return strict(val, s.ExpectNone)
-	case "sleep":
-		if err := strict(val, &s.Sleep); err != nil {
-			return err
-		}
-		if s.Sleep <= 0 || s.Sleep > time.Minute {
-			return errAt(val, "sleep must be between 0 and 1m")
-		}
-		return nil
 	case "disconnect":
 		c, ok := scalar(val)
 		if !ok {
@@ -274,17 +240,28 @@ func (s *ClientStep) UnmarshalYAML(n ast.Node) error {
 		"expect_event, expect_close, expect_none, sleep, disconnect)", kind)
 }
 
-func (d *Drive) decode(n ast.Node) error {
+// freeMapping decodes a step written as a mapping of any keys, of which
+// head must hold a non-empty string; it returns that string and the other
+// keys.
+func freeMapping(n ast.Node, step, head string) (string, map[string]any, error) {
 	var m map[string]any
 	if err := yaml.NodeToValue(n, &m); err != nil {
-		return errAt(n, "drive: want a mapping: %v", err)
+		return "", nil, errAt(n, "%s: want a mapping: %v", step, err)
 	}
-	cmd, _ := m["cmd"].(string)
-	if cmd == "" {
-		return errAt(n, "drive: cmd is required")
+	v, _ := m[head].(string)
+	if v == "" {
+		return "", nil, errAt(n, "%s: %s is required", step, head)
+	}
+	delete(m, head)
+	return v, m, nil
+}
+
+func (d *Drive) decode(n ast.Node) error {
+	cmd, m, err := freeMapping(n, "drive", "cmd")
+	if err != nil {
+		return err
 	}
 	d.Cmd = cmd
-	delete(m, "cmd")
 	if a, ok := m["actor"]; ok {
 		d.Actor, _ = a.(string)
 		delete(m, "actor")
@@ -309,15 +286,11 @@ func (d *Drive) decode(n ast.Node) error {
 }
 
 func (e *ExpectEvent) decode(n ast.Node) error {
-	var m map[string]any
-	if err := yaml.NodeToValue(n, &m); err != nil {
-		return errAt(n, "expect_event: want a mapping: %v", err)
+	event, m, err := freeMapping(n, "expect_event", "event")
+	if err != nil {
+		return err
 	}
-	e.Event, _ = m["event"].(string)
-	if e.Event == "" {
-		return errAt(n, "expect_event: event is required")
-	}
-	delete(m, "event")
+	e.Event = event
 	if w, ok := m["within"]; ok {
 		d, err := time.ParseDuration(fmt.Sprint(w))
 		if err != nil {

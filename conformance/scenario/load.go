@@ -68,29 +68,40 @@ func Load(fsys fs.FS, opts LoadOptions) ([]*Scenario, error) {
 // Parse decodes the scenarios of one file. A file holds one or more YAML
 // documents separated by "---", one scenario each.
 func Parse(name string, data []byte, role string, opts LoadOptions) ([]*Scenario, error) {
+	var out []*Scenario
+	err := parseDocs(name, data, func(s *Scenario, at Pos) []error {
+		s.Role, s.Pos = role, at
+		v := validator{s: s, file: name, opts: opts}
+		v.run()
+		out = append(out, s)
+		return v.errs
+	})
+	return out, err
+}
+
+// parseDocs decodes each YAML document of a file strictly into a new T
+// and passes it to add with the document's position. It returns the
+// decoding errors and the errors add reports, joined.
+func parseDocs[T any](name string, data []byte, add func(d *T, at Pos) []error) error {
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return nil, fileError(name, err)
+		return fileError(name, err)
 	}
-	var out []*Scenario
 	var errs []error
 	for _, doc := range f.Docs {
 		if doc.Body == nil {
 			continue
 		}
-		s := &Scenario{Role: role}
-		if err := yaml.NodeToValue(doc.Body, s, yaml.DisallowUnknownField()); err != nil {
+		d := new(T)
+		if err := yaml.NodeToValue(doc.Body, d, yaml.DisallowUnknownField()); err != nil {
 			errs = append(errs, fileError(name, err))
 			continue
 		}
-		s.Pos = Pos{File: name}
-		s.Pos.Line, s.Pos.Col = nodePos(doc.Body)
-		v := validator{s: s, file: name, opts: opts}
-		v.run()
-		errs = append(errs, v.errs...)
-		out = append(out, s)
+		at := Pos{File: name}
+		at.Line, at.Col = nodePos(doc.Body)
+		errs = append(errs, add(d, at)...)
 	}
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // fileError converts a decoder error into an *Error with the file name.

@@ -14,6 +14,12 @@ func (s *Step) UnmarshalYAML(n ast.Node) error {
 	if err != nil {
 		return err
 	}
+	return s.decodeKind(n, kind, val)
+}
+
+// decodeKind decodes the value val of a step of the given kind (n is the
+// whole step, for errors). Client steps use it for the kinds they share.
+func (s *Step) decodeKind(n ast.Node, kind string, val ast.Node) error {
 	switch kind {
 	case "connect":
 		s.Connect = new(Connect)
