@@ -39,22 +39,16 @@ func (s *ClientStep) Kind() string {
 		return "response"
 	case s.Accept != nil:
 		return "accept"
-	case s.Send != nil:
-		return "send"
-	case s.SendRaw != nil:
-		return "send_raw"
-	case s.Expect != nil:
-		return "expect"
 	case s.ExpectEvent != nil:
 		return "expect_event"
-	case s.ExpectClose != nil:
-		return "expect_close"
 	case s.ExpectNone != nil:
 		return "expect_none"
 	case s.Disconnect != "":
 		return "disconnect"
 	}
-	return "sleep"
+	// The kinds server scenarios have too (sleep included) are named there.
+	shared := Step{Send: s.Send, SendRaw: s.SendRaw, Expect: s.Expect, ExpectClose: s.ExpectClose}
+	return shared.Kind()
 }
 
 // Drive sends one driver command. Cmd is the command name; Actor fills

@@ -12,20 +12,28 @@ import (
 	"github.com/gochatproto/gochat/spec"
 )
 
-func TestHelloAndViolations(t *testing.T) {
+// accepted returns both ends of a connection accepted by a Listener; the
+// test's cleanup closes them.
+func accepted(t *testing.T) (*Conn, net.Conn) {
+	t.Helper()
 	ln, err := Listen()
 	require.NoError(t, err)
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	cl, err := net.Dial("tcp", ln.Addr())
 	require.NoError(t, err)
-	defer cl.Close()
+	t.Cleanup(func() { cl.Close() })
 	c, err := ln.Accept(2*time.Second, spec.DialectSpec)
 	require.NoError(t, err)
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c, cl
+}
+
+func TestHelloAndViolations(t *testing.T) {
+	c, cl := accepted(t)
 
 	require.NoError(t, c.Hello("hi"))
 	got := make([]byte, 14)
-	_, err = io.ReadFull(cl, got)
+	_, err := io.ReadFull(cl, got)
 	require.NoError(t, err)
 	require.Equal(t, []byte{0x11, 0x2f, 0xf1, 0x00, 0x10, 0x00, 0xff, 0xff, '\r', '\n', 'h', 'i', '\r', '\n'}, got)
 
@@ -48,18 +56,10 @@ func TestHelloAndViolations(t *testing.T) {
 }
 
 func TestChunkedWrite(t *testing.T) {
-	ln, err := Listen()
-	require.NoError(t, err)
-	defer ln.Close()
-	cl, err := net.Dial("tcp", ln.Addr())
-	require.NoError(t, err)
-	defer cl.Close()
-	c, err := ln.Accept(2*time.Second, spec.DialectSpec)
-	require.NoError(t, err)
-	defer c.Close()
+	c, cl := accepted(t)
 	go c.WritePacket(spec.NewPacket(spec.OK, 3), 3, time.Millisecond)
 	got := make([]byte, 10)
-	_, err = io.ReadFull(cl, got)
+	_, err := io.ReadFull(cl, got)
 	require.NoError(t, err)
 	require.Equal(t, []byte{0x10, 0x1f, 0xf0, 0x00, 0x00, 0x03, 0xff, 0xff, '\r', '\n'}, got)
 }
