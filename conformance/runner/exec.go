@@ -165,7 +165,7 @@ func (x *exec) runStep(st *scenario.Step) {
 			x.env.Vars[st.Set.Var] = b
 		}
 	default:
-		time.Sleep(st.Sleep)
+		time.Sleep(time.Duration(float64(st.Sleep) * x.o.TimeoutScale))
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"hash/fnv"
+	"os"
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +31,10 @@ type Options struct {
 	// seed against a persistent server does not collide with the accounts
 	// of the previous run.
 	Salt string
-	// TimeoutScale multiplies every wait (default 1).
+	// TimeoutScale multiplies the whole timing model of a scenario: every
+	// wait, every sleep, and the timeouts a fresh server is configured
+	// with, so that the margins between them keep their proportions on a
+	// slow or loaded machine. Zero means DefaultTimeoutScale().
 	TimeoutScale float64
 	// Parallel is the number of scenarios run at once (default
 	// GOMAXPROCS*4).
@@ -62,7 +67,7 @@ const (
 // Run executes scs in parallel and returns results in the order of scs.
 func Run(ctx context.Context, scs []*scenario.Scenario, o Options) []*Result {
 	if o.TimeoutScale <= 0 {
-		o.TimeoutScale = 1
+		o.TimeoutScale = DefaultTimeoutScale()
 	}
 	par := o.Parallel
 	if par <= 0 {
@@ -111,7 +116,7 @@ func Parallel(scs []*scenario.Scenario, par int, one func(*scenario.Scenario) *R
 // RunOne executes a single scenario, applying skips and expectations.
 func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 	if o.TimeoutScale <= 0 {
-		o.TimeoutScale = 1
+		o.TimeoutScale = DefaultTimeoutScale()
 	}
 	res := &Result{Scenario: sc, ID: sc.ID, Seed: o.Seed}
 	start := time.Now()
@@ -139,7 +144,7 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, o Options) *Result {
 		defer o.Privileged.Unlock()
 	}
 	if sc.NeedsFresh() {
-		fep, stop, err := o.Target.Fresh(ctx, sc.Config)
+		fep, stop, err := o.Target.Fresh(ctx, scaleConfig(sc.Config, o.TimeoutScale))
 		if err != nil {
 			res.Verdict, res.Reason = Error, "starting a fresh server: "+err.Error()
 			return res
@@ -253,4 +258,29 @@ func Username(seed int64, salt, scenarioID, actor string) string {
 		v /= 36
 	}
 	return base + string(suf)
+}
+
+// TimeoutScaleEnv names the environment variable that sets the default
+// timeout scale. The project's own race-enabled test run sets it, because
+// the race detector slows everything several times.
+const TimeoutScaleEnv = "GOCHAT_TIMEOUT_SCALE"
+
+// DefaultTimeoutScale is the scale used when Options.TimeoutScale is zero:
+// GOCHAT_TIMEOUT_SCALE if it holds a positive number, else 1.
+func DefaultTimeoutScale() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(TimeoutScaleEnv), 64); err == nil && v > 0 {
+		return v
+	}
+	return 1
+}
+
+// scaleConfig stretches a fresh server's timeouts by the same factor as the
+// scenario's waits and sleeps.
+func scaleConfig(c scenario.ServerConfig, k float64) scenario.ServerConfig {
+	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * k) }
+	c.IdleTimeout = scale(c.IdleTimeout)
+	c.VerifyTimeout = scale(c.VerifyTimeout)
+	c.TokenTTL = scale(c.TokenTTL)
+	c.WriteTimeout = scale(c.WriteTimeout)
+	return c
 }
