@@ -21,11 +21,11 @@ func TestLoadElsewhere(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "TestX", l[0].Func)
 	for doc, want := range map[string]string{
-		"- {id: NOPE-1, reason: r, test: a/b_test.go, func: TestX}\n": "unknown requirement",
+		"- {id: NOPE-1, reason: r, test: a/b_test.go, func: TestX}\n":  "unknown requirement",
 		"- {id: CONN-3, reason: '', test: a/b_test.go, func: TestX}\n": "reason",
 		"- {id: CONN-3, reason: r, test: ../b_test.go, func: TestX}\n": "repository-relative",
 		"- {id: CONN-3, reason: r, test: a/b_test.go, func: X}\n":      "Test function",
-		good + good: "twice",
+		good + good:                            "twice",
 		"- {id: CONN-3, reason: r, tset: x}\n": "unknown field",
 	} {
 		_, err := load(doc)
