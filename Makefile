@@ -45,6 +45,13 @@ fmt:
 conformance:
 	$(GO) run ./conformance/cmd/gochat-conformance server
 
+# conformance-mariadb: the same suite with the reference server on MariaDB
+# (GOCHAT_TEST_MARIADB_DSN, Docker, or a private mariadbd; see README) and
+# on SQLite, writing JUnit files to GOCHAT_REPORT_DIR (default reports/).
+conformance-mariadb: export GOCHAT_REPORT_DIR ?= $(CURDIR)/reports
+conformance-mariadb:
+	@set -o pipefail; $(GO) test -count=1 -run 'TestSuiteOn' -v ./conformance/ | grep -E '^(---|ok|FAIL|PASS)|JUnit'
+
 run-server:
 	$(GO) run ./refserver/cmd/gochat-server
 
