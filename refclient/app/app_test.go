@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"crypto/rsa"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,37 +10,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/internal/testserver"
 	"github.com/gochatproto/gochat/refclient/core"
+	"github.com/gochatproto/gochat/refclient/internal/testkeys"
 	"github.com/gochatproto/gochat/refclient/keyring"
 	"github.com/gochatproto/gochat/refclient/store"
-	"github.com/gochatproto/gochat/refserver/server"
-	"github.com/gochatproto/gochat/refserver/store/sqlstore"
 	"github.com/gochatproto/gochat/spec"
 )
 
-func fixtureKey(t testing.TB, name string) *rsa.PrivateKey {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "core", "testdata", name+".pem"))
-	require.NoError(t, err)
-	k, err := spec.ParsePrivateKey(b)
-	require.NoError(t, err)
-	return k
-}
-
 func startServer(t *testing.T) (plain, secure string) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
-	require.NoError(t, err)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", MOTD: "app test"}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		st.Close()
-	})
+	srv := testserver.Start(t, testserver.WithTLS(), testserver.WithMOTD("app test"))
 	return srv.Addr(), srv.TLSAddr()
 }
 
@@ -95,7 +73,7 @@ func newClient(t *testing.T, name string) *client {
 	st, err := store.Open(context.Background(), store.MemoryPath)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	key := fixtureKey(t, name)
+	key := testkeys.Load(t, name)
 	return &client{st: st, rec: &recorder{}, cfg: Config{
 		Store: st, KeyParams: keyring.InsecureTestParams, RequestTimeout: 5 * time.Second, KeepAlive: -1,
 		GenerateKey: func() (*rsa.PrivateKey, error) { return key, nil },
@@ -205,7 +183,7 @@ func TestSessionKeyChange(t *testing.T) {
 	_, _, err = as.RequestKey(ctx, "bob")
 	require.NoError(t, err)
 
-	other := fixtureKey(t, "alice")
+	other := testkeys.Load(t, "alice")
 	der, err := spec.DialectSpec.MarshalPublicKey(&other.PublicKey)
 	require.NoError(t, err)
 	_, err = alice.st.PinContactKey(ctx, as.Server().Name, "alice", "bob", der)

@@ -3,30 +3,24 @@ package backend
 import (
 	"context"
 	"crypto/rsa"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/internal/testserver"
 	"github.com/gochatproto/gochat/refclient/app"
+	"github.com/gochatproto/gochat/refclient/internal/testkeys"
 	"github.com/gochatproto/gochat/refclient/keyring"
 	"github.com/gochatproto/gochat/refclient/model"
 	"github.com/gochatproto/gochat/refclient/store"
 	"github.com/gochatproto/gochat/refclient/ui"
-	"github.com/gochatproto/gochat/refserver/server"
-	"github.com/gochatproto/gochat/refserver/store/sqlstore"
-	"github.com/gochatproto/gochat/spec"
 )
 
 func newBackend(t *testing.T, name string) *Backend {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "core", "testdata", name+".pem"))
-	require.NoError(t, err)
-	key, err := spec.ParsePrivateKey(b)
-	require.NoError(t, err)
+	key := testkeys.Load(t, name)
 	st, err := store.Open(context.Background(), store.MemoryPath)
 	require.NoError(t, err)
 	be := New(app.Config{
@@ -37,20 +31,9 @@ func newBackend(t *testing.T, name string) *Backend {
 	return be
 }
 
-func startServer(t *testing.T) (string, *server.Server) {
+func startServer(t *testing.T) (string, *testserver.Server) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
-	require.NoError(t, err)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MOTD: "be"}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		st.Close()
-	})
+	srv := testserver.Start(t, testserver.WithMOTD("be"))
 	return srv.Addr(), srv
 }
 

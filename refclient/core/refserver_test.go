@@ -2,52 +2,27 @@ package core_test
 
 import (
 	"context"
-	"crypto/rsa"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/internal/testserver"
 	"github.com/gochatproto/gochat/refclient/core"
-	"github.com/gochatproto/gochat/refserver/server"
-	"github.com/gochatproto/gochat/refserver/store/sqlstore"
+	"github.com/gochatproto/gochat/refclient/internal/testkeys"
 	"github.com/gochatproto/gochat/spec"
 )
 
-func loadKey(t *testing.T, name string) *rsa.PrivateKey {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name + ".pem")
-	require.NoError(t, err)
-	k, err := spec.ParsePrivateKey(b)
-	require.NoError(t, err)
-	return k
-}
-
 // startServer runs the reference server on loopback with an in-memory
 // store.
-func startServer(t *testing.T, d spec.Dialect) *server.Server {
+func startServer(t *testing.T, d spec.Dialect) *testserver.Server {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
-	require.NoError(t, err)
-	srv, err := server.New(server.Config{
-		Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", Dialect: d, MOTD: "hi there",
-		WriteTimeout: 5 * time.Second, VerifyTimeout: 5 * time.Second,
-	}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		st.Close()
-	})
-	return srv
+	return testserver.Start(t, testserver.WithTLS(), testserver.WithDialect(d), testserver.WithMOTD("hi there"),
+		testserver.WithTimeouts(0, 5*time.Second, 5*time.Second))
 }
 
-func dial(t *testing.T, srv *server.Server, d spec.Dialect, tls bool) *core.Client {
+func dial(t *testing.T, srv *testserver.Server, d spec.Dialect, tls bool) *core.Client {
 	t.Helper()
 	cfg := core.Config{Addr: srv.Addr(), Dialect: d, RequestTimeout: 5 * time.Second, KeepAlive: -1}
 	if tls {
@@ -77,7 +52,7 @@ func waitMessage(t *testing.T, c *core.Client) core.Message {
 }
 
 func TestAgainstReferenceServer(t *testing.T) {
-	alice, bob := loadKey(t, "alice"), loadKey(t, "bob")
+	alice, bob := testkeys.Load(t, "alice"), testkeys.Load(t, "bob")
 	for _, d := range []spec.Dialect{spec.DialectSpec, spec.DialectGochat1} {
 		t.Run(d.String(), func(t *testing.T) {
 			srv := startServer(t, d)
@@ -169,7 +144,7 @@ func waitHook(t *testing.T, c *core.Client, kind spec.Hook) core.Hook {
 
 // Reconnect restores the session with the token over TLS.
 func TestReconnectWithToken(t *testing.T) {
-	alice := loadKey(t, "alice")
+	alice := testkeys.Load(t, "alice")
 	srv := startServer(t, spec.DialectSpec)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

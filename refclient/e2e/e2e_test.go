@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"os"
@@ -18,8 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gochatproto/gochat/refserver/server"
-	"github.com/gochatproto/gochat/refserver/store/sqlstore"
+	"github.com/gochatproto/gochat/internal/testserver"
 )
 
 // waitFor bounds every poll: generous for a loaded machine, short enough
@@ -28,19 +26,7 @@ const waitFor = 10 * time.Second
 
 func startServer(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
-	require.NoError(t, err)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", MOTD: "e2e"}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		st.Close()
-	})
-	return srv.Addr()
+	return testserver.Start(t, testserver.WithTLS(), testserver.WithMOTD("e2e")).Addr()
 }
 
 func buildClient(t *testing.T, dir string) string {

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,10 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/internal/testserver"
+	"github.com/gochatproto/gochat/refclient/internal/testkeys"
 	"github.com/gochatproto/gochat/refclient/keyring"
 	"github.com/gochatproto/gochat/refclient/store"
-	"github.com/gochatproto/gochat/refserver/server"
-	"github.com/gochatproto/gochat/refserver/store/sqlstore"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -42,15 +41,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func fixtureKey(t testing.TB, name string) *rsa.PrivateKey {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "core", "testdata", name+".pem"))
-	require.NoError(t, err)
-	k, err := spec.ParsePrivateKey(b)
-	require.NoError(t, err)
-	return k
-}
-
 type testShell struct {
 	*Shell
 	out *syncBuffer
@@ -64,7 +54,7 @@ func newShell(t *testing.T, name string) *testShell {
 	st, err := store.Open(context.Background(), store.MemoryPath)
 	require.NoError(t, err)
 	out := &syncBuffer{}
-	key := fixtureKey(t, name)
+	key := testkeys.Load(t, name)
 	sh := New(Options{
 		Store: st, Out: out,
 		Password:       func(string, bool) ([]byte, error) { return []byte("pw-" + name), nil },
@@ -101,18 +91,7 @@ func (ts *testShell) waitOutput(t *testing.T, want string) {
 
 func startServer(t *testing.T) (plain, tlsAddr string) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
-	require.NoError(t, err)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", MOTD: "shell test"}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		st.Close()
-	})
+	srv := testserver.Start(t, testserver.WithTLS(), testserver.WithMOTD("shell test"))
 	return srv.Addr(), srv.TLSAddr()
 }
 
@@ -165,7 +144,7 @@ func TestShellKeyChange(t *testing.T) {
 	alice.run(t, connLine(plain, ""), "REG alice", "LOGIN alice", "REQ bob")
 
 	// Pretend the server once reported another key for bob.
-	other := fixtureKey(t, "alice")
+	other := testkeys.Load(t, "alice")
 	der, err := spec.DialectSpec.MarshalPublicKey(&other.PublicKey)
 	require.NoError(t, err)
 	res, err := alice.st.PinContactKey(context.Background(), "127.0.0.1:"+port(plain), "alice", "bob", der)
@@ -213,12 +192,12 @@ func TestImportExport(t *testing.T) {
 	ts := newShell(t, "alice")
 	dir := t.TempDir()
 	pemPath := filepath.Join(dir, "bob.pem")
-	require.NoError(t, keyring.ExportPEM(pemPath, fixtureKey(t, "bob"), false))
+	require.NoError(t, keyring.ExportPEM(pemPath, testkeys.Load(t, "bob"), false))
 	out := filepath.Join(dir, "out.pem")
 	ts.run(t, connLine(plain, ""), "IMPORT bob "+pemPath, "REG bob", "LOGIN bob", "EXPORT bob "+out, "ACCOUNTS")
 	k, err := keyring.ImportPEM(out)
 	require.NoError(t, err)
-	assert.True(t, k.Equal(fixtureKey(t, "bob")))
+	assert.True(t, k.Equal(testkeys.Load(t, "bob")))
 	assert.Contains(t, ts.out.String(), "[INFO] using the key of local account bob")
 }
 

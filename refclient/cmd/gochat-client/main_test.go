@@ -8,13 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gochatproto/gochat/refserver/server"
-	"github.com/gochatproto/gochat/refserver/store/sqlstore"
+	"github.com/gochatproto/gochat/internal/testserver"
+	"github.com/gochatproto/gochat/refclient/internal/testkeys"
 )
 
 func writeFile(t *testing.T, dir, name, body string) string {
@@ -28,24 +27,14 @@ func writeFile(t *testing.T, dir, name, body string) string {
 // the password from a file and reports failures in its exit status.
 func TestShellScript(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
-	require.NoError(t, err)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MOTD: "bin test"}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		st.Close()
-	})
+	srv := testserver.Start(t, testserver.WithMOTD("bin test"))
 	host, port, _ := net.SplitHostPort(srv.Addr())
 
 	dir := t.TempDir()
 	pw := writeFile(t, dir, "pw", "secret\n")
 	script := writeFile(t, dir, "script", strings.Join([]string{
 		"conn " + host + " " + port,
-		"IMPORT alice " + filepath.Join("..", "..", "core", "testdata", "alice.pem"),
+		"IMPORT alice " + testkeys.Path(t, "alice"),
 		"REG alice",
 		"LOGIN alice",
 		"USRS all",
