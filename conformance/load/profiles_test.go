@@ -10,25 +10,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gochatproto/gochat/refserver/server"
-	"github.com/gochatproto/gochat/refserver/store/sqlstore"
+	"github.com/gochatproto/gochat/internal/testserver"
 )
 
 // refServer starts the reference server on loopback with in-memory SQLite.
 func refServer(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
-	require.NoError(t, err)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(ctx))
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		assert.NoError(t, srv.Shutdown(sctx))
-		st.Close()
-	})
+	srv := testserver.Start(t, testserver.WithShutdownTimeout(10*time.Second))
+	// Registered after Start's own cleanup, so it runs first: a load run
+	// must leave nothing that keeps the server from shutting down.
+	t.Cleanup(func() { assert.NoError(t, srv.Stop()) })
 	return srv.Addr()
 }
 

@@ -11,9 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gochatproto/gochat/conformance/codec"
-	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/internal/testserver"
 	"github.com/gochatproto/gochat/refserver/store"
-	"github.com/gochatproto/gochat/refserver/store/sqlstore"
 	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -113,26 +112,11 @@ func TestGenerateAdminCasesAreSafe(t *testing.T) {
 // bootstrapped before the server starts.
 func startRefAdmin(t *testing.T, d spec.Dialect, name string) (string, *Account) {
 	t.Helper()
-	ctx := context.Background()
 	keys, err := codec.LoadKeys(scenarios.FS, "fixtures/keys")
 	require.NoError(t, err)
 	k := keys["owner"]
 	require.NotNil(t, k)
-	der, err := spec.DialectSpec.MarshalPublicKey(&k.PublicKey)
-	require.NoError(t, err)
-	st, err := sqlstore.OpenSQLite(ctx, ":memory:")
-	require.NoError(t, err)
-	require.NoError(t, server.BootstrapUser(ctx, st, name, der, store.PermOwner))
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Dialect: d, IdleTimeout: time.Minute,
-		VerifyTimeout: 10 * time.Second, WriteTimeout: 5 * time.Second}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(ctx))
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-		st.Close()
-	})
+	srv := testserver.Start(t, refOptions(d, testserver.WithUser(name, &k.PublicKey, store.PermOwner))...)
 	return srv.Addr(), &Account{Name: name, Key: k}
 }
 

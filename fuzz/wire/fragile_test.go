@@ -128,7 +128,7 @@ func TestFuzzFindsFragileServer(t *testing.T) {
 	}
 	var proxies []*fragileProxy
 	reset := func(ctx context.Context) (string, error) {
-		addr, _ := startRef(t, spec.DialectSpec)
+		addr := startRef(t, spec.DialectSpec)
 		p := newFragileProxy(t, addr)
 		proxies = append(proxies, p)
 		return p.ln.Addr().String(), nil

@@ -16,7 +16,7 @@ import (
 // TestFuzzReferenceShort is the bounded CI pass: the reference server must
 // survive 300 cases (or 20 s) with no finding.
 func TestFuzzReferenceShort(t *testing.T) {
-	addr, _ := startRef(t, spec.DialectSpec)
+	addr := startRef(t, spec.DialectSpec)
 	var log strings.Builder
 	rep, err := Fuzz(context.Background(), FuzzConfig{
 		Addr: addr, Seed: 1, Cases: 300, Duration: 20 * time.Second,

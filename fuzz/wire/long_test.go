@@ -22,7 +22,7 @@ func TestFuzzLongRun(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set GOCHAT_FUZZ_LONG=<cases>")
 	}
-	addr, _ := startRef(t, spec.DialectSpec)
+	addr := startRef(t, spec.DialectSpec)
 	var log strings.Builder
 	rep, err := Fuzz(context.Background(), FuzzConfig{
 		Addr: addr, Seed: 20240601, Cases: n, Duration: longDuration(),

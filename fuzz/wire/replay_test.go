@@ -18,7 +18,7 @@ import (
 func TestReplayCorpusReference(t *testing.T) {
 	for _, d := range []spec.Dialect{spec.DialectSpec, spec.DialectGochat1} {
 		t.Run(d.String(), func(t *testing.T) {
-			addr, _ := startRef(t, d)
+			addr := startRef(t, d)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			var log strings.Builder

@@ -16,7 +16,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/internal/mariadbtest"
-	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/internal/testserver"
 	"github.com/gochatproto/gochat/refserver/store"
 	"github.com/gochatproto/gochat/refserver/store/sqlstore"
 )
@@ -55,16 +55,8 @@ func backends() []backend {
 
 // startRef starts the reference server in-process on loopback.
 func startRef(t *testing.T, st store.Store) string {
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, st)
-	require.NoError(t, err)
-	require.NoError(t, srv.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		st.Close()
-	})
-	return srv.Addr()
+	t.Helper()
+	return testserver.Start(t, testserver.WithStore(st), testserver.WithShutdownTimeout(30*time.Second)).Addr()
 }
 
 // step is one measurement: a profile with options.
