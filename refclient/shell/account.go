@@ -17,11 +17,7 @@ func username(s string) (string, error) { return app.Username(s) }
 // exists (for example from IMPORT) its key is used; otherwise a new key
 // pair is generated and sealed with a new password.
 func cmdReg(s *Shell, ctx context.Context, a args) error {
-	sess, err := s.conn()
-	if err != nil {
-		return err
-	}
-	name, err := username(a.fields[0])
+	sess, name, err := s.connUser(a)
 	if err != nil {
 		return err
 	}
@@ -51,11 +47,7 @@ func cmdReg(s *Shell, ctx context.Context, a args) error {
 }
 
 func cmdLogin(s *Shell, ctx context.Context, a args) error {
-	sess, err := s.conn()
-	if err != nil {
-		return err
-	}
-	name, err := username(a.fields[0])
+	sess, name, err := s.connUser(a)
 	if err != nil {
 		return err
 	}
@@ -112,15 +104,11 @@ func cmdDereg(s *Shell, ctx context.Context, _ args) error {
 // IMPORT user path: creates a local account on the current server from a
 // PEM private key (it does not register anything; use REG for that).
 func cmdImport(s *Shell, ctx context.Context, a args) error {
-	sess, err := s.conn()
+	sess, name, err := s.connUser(a)
 	if err != nil {
 		return err
 	}
 	sv := sess.Server()
-	name, err := username(a.fields[0])
-	if err != nil {
-		return err
-	}
 	key, err := keyring.ImportPEM(a.fields[1])
 	if err != nil {
 		return err
@@ -142,11 +130,7 @@ func cmdImport(s *Shell, ctx context.Context, a args) error {
 
 // EXPORT user [path]: writes the decrypted private key as PEM (mode 0600).
 func cmdExport(s *Shell, ctx context.Context, a args) error {
-	sess, err := s.conn()
-	if err != nil {
-		return err
-	}
-	name, err := username(a.fields[0])
+	sess, name, err := s.connUser(a)
 	if err != nil {
 		return err
 	}
@@ -177,11 +161,7 @@ func cmdExport(s *Shell, ctx context.Context, a args) error {
 
 // TRUST user: accepts the key change recorded for user.
 func cmdTrust(s *Shell, ctx context.Context, a args) error {
-	sess, _, err := s.session()
-	if err != nil {
-		return err
-	}
-	name, err := username(a.fields[0])
+	sess, name, err := s.sessionUser(a)
 	if err != nil {
 		return err
 	}

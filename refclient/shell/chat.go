@@ -15,11 +15,7 @@ import (
 )
 
 func cmdReq(s *Shell, ctx context.Context, a args) error {
-	sess, _, err := s.session()
-	if err != nil {
-		return err
-	}
-	name, err := username(a.fields[0])
+	sess, name, err := s.sessionUser(a)
 	if err != nil {
 		return err
 	}
@@ -32,15 +28,11 @@ func cmdReq(s *Shell, ctx context.Context, a args) error {
 }
 
 func cmdPerms(s *Shell, ctx context.Context, a args) error {
-	sess, _, err := s.session()
+	sess, name, err := s.sessionUser(a)
 	if err != nil {
 		return err
 	}
 	c := sess.Client()
-	name, err := username(a.fields[0])
-	if err != nil {
-		return err
-	}
 	_, _, perm, err := c.RequestKey(ctx, name)
 	if err != nil && !errors.Is(err, core.ErrKeyChanged) {
 		return describe(err)
@@ -75,11 +67,7 @@ func cmdUsrs(s *Shell, ctx context.Context, a args) error {
 }
 
 func cmdMsg(s *Shell, ctx context.Context, a args) error {
-	sess, _, err := s.session()
-	if err != nil {
-		return err
-	}
-	to, err := username(a.fields[0])
+	sess, to, err := s.sessionUser(a)
 	if err != nil {
 		return err
 	}

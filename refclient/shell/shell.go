@@ -234,6 +234,31 @@ func (s *Shell) session() (*app.Session, string, error) {
 	return sess, user, nil
 }
 
+// connUser returns the current session and the username the command's
+// first argument names.
+func (s *Shell) connUser(a args) (*app.Session, string, error) {
+	sess, err := s.conn()
+	return withUserArg(sess, err, a)
+}
+
+// sessionUser is connUser for commands that need a logged-in session.
+func (s *Shell) sessionUser(a args) (*app.Session, string, error) {
+	sess, _, err := s.session()
+	return withUserArg(sess, err, a)
+}
+
+// withUserArg passes on sess, or err, with the username in a's first field.
+func withUserArg(sess *app.Session, err error, a args) (*app.Session, string, error) {
+	if err != nil {
+		return nil, "", err
+	}
+	name, err := username(a.fields[0])
+	if err != nil {
+		return nil, "", err
+	}
+	return sess, name, nil
+}
+
 // appConfig is the session configuration the shell's options describe.
 func (s *Shell) appConfig() app.Config {
 	return app.Config{
