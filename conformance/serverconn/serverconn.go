@@ -8,17 +8,12 @@ package serverconn
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"sync"
 	"time"
 
+	"github.com/gochatproto/gochat/refserver/server"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -38,9 +33,10 @@ func Listen() (*Listener, error) {
 }
 
 // ListenTLS opens a TLS listener with a fresh self-signed certificate
-// (clients must skip verification).
+// from server.SelfSignedTLS, as the reference server uses (clients must
+// skip verification).
 func ListenTLS() (*Listener, error) {
-	cfg, err := selfSigned()
+	cfg, err := server.SelfSignedTLS()
 	if err != nil {
 		return nil, err
 	}
@@ -190,27 +186,4 @@ func (c *Conn) WriteBytes(b []byte, chunk int, pause time.Duration) error {
 // Hello sends the greeting with the given MOTD.
 func (c *Conn) Hello(motd string) error {
 	return c.WritePacket(spec.NewPacket(spec.HELLO, spec.NullID, []byte(motd)), 0, 0)
-}
-
-func selfSigned() (*tls.Config, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{CommonName: "gochat-conformance"},
-		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:    []string{"localhost"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
-		MinVersion: tls.VersionTLS12}, nil
 }
