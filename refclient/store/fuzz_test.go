@@ -3,32 +3,11 @@ package store
 import (
 	"context"
 	"crypto/x509"
-	"encoding/binary"
 	"io"
-	"math"
 	"testing"
-)
 
-// fuzzCell turns fuzz bytes into a database value of a chosen storage
-// class; SQLite keeps any class in any column, as a corrupt or
-// hand-edited client.db would.
-func fuzzCell(kind uint8, b []byte) any {
-	var n [8]byte
-	copy(n[:], b)
-	switch kind % 6 {
-	case 0:
-		return int64(binary.LittleEndian.Uint64(n[:]))
-	case 1:
-		return string(b)
-	case 2:
-		return b
-	case 3:
-		return nil
-	case 4:
-		return math.Float64frombits(binary.LittleEndian.Uint64(n[:]))
-	}
-	return int64(int8(n[0]))
-}
+	"github.com/gochatproto/gochat/internal/sqlfuzz"
+)
 
 // FuzzStoreRows writes arbitrary cells into every table of the client
 // database (bypassing CHECK constraints) and reads them back through the
@@ -57,17 +36,17 @@ func FuzzStoreRows(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		at := fuzzCell(timeKind, when)
+		at := sqlfuzz.Cell(timeKind, when)
 		s.db.ExecContext(ctx, `INSERT INTO servers (id, name, address, tls, tls_skip_verify, dialect, created) VALUES (1, 'srv', ?, ?, ?, ?, ?)`,
-			fuzzCell(addrKind, addr), fuzzCell(boolKind, flag), fuzzCell(boolKind+1, flag), fuzzCell(dialKind, dialect), at)
+			sqlfuzz.Cell(addrKind, addr), sqlfuzz.Cell(boolKind, flag), sqlfuzz.Cell(boolKind+1, flag), sqlfuzz.Cell(dialKind, dialect), at)
 		s.db.ExecContext(ctx, `INSERT INTO accounts (id, server_id, username, sealed_key, created, last_login) VALUES (1, 1, 'alice', ?, ?, ?)`,
-			fuzzCell(sealKind, sealed), at, fuzzCell(timeKind+1, when))
+			sqlfuzz.Cell(sealKind, sealed), at, sqlfuzz.Cell(timeKind+1, when))
 		s.db.ExecContext(ctx, `INSERT INTO contacts (account_id, username, pubkey, fingerprint, permission, first_seen, last_verified,
 			pending_pubkey, pending_fingerprint, pending_seen) VALUES (1, 'bob', ?, ?, ?, ?, ?, ?, ?, ?)`,
-			fuzzCell(keyKind, key), fuzzCell(fpKind, fp), fuzzCell(boolKind, flag), at, at,
-			fuzzCell(keyKind+1, key), fuzzCell(fpKind+1, fp), fuzzCell(timeKind+2, when))
+			sqlfuzz.Cell(keyKind, key), sqlfuzz.Cell(fpKind, fp), sqlfuzz.Cell(boolKind, flag), at, at,
+			sqlfuzz.Cell(keyKind+1, key), sqlfuzz.Cell(fpKind+1, fp), sqlfuzz.Cell(timeKind+2, when))
 		s.db.ExecContext(ctx, `INSERT INTO messages (account_id, peer, direction, stamp, body, received_at, unread) VALUES (1, 'bob', ?, ?, ?, ?, ?)`,
-			fuzzCell(dirKind, dir), at, fuzzCell(bodyKind, body), fuzzCell(timeKind+3, when), fuzzCell(boolKind, flag))
+			sqlfuzz.Cell(dirKind, dir), at, sqlfuzz.Cell(bodyKind, body), sqlfuzz.Cell(timeKind+3, when), sqlfuzz.Cell(boolKind, flag))
 
 		s.Servers(ctx)
 		s.Server(ctx, "srv")

@@ -2,35 +2,13 @@ package sqlstore_test
 
 import (
 	"context"
-	"encoding/binary"
-	"math"
 	"strings"
 	"testing"
 
+	"github.com/gochatproto/gochat/internal/sqlfuzz"
 	"github.com/gochatproto/gochat/refserver/store/sqlstore"
 	"github.com/gochatproto/gochat/spec"
 )
-
-// cell turns fuzz bytes into a database value of a chosen storage class,
-// so that a column can hold what its type says it cannot (SQLite stores
-// any class in any column): a corrupt or hand-edited database.
-func cell(kind uint8, b []byte) any {
-	var n [8]byte
-	copy(n[:], b)
-	switch kind % 6 {
-	case 0:
-		return int64(binary.LittleEndian.Uint64(n[:]))
-	case 1:
-		return string(b)
-	case 2:
-		return b
-	case 3:
-		return nil
-	case 4:
-		return math.Float64frombits(binary.LittleEndian.Uint64(n[:]))
-	}
-	return int64(int8(n[0])) // small numbers, negative ones included
-}
 
 // FuzzStoreRows writes arbitrary cells into the users, messages and
 // settings rows (bypassing CHECK constraints) and reads them back through
@@ -61,13 +39,13 @@ func FuzzStoreRows(f *testing.F) {
 		// Rows that violate NOT NULL or UNIQUE are simply not there; the
 		// reads below must cope with whatever did get in.
 		db.ExecContext(ctx, `INSERT INTO users (id, name, pubkey, key_hash, perm, created) VALUES (1, ?, ?, NULL, ?, ?)`,
-			name, cell(keyKind, key), cell(permKind, perm), cell(createdKind, created))
+			name, sqlfuzz.Cell(keyKind, key), sqlfuzz.Cell(permKind, perm), sqlfuzz.Cell(createdKind, created))
 		db.ExecContext(ctx, `INSERT INTO users (id, name, pubkey, perm, created) VALUES (2, 'fzpeer', x'00', 0, 0)`)
 		db.ExecContext(ctx, `INSERT INTO messages (sender_id, recipient_id, stamp, body, queued) VALUES (1, 2, ?, ?, ?)`,
-			cell(stampKind, stamp), cell(keyKind+1, body), cell(createdKind, created))
+			sqlfuzz.Cell(stampKind, stamp), sqlfuzz.Cell(keyKind+1, body), sqlfuzz.Cell(createdKind, created))
 		db.ExecContext(ctx, `INSERT INTO messages (sender_id, recipient_id, stamp, body, queued) VALUES (2, 1, ?, ?, 0)`,
-			cell(stampKind, stamp), cell(keyKind, body))
-		db.ExecContext(ctx, `INSERT INTO settings (name, content) VALUES ('motd', ?)`, cell(motdKind, motd))
+			sqlfuzz.Cell(stampKind, stamp), sqlfuzz.Cell(keyKind, body))
+		db.ExecContext(ctx, `INSERT INTO settings (name, content) VALUES ('motd', ?)`, sqlfuzz.Cell(motdKind, motd))
 
 		if u, err := st.UserByName(ctx, name); err == nil && !u.Deregistered {
 			spec.ParsePublicKey(u.Key) // the session layer's only use of a stored key
