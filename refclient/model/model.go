@@ -50,6 +50,19 @@ type Server struct {
 	buffers []*Buffer // buffers[0] is the system buffer
 	cur     int
 	users   []string // online users, sorted
+
+	// A user-list fetch returns a snapshot taken when the server answered,
+	// but hooks that arrive while it is in flight are newer. Changes are
+	// logged while any fetch is pending and replayed over its snapshot.
+	userSeq   uint64
+	fetches   int
+	userDelta []userChange
+}
+
+type userChange struct {
+	seq    uint64
+	user   string
+	online bool
 }
 
 func newServer(name string) *Server {
@@ -98,17 +111,54 @@ func (s *Server) SetUsers(users []string) {
 	s.users = slices.Compact(s.users)
 }
 
-// AddUser records a user coming online.
-func (s *Server) AddUser(u string) {
-	i, found := slices.BinarySearch(s.users, u)
-	if !found {
-		s.users = slices.Insert(s.users, i, u)
+// BeginUsersFetch marks a user-list request as sent and returns the token
+// to hand to FinishUsersFetch with its answer.
+func (s *Server) BeginUsersFetch() uint64 {
+	s.fetches++
+	return s.userSeq
+}
+
+// FinishUsersFetch ends the fetch begun with token. With ok, users (the
+// server's answer) replaces the list, and the changes that arrived after
+// the request was sent are applied again on top of it, so a stale snapshot
+// never undoes a newer login or logout.
+func (s *Server) FinishUsersFetch(token uint64, users []string, ok bool) {
+	if ok {
+		s.SetUsers(users)
+		for _, c := range s.userDelta {
+			if c.seq > token {
+				s.applyUser(c.user, c.online)
+			}
+		}
+	}
+	if s.fetches > 0 {
+		s.fetches--
+	}
+	if s.fetches == 0 {
+		s.userDelta = s.userDelta[:0]
 	}
 }
 
+// AddUser records a user coming online.
+func (s *Server) AddUser(u string) { s.changeUser(u, true) }
+
 // RemoveUser records a user going offline.
-func (s *Server) RemoveUser(u string) {
-	if i, found := slices.BinarySearch(s.users, u); found {
+func (s *Server) RemoveUser(u string) { s.changeUser(u, false) }
+
+func (s *Server) changeUser(u string, online bool) {
+	s.userSeq++
+	if s.fetches > 0 {
+		s.userDelta = append(s.userDelta, userChange{seq: s.userSeq, user: u, online: online})
+	}
+	s.applyUser(u, online)
+}
+
+func (s *Server) applyUser(u string, online bool) {
+	i, found := slices.BinarySearch(s.users, u)
+	switch {
+	case online && !found:
+		s.users = slices.Insert(s.users, i, u)
+	case !online && found:
 		s.users = slices.Delete(s.users, i, i+1)
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -219,4 +220,55 @@ func TestUsersAndStatus(t *testing.T) {
 	assert.Equal(t, "gochat: s/*system* (1)", m.Title())
 	assert.Equal(t, "logged in", LoggedIn.String())
 	assert.Same(t, m.Open("s", "BOB"), m.Open("s", "bob"), "names are case-folded")
+}
+
+// TestUsersFetchKeepsNewerHooks: a user list requested before a login hook
+// arrives must not undo that hook when its (older) answer comes in.
+func TestUsersFetchKeepsNewerHooks(t *testing.T) {
+	tests := []struct {
+		name   string
+		during func(s *Server)
+		answer []string
+		ok     bool
+		want   []string
+	}{
+		{"login during fetch", func(s *Server) { s.AddUser("dave") }, []string{"alice"}, true, []string{"alice", "dave"}},
+		{"logout during fetch", func(s *Server) { s.RemoveUser("bob") }, []string{"alice", "bob"}, true, []string{"alice"}},
+		{"login then logout", func(s *Server) { s.AddUser("dave"); s.RemoveUser("dave") }, []string{"alice"}, true, []string{"alice"}},
+		{"no change", func(*Server) {}, []string{"bob", "alice"}, true, []string{"alice", "bob"}},
+		{"failed fetch keeps list", func(s *Server) { s.AddUser("dave") }, nil, false, []string{"carol", "dave"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer("home")
+			s.SetUsers([]string{"carol"})
+			tok := s.BeginUsersFetch()
+			tc.during(s)
+			s.FinishUsersFetch(tok, tc.answer, tc.ok)
+			if got := s.Users(); !slices.Equal(got, tc.want) {
+				t.Fatalf("users = %v, want %v", got, tc.want)
+			}
+			if len(s.userDelta) != 0 {
+				t.Fatalf("change log not cleared after the last fetch: %v", s.userDelta)
+			}
+		})
+	}
+}
+
+// TestUsersFetchOverlapping: changes stay logged until the last of several
+// overlapping fetches finishes, and each replays only what is newer than it.
+func TestUsersFetchOverlapping(t *testing.T) {
+	s := newServer("home")
+	first := s.BeginUsersFetch()
+	s.AddUser("dave")
+	second := s.BeginUsersFetch()
+	s.AddUser("erin")
+	s.FinishUsersFetch(first, []string{"alice"}, true)
+	if got, want := s.Users(), []string{"alice", "dave", "erin"}; !slices.Equal(got, want) {
+		t.Fatalf("after first: %v, want %v", got, want)
+	}
+	s.FinishUsersFetch(second, []string{"alice", "dave"}, true)
+	if got, want := s.Users(), []string{"alice", "dave", "erin"}; !slices.Equal(got, want) {
+		t.Fatalf("after second: %v, want %v", got, want)
+	}
 }

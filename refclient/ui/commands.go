@@ -311,16 +311,20 @@ func (u *ui) cmdUsers(s *model.Server, args []string) {
 // refreshUsers fetches a user list; the online list also fills the pane.
 func (u *ui) refreshUsers(server string, all, show bool) {
 	var users []string
+	var token uint64
+	if !all {
+		token = u.m.AddServer(server).BeginUsersFetch()
+	}
 	u.call(func(ctx context.Context) (err error) {
 		users, err = u.be.Users(ctx, server, all)
 		return err
 	}, func(err error) {
+		if !all {
+			u.m.AddServer(server).FinishUsersFetch(token, users, err == nil)
+		}
 		if err != nil {
 			u.errorLine(server, "", "users: "+err.Error())
 			return
-		}
-		if !all {
-			u.m.AddServer(server).SetUsers(users)
 		}
 		if show {
 			what := map[bool]string{false: "Online", true: "Registered"}[all]
