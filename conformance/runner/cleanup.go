@@ -75,7 +75,7 @@ func (x *exec) tryDeregister(name string) (retry bool, err error) {
 	}
 	send := func(p *spec.Packet) *frame {
 		b, err := spec.AppendPacket(nil, p, x.dialect)
-		if err != nil || c.write(b, 0) != nil {
+		if err != nil || c.write(b, 0, x.within(writeTimeout)) != nil {
 			return nil
 		}
 		f, _ := c.next(x.ctx, wait)

@@ -183,20 +183,27 @@ func (c *conn) next(ctx context.Context, d time.Duration) (*frame, bool) {
 	}
 }
 
-// write sends b, chunk bytes per write when chunk > 0.
-func (c *conn) write(b []byte, chunk int) error {
-	_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+// writeTimeout bounds each write to the server (scaled by the run's
+// timeout scale). It catches a server that stopped reading, not slow pacing.
+const writeTimeout = 5 * time.Second
+
+// write sends b, chunk bytes per write when chunk > 0. Every write gets its
+// own deadline of limit: a chunked send of a few hundred one-byte segments
+// may take long on a loaded machine without anything being stuck.
+func (c *conn) write(b []byte, chunk int, limit time.Duration) error {
 	if chunk <= 0 {
-		_, err := c.nc.Write(b)
-		return err
+		chunk = len(b)
 	}
 	for len(b) > 0 {
 		n := min(chunk, len(b))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(limit))
 		if _, err := c.nc.Write(b[:n]); err != nil {
 			return err
 		}
 		b = b[n:]
-		time.Sleep(time.Millisecond) // let each chunk travel as its own segment
+		if len(b) > 0 {
+			time.Sleep(time.Millisecond) // let each chunk travel as its own segment
+		}
 	}
 	return nil
 }

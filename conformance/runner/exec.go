@@ -233,7 +233,7 @@ func (x *exec) writeRaw(c *conn, b []byte, chunk int) {
 		}
 	}
 	x.res.Transcript = append(x.res.Transcript, ev)
-	if err := c.write(b, chunk); err != nil {
+	if err := c.write(b, chunk, x.within(writeTimeout)); err != nil {
 		// Writing to a connection the server closed is the server's
 		// choice, not a suite fault; later expectations will judge it.
 		x.note(c.name, "write failed: "+err.Error())
@@ -285,7 +285,7 @@ func (x *exec) sendRepeated(c *conn, s *scenario.Send, p *spec.Packet) {
 	x.res.Transcript = append(x.res.Transcript, Event{At: time.Since(x.start), Conn: c.name, Dir: "send",
 		Header: p.Header().String(), Note: fmt.Sprintf("%d packets like this one, IDs from %d, %d bytes",
 			s.Repeat, first, len(b))})
-	if err := c.write(b, 0); err != nil {
+	if err := c.write(b, 0, x.within(writeTimeout)); err != nil {
 		x.note(c.name, "write failed: "+err.Error())
 	}
 }

@@ -165,13 +165,14 @@ func (c *Conn) WriteRaw(r *spec.RawPacket, chunk int, pause time.Duration) error
 func (c *Conn) WriteBytes(b []byte, chunk int, pause time.Duration) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if chunk <= 0 || chunk >= len(b) {
-		_, err := c.nc.Write(b)
-		return err
+	if chunk <= 0 {
+		chunk = len(b)
 	}
 	for len(b) > 0 {
 		n := min(chunk, len(b))
+		// A deadline per write: it catches a client that stopped reading,
+		// while a long paced send may take as long as it needs.
+		_ = c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		if _, err := c.nc.Write(b[:n]); err != nil {
 			return err
 		}
