@@ -111,6 +111,14 @@ func writeGoals(w io.Writer, rs []*load.Result) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", goal, target, m, met)
 	}
+	// report is a row for a figure that has no target to meet.
+	report := func(what, target string, r *load.Result, measure func(*load.Result) string) {
+		m := "not run"
+		if r != nil {
+			m = measure(r)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | n/a |\n", what, target, m)
+	}
 	for _, b := range []string{"sqlite", "mariadb"} {
 		t := "ref/" + b
 		row("> 130,000 delivered msgs/s, 16 pairs", t, find(rs, "online-w16", t), func(r *load.Result) (string, bool) {
@@ -136,8 +144,8 @@ func writeGoals(w io.Writer, rs []*load.Result) {
 	})
 	for _, b := range []string{"sqlite", "mariadb"} {
 		t := "ref/" + b
-		row("login rate (reported)", t, find(rs, "login", t), func(r *load.Result) (string, bool) {
-			return fmt.Sprintf("%.0f logins/s (client decrypt %.0f µs each)", r.Rate, r.Figures["client_decrypt_us"]), true
+		report("login rate (no target)", t, find(rs, "login", t), func(r *load.Result) string {
+			return fmt.Sprintf("%.0f logins/s (client decrypt %.0f µs each)", r.Rate, r.Figures["client_decrypt_us"])
 		})
 	}
 	fmt.Fprintln(w)
