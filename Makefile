@@ -16,9 +16,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	@for c in $(CMDS); do \
-		if [ -d $$c ]; then $(GO) build -o $(BIN)/ ./$$c || exit 1; fi; \
-	done
+	$(GO) build -o $(BIN)/ $(addprefix ./,$(CMDS))
 
 vet:
 	$(GO) vet $(PKGS)
