@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/internal/tlsutil"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -33,10 +33,10 @@ func Listen() (*Listener, error) {
 }
 
 // ListenTLS opens a TLS listener with a fresh self-signed certificate
-// from server.SelfSignedTLS, as the reference server uses (clients must
+// from tlsutil.SelfSignedTLS, as the reference server uses (clients must
 // skip verification).
 func ListenTLS() (*Listener, error) {
-	cfg, err := server.SelfSignedTLS()
+	cfg, err := tlsutil.SelfSignedTLS()
 	if err != nil {
 		return nil, err
 	}

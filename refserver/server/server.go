@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gochatproto/gochat/internal/tlsutil"
 	"github.com/gochatproto/gochat/refserver/hub"
 	"github.com/gochatproto/gochat/refserver/session"
 	"github.com/gochatproto/gochat/refserver/store"
@@ -155,7 +156,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.cfg.TLSAddr != "" {
 		tcfg := s.cfg.TLSConfig
 		if tcfg == nil {
-			if tcfg, err = SelfSignedTLS(); err != nil {
+			if tcfg, err = tlsutil.SelfSignedTLS(); err != nil {
 				return s.abortStart(err)
 			}
 		}

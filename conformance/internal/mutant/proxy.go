@@ -16,7 +16,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
-	"github.com/gochatproto/gochat/refserver/server"
+	"github.com/gochatproto/gochat/internal/tlsutil"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -69,7 +69,7 @@ func (t *Target) wrap(in *target.Endpoint) (*target.Endpoint, error) {
 	if in.TLSAddr != "" {
 		// Terminate TLS with a throwaway certificate and re-originate it,
 		// so that TLS-only scenarios meet the same mutations.
-		cfg, err := server.SelfSignedTLS()
+		cfg, err := tlsutil.SelfSignedTLS()
 		if err != nil {
 			return nil, err
 		}

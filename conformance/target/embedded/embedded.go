@@ -16,6 +16,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
+	"github.com/gochatproto/gochat/internal/tlsutil"
 	"github.com/gochatproto/gochat/refserver/server"
 	"github.com/gochatproto/gochat/refserver/store"
 	"github.com/gochatproto/gochat/refserver/store/sqlstore"
@@ -74,7 +75,7 @@ func (t *Target) start(ctx context.Context, sc scenario.ServerConfig) (*instance
 		_ = st.Close()
 		return nil, err
 	}
-	tlsCfg, err := server.SelfSignedTLS()
+	tlsCfg, err := tlsutil.SelfSignedTLS()
 	if err != nil {
 		_ = st.Close()
 		return nil, err

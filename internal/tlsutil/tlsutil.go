@@ -1,4 +1,6 @@
-package server
+// Package tlsutil holds TLS helpers shared by the reference server and the
+// conformance runner, so that neither has to import the other.
+package tlsutil
 
 import (
 	"crypto/ecdsa"
