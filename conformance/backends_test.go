@@ -9,7 +9,8 @@ import (
 
 	"github.com/gochatproto/gochat/conformance"
 	"github.com/gochatproto/gochat/conformance/report"
-	"github.com/gochatproto/gochat/conformance/runner"
+	"github.com/gochatproto/gochat/conformance/result"
+	"github.com/gochatproto/gochat/conformance/target/embedded"
 	"github.com/gochatproto/gochat/internal/mariadbtest"
 	"github.com/gochatproto/gochat/refserver/store"
 	"github.com/gochatproto/gochat/refserver/store/sqlstore"
@@ -60,32 +61,30 @@ func runOnStore(t *testing.T, junitName string, open func(context.Context) (stor
 		t.Skip("runs the whole suite")
 	}
 	s := loadSuite(t)
-	o := conformance.Options{Seed: 1, OpenStore: open}
-	scs, err := s.Select(o)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	tgt, err := conformance.NewTarget(ctx, o, s, "")
+	admin, owner := s.Accounts(1, "")
+	tgt, err := embedded.New(ctx, embedded.Options{Admin: admin, Owner: owner, OpenStore: open})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tgt.Close()
-	rs := runner.Run(ctx, scs, runner.Options{Target: tgt, Keys: s.Keys, Seed: o.Seed,
-		Pool: runner.NewKeyPool(s.Keys)})
-	info := report.Info{Registry: s.Registry, Seed: o.Seed, Target: "embedded reference server"}
-	if dir := os.Getenv(reportDirEnv); dir != "" {
-		writeJUnit(t, filepath.Join(dir, junitName), rs, info)
+	out, err := conformance.Run(ctx, conformance.Options{Suite: s, Target: tgt, Seed: 1,
+		Label: "embedded reference server"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, r := range rs {
-		if r.Verdict != runner.Pass {
-			t.Errorf("%s: %s %s %+v", r.ID, r.Verdict, r.Reason, r.Failures)
+	if dir := os.Getenv(reportDirEnv); dir != "" {
+		writeJUnit(t, filepath.Join(dir, junitName), out.Results, out.Info)
+	}
+	for _, r := range out.Results {
+		if r.Verdict != result.Pass {
+			t.Errorf("%s: %s %s %+v", r.ID, r.Label(), r.Reason, r.Failures)
 		}
 	}
-	t.Logf("%d scenarios run", len(rs))
+	t.Logf("%d scenarios run", len(out.Results))
 }
 
-func writeJUnit(t *testing.T, path string, rs []*runner.Result, info report.Info) {
+func writeJUnit(t *testing.T, path string, rs []*result.Result, info report.Info) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

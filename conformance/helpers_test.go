@@ -4,10 +4,7 @@ import (
 	"testing"
 
 	"github.com/gochatproto/gochat/conformance"
-	"github.com/gochatproto/gochat/conformance/scenario"
 )
-
-type conformanceScenario = scenario.Scenario
 
 func loadSuite(t *testing.T) *conformance.Suite {
 	t.Helper()

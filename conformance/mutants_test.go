@@ -9,7 +9,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance"
 	"github.com/gochatproto/gochat/conformance/internal/mutant"
-	"github.com/gochatproto/gochat/conformance/runner"
+	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/conformance/target/embedded"
 	"github.com/gochatproto/gochat/spec"
@@ -17,8 +17,8 @@ import (
 
 func newEmbedded(t *testing.T, s *conformance.Suite) target.Target {
 	t.Helper()
-	tgt, err := embedded.New(context.Background(), embedded.Options{Dialect: spec.DialectSpec,
-		AdminKey: s.Keys["admin"], OwnerKey: s.Keys["owner"], AdminName: "admintest", OwnerName: "ownertest"})
+	admin, owner := s.Accounts(1, "")
+	tgt, err := embedded.New(context.Background(), embedded.Options{Dialect: spec.DialectSpec, Admin: admin, Owner: owner})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,23 +31,23 @@ func newEmbedded(t *testing.T, s *conformance.Suite) target.Target {
 // machine. The mutant runs use scale 1: they only look for failures, and a
 // spurious timeout there cannot hide a scenario that tests nothing, because
 // every scenario must still fail against some mutant in every run.
-func runAll(tgt target.Target, s *conformance.Suite, scale float64) []*runner.Result {
-	return runner.Run(context.Background(), serverScenarios(s), runner.Options{Target: tgt, Keys: s.Keys,
-		Seed: 1, TimeoutScale: scale})
-}
-
-func serverScenarios(s *conformance.Suite) []*conformanceScenario {
-	scs, _ := s.Select(conformance.Options{})
-	return scs
+func runAll(t *testing.T, tgt target.Target, s *conformance.Suite, scale float64) []*result.Result {
+	t.Helper()
+	out, err := conformance.Run(context.Background(), conformance.Options{Suite: s, Target: tgt, Seed: 1,
+		TimeoutScale: scale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Results
 }
 
 // TestReferenceServerPasses is the baseline for the mutant test: every
 // scenario passes against the unmodified reference server.
 func TestReferenceServerPasses(t *testing.T) {
 	s := loadSuite(t)
-	for _, r := range runAll(newEmbedded(t, s), s, 0) {
-		if r.Verdict != runner.Pass {
-			t.Errorf("%s: %s %s %+v", r.ID, r.Verdict, r.Reason, r.Failures)
+	for _, r := range runAll(t, newEmbedded(t, s), s, 0) {
+		if r.Verdict != result.Pass {
+			t.Errorf("%s: %s %s %+v", r.ID, r.Label(), r.Reason, r.Failures)
 		}
 	}
 }
@@ -68,15 +68,19 @@ func TestEveryScenarioCanFail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range runAll(mt, s, 1) {
-			if r.Verdict == runner.Fail {
+		for _, r := range runAll(t, mt, s, 1) {
+			if r.Verdict == result.Fail {
 				killedBy[r.ID] = append(killedBy[r.ID], m.Name)
 			}
 		}
 		_ = mt.Close()
 	}
 	var lines, alive []string
-	for _, sc := range serverScenarios(s) {
+	scs, err := s.Select(conformance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range scs {
 		lines = append(lines, fmt.Sprintf("%-36s %s", sc.ID, strings.Join(killedBy[sc.ID], " ")))
 		if len(killedBy[sc.ID]) == 0 {
 			alive = append(alive, sc.ID)

@@ -1,10 +1,18 @@
 // Package conformance is the gochat conformance suite as a library. The
-// gochat-conformance command is a thin wrapper around it, and server
-// implementers can run the suite from go test with RunServer:
+// gochat-conformance command is a thin wrapper around Run, and
+// implementers can run the suite from go test:
 //
-//	func TestConformance(t *testing.T) {
+//	func TestServerConformance(t *testing.T) {
 //		conformance.RunServer(t, conformance.Options{Addr: "127.0.0.1:9037"})
 //	}
+//
+//	func TestClientConformance(t *testing.T) {
+//		conformance.RunClient(t, conformance.Options{ClientCmd: "./myclient --driver"})
+//	}
+//
+// The package links neither the reference server nor a SQL driver: the
+// embedded reference server is a target of its own
+// (conformance/target/embedded) that callers pass as Options.Target.
 package conformance
 
 import (
@@ -19,38 +27,51 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
 	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/engine"
 	"github.com/gochatproto/gochat/conformance/registry"
-	"github.com/gochatproto/gochat/conformance/runner"
+	"github.com/gochatproto/gochat/conformance/report"
+	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
-	"github.com/gochatproto/gochat/conformance/target/embedded"
-	"github.com/gochatproto/gochat/refserver/store"
 	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
 
-// Options select the target and the scenarios.
+// Options describe one run: the role under test, the implementation, and
+// the scenarios.
 type Options struct {
-	// Addr is the server's plain TCP address. Empty: run the embedded
-	// reference server (or launch ServerCmd).
-	Addr string
-	// TLSAddr is the server's TLS address, if any.
-	TLSAddr string
+	// Role is scenario.RoleServer (default) or scenario.RoleClient.
+	Role string
+
+	// The server under test (server role): Target, or else a server
+	// already running at Addr, or else one launched per ServerCmd.
+	Target target.Target
+	// Addr is the server's plain TCP address; TLSAddr its TLS address.
+	Addr, TLSAddr string
 	// TLSInsecure skips certificate verification on TLSAddr.
 	TLSInsecure bool
 	// Admin and Owner are privileged accounts on an external server.
 	Admin, Owner *target.Account
-	// Dialect the server speaks (default spec).
-	Dialect spec.Dialect
 	// ServerCmd launches a server per scenario that needs a fresh one
 	// (see target.Command for placeholders). With Addr empty it also
 	// launches the shared server.
 	ServerCmd string
 
+	// ClientCmd starts the client under test's driver adapter (client
+	// role; docs/driver.md).
+	ClientCmd string
+
+	// Dialect the implementation speaks (default spec).
+	Dialect spec.Dialect
+
+	// Suite is the loaded catalogue; nil loads Scenarios (or the embedded
+	// tree).
+	Suite *Suite
 	// Scenarios replaces the embedded scenario tree (server/*.yaml,
 	// client/*.yaml, fixtures/keys/*.pem).
 	Scenarios fs.FS
@@ -59,13 +80,157 @@ type Options struct {
 	Tags         []string // any of these tags
 	Level        string   // must, should or all (default all)
 	Parallel     int
-	Seed         int64 // 0: random
-	TimeoutScale float64
+	Seed         int64   // 0: random
+	TimeoutScale float64 // 0: GOCHAT_TIMEOUT_SCALE, else 1
 	// Expect maps scenario IDs to the reason they are expected to fail.
 	Expect map[string]string
-	// OpenStore backs the embedded reference server with another store
-	// (default: in-memory SQLite). It is called once per server instance.
-	OpenStore func(ctx context.Context) (store.Store, error)
+	// Rerun returns the one-line command that re-runs one scenario; nil
+	// gives "gochat-conformance <role> --run '^ID$' --seed N".
+	Rerun func(id string, seed int64) string
+	// Label names the implementation in reports (default: the address or
+	// command).
+	Label string
+	// OnResult, if set, sees each result as it comes (serialised).
+	OnResult func(*result.Result)
+}
+
+// Outcome is what Run produced: the results and what reports need.
+type Outcome struct {
+	Results []*result.Result
+	Info    report.Info
+}
+
+// Run loads and selects the scenarios of o's role, runs them against the
+// implementation o describes and returns the results. The CLI, RunServer
+// and RunClient all go through it (RunServer and RunClient through Start,
+// to run each scenario as its own subtest).
+func Run(ctx context.Context, o Options) (*Outcome, error) {
+	s, err := Start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return &Outcome{Results: s.Run(ctx), Info: s.Info}, nil
+}
+
+// Session is a prepared run: the selected scenarios and an engine bound to
+// the implementation under test.
+type Session struct {
+	Scenarios []*scenario.Scenario
+	Info      report.Info
+	engine    *engine.Engine
+	close     func()
+}
+
+// Run runs the session's scenarios, Options.Parallel at a time, and
+// returns their results in order.
+func (s *Session) Run(ctx context.Context) []*result.Result { return s.engine.Run(ctx, s.Scenarios) }
+
+// RunOne runs one scenario of the session; it may be called from several
+// goroutines.
+func (s *Session) RunOne(ctx context.Context, sc *scenario.Scenario) *result.Result {
+	return s.engine.RunOne(ctx, sc)
+}
+
+// Close releases a target the session started.
+func (s *Session) Close() { s.close() }
+
+// Start loads and selects the scenarios of o's role and prepares the
+// engine: the target (server role) or the client command, the seed, the
+// timing model and the re-run lines.
+func Start(ctx context.Context, o Options) (*Session, error) {
+	if o.Role == "" {
+		o.Role = scenario.RoleServer
+	}
+	s := o.Suite
+	if s == nil {
+		var err error
+		if s, err = Load(o.Scenarios); err != nil {
+			return nil, err
+		}
+	}
+	scs, err := s.Select(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Seed == 0 {
+		o.Seed = RandomSeed()
+	}
+	eo := engine.Options{Role: o.Role, ClientCmd: o.ClientCmd, Dialect: o.Dialect, Keys: s.Keys, Seed: o.Seed,
+		TimeoutScale: o.TimeoutScale, Parallel: o.Parallel, MustOnly: o.Level == "must", Expect: o.Expect,
+		OnResult: o.OnResult}
+	label, closeTarget := o.Label, func() {}
+	if o.Role == scenario.RoleServer {
+		if o.Addr != "" && o.Target == nil {
+			eo.Salt = RandomSaltString()
+		}
+		if eo.Target, closeTarget, err = serverTarget(ctx, o, s, eo.Salt); err != nil {
+			return nil, err
+		}
+		label = firstOf(label, o.Addr, map[bool]string{true: "server-cmd"}[o.ServerCmd != ""], "custom target")
+	} else {
+		label = firstOf(label, o.ClientCmd)
+	}
+	rerun := o.Rerun
+	if rerun == nil {
+		rerun = func(id string, seed int64) string {
+			return fmt.Sprintf("gochat-conformance %s --run '^%s$' --seed %d", o.Role, id, seed)
+		}
+	}
+	eo.Rerun = func(id string) string { return rerun(id, o.Seed) }
+	eng, err := engine.New(eo)
+	if err != nil {
+		closeTarget()
+		return nil, err
+	}
+	info := report.Info{Registry: s.Registry, Role: o.Role, Seed: o.Seed, Target: label, Start: time.Now()}
+	return &Session{Scenarios: scs, Info: info, engine: eng, close: closeTarget}, nil
+}
+
+// firstOf returns the first non-empty string.
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// serverTarget returns o.Target, or builds an external or launched target;
+// the function it returns releases a target it built.
+func serverTarget(ctx context.Context, o Options, s *Suite, salt string) (target.Target, func(), error) {
+	if o.Target != nil {
+		return o.Target, func() {}, nil
+	}
+	switch {
+	case o.Addr != "":
+		ep := &target.Endpoint{Addr: o.Addr, TLSAddr: o.TLSAddr, Admin: o.Admin, Owner: o.Owner,
+			Describe: "--addr " + o.Addr, TLSConfig: tlsClientConfig(o.TLSInsecure)}
+		if o.TLSAddr != "" {
+			ep.Describe += " --tls-addr " + o.TLSAddr
+		}
+		if o.TLSInsecure {
+			ep.Describe += " --tls-insecure"
+		}
+		return &target.External{EP: ep, D: o.Dialect}, func() {}, nil
+	case o.ServerCmd != "":
+		c := &target.Command{Template: o.ServerCmd, D: o.Dialect}
+		admin, owner := s.Accounts(o.Seed, salt)
+		if strings.Contains(o.ServerCmd, "{admin_user}") {
+			c.Admin = admin
+		}
+		if strings.Contains(o.ServerCmd, "{owner_user}") {
+			c.Owner = owner
+		}
+		t, err := target.StartCommand(ctx, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, func() { _ = t.Close() }, nil
+	}
+	return nil, nil, errors.New("no server to test: set Options.Target (the reference server: " +
+		"conformance/target/embedded), Addr or ServerCmd")
 }
 
 // Suite is a loaded scenario catalogue with its fixtures.
@@ -107,8 +272,17 @@ func Load(fsys fs.FS) (*Suite, error) {
 	return &Suite{Registry: reg, Scenarios: scs, Keys: keys, Elsewhere: elsewhere}, nil
 }
 
-// Select filters the server scenarios by Run, Tags and Level.
+// Accounts are the privileged accounts a launched or embedded reference
+// server is given: the fixture keys "admin" and "owner" with names derived
+// from the seed and salt.
+func (s *Suite) Accounts(seed int64, salt string) (admin, owner *target.Account) {
+	return &target.Account{Name: engine.Username(seed, salt, "", "admin"), Key: s.Keys["admin"]},
+		&target.Account{Name: engine.Username(seed, salt, "", "owner"), Key: s.Keys["owner"]}
+}
+
+// Select filters the scenarios of o's role by Run, Tags and Level.
 func (s *Suite) Select(o Options) ([]*scenario.Scenario, error) {
+	role := firstOf(o.Role, scenario.RoleServer)
 	var re *regexp.Regexp
 	if o.Run != "" {
 		var err error
@@ -116,32 +290,23 @@ func (s *Suite) Select(o Options) ([]*scenario.Scenario, error) {
 			return nil, fmt.Errorf("--run: %w", err)
 		}
 	}
-	maxRank := 2
-	switch o.Level {
-	case "", "all":
-	case "must":
-		maxRank = 0
-	case "should":
-		maxRank = 1
-	default:
+	maxRank, ok := map[string]int{"": 2, "all": 2, "should": 1, "must": 0}[o.Level]
+	if !ok {
 		return nil, fmt.Errorf("--level must be must, should or all")
 	}
 	var out []*scenario.Scenario
 	for _, sc := range s.Scenarios {
-		if sc.Role != "server" || sc.Level.Rank() > maxRank {
-			continue
+		switch {
+		case sc.Role != role, sc.Level.Rank() > maxRank:
+		case re != nil && !re.MatchString(sc.ID):
+		case len(o.Tags) > 0 && !slices.ContainsFunc(o.Tags, func(t string) bool { return slices.Contains(sc.Tags, t) }):
+		default:
+			out = append(out, sc)
 		}
-		if re != nil && !re.MatchString(sc.ID) {
-			continue
-		}
-		if len(o.Tags) > 0 && !slices.ContainsFunc(o.Tags, func(t string) bool { return slices.Contains(sc.Tags, t) }) {
-			continue
-		}
-		out = append(out, sc)
 	}
 	for id := range o.Expect {
-		if !slices.ContainsFunc(s.Scenarios, func(sc *scenario.Scenario) bool { return sc.ID == id }) {
-			return nil, fmt.Errorf("expectations: no scenario %q (stale entry?)", id)
+		if !slices.ContainsFunc(s.Scenarios, func(sc *scenario.Scenario) bool { return sc.ID == id && sc.Role == role }) {
+			return nil, fmt.Errorf("expectations: no %s scenario %q (stale entry?)", role, id)
 		}
 	}
 	return out, nil
@@ -150,40 +315,20 @@ func (s *Suite) Select(o Options) ([]*scenario.Scenario, error) {
 // RandomSeed returns a non-zero random seed.
 func RandomSeed() int64 {
 	var b [8]byte
-	_, _ = rand.Read(b[:])
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
 }
 
-// NewTarget builds the target o describes: External with Addr, Command
-// with ServerCmd, otherwise the embedded reference server.
-func NewTarget(ctx context.Context, o Options, s *Suite, salt string) (target.Target, error) {
-	adminName := runner.Username(o.Seed, salt, "", "admin")
-	ownerName := runner.Username(o.Seed, salt, "", "owner")
-	switch {
-	case o.Addr != "":
-		ep := &target.Endpoint{Addr: o.Addr, TLSAddr: o.TLSAddr, Admin: o.Admin, Owner: o.Owner,
-			Describe: "--addr " + o.Addr}
-		if o.TLSAddr != "" {
-			ep.Describe += " --tls-addr " + o.TLSAddr
-		}
-		ep.TLSConfig = tlsClientConfig(o.TLSInsecure)
-		if o.TLSInsecure {
-			ep.Describe += " --tls-insecure"
-		}
-		return &target.External{EP: ep, D: o.Dialect}, nil
-	case o.ServerCmd != "":
-		c := &target.Command{Template: o.ServerCmd, D: o.Dialect}
-		if strings.Contains(o.ServerCmd, "{admin_user}") {
-			c.Admin = &target.Account{Name: adminName, Key: s.Keys["admin"]}
-		}
-		if strings.Contains(o.ServerCmd, "{owner_user}") {
-			c.Owner = &target.Account{Name: ownerName, Key: s.Keys["owner"]}
-		}
-		return target.StartCommand(ctx, c)
+// RandomSaltString returns a short random string.
+func RandomSaltString() string {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	v := uint64(RandomSeed())
+	b := make([]byte, 8)
+	for i := range b {
+		b[i] = digits[v%36]
+		v /= 36
 	}
-	return embedded.New(ctx, embedded.Options{Dialect: o.Dialect,
-		AdminKey: s.Keys["admin"], OwnerKey: s.Keys["owner"], AdminName: adminName, OwnerName: ownerName,
-		OpenStore: o.OpenStore})
+	return string(b)
 }
 
 // LoadExpectations reads an expectations file: a YAML mapping from

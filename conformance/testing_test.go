@@ -6,8 +6,11 @@ import (
 	"github.com/gochatproto/gochat/conformance"
 )
 
-// TestRunServerLibrary is what an implementer writes: here against the
-// embedded reference server, restricted to a few scenarios.
+// TestRunServerLibrary is what an implementer writes (with Addr instead of
+// Target): here against the embedded reference server, restricted to a few
+// scenarios.
 func TestRunServerLibrary(t *testing.T) {
-	conformance.RunServer(t, conformance.Options{Run: "^(CONN-hello|LOGIN-ok|ADMIN-kick|CONN-idle-timeout)$", Seed: 3})
+	s := loadSuite(t)
+	conformance.RunServer(t, conformance.Options{Suite: s, Target: newEmbedded(t, s),
+		Run: "^(CONN-hello|LOGIN-ok|ADMIN-kick|CONN-idle-timeout)$", Seed: 3})
 }

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
@@ -48,33 +46,29 @@ func NewEnv(d spec.Dialect, seed int64, id string) *Env {
 		Vars: map[string][]byte{}, Rand: rand.New(rand.NewPCG(uint64(seed), h.Sum64()))}
 }
 
-var templRE = regexp.MustCompile(`\$\{([^}]*)\}`)
-
-// Expand replaces ${actor.name}, ${var} and their |upper, |lower, |hex
-// filtered forms. On error it still returns the text with the unknown
-// references left empty.
-func (e *Env) Expand(s string) ([]byte, error) {
+// Expand renders a template: ${actor.name} and ${var}, filtered. On
+// error it still returns the text with the missing references left empty.
+func (e *Env) Expand(t *scenario.Template) ([]byte, error) {
 	var out []byte
 	var err error
-	last := 0
-	for _, m := range templRE.FindAllStringSubmatchIndex(s, -1) {
-		out = append(out, s[last:m[0]]...)
-		last = m[1]
-		base, filter, _ := strings.Cut(s[m[2]:m[3]], "|")
+	for _, p := range t.Parts {
+		if p.Ref == nil {
+			out = append(out, p.Lit...)
+			continue
+		}
 		var v []byte
-		if actor, ok := strings.CutSuffix(base, ".name"); ok {
-			name, found := e.Names[actor]
-			if !found {
-				err = fmt.Errorf("actor %s has no name (unknown actor, or missing credentials?)", actor)
-			}
+		var found bool
+		if p.Ref.Actor != "" {
+			var name string
+			name, found = e.Names[p.Ref.Actor]
 			v = []byte(name)
 		} else {
-			var found bool
-			if v, found = e.Vars[base]; !found {
-				err = fmt.Errorf("variable %s is not set", base)
-			}
+			v, found = e.Vars[p.Ref.Var]
 		}
-		switch filter {
+		if !found {
+			err = fmt.Errorf("%s has no value (an actor without credentials, or a variable never set?)", p.Ref)
+		}
+		switch p.Ref.Filter {
 		case "upper":
 			v = bytes.ToUpper(v)
 		case "lower":
@@ -84,7 +78,7 @@ func (e *Env) Expand(s string) ([]byte, error) {
 		}
 		out = append(out, v...)
 	}
-	return append(out, s[last:]...), err
+	return out, err
 }
 
 // EvalAll computes a list of values; an error names the value's position.
@@ -104,27 +98,27 @@ func (e *Env) EvalAll(vs []scenario.Value) ([][]byte, error) {
 func (e *Env) Eval(v *scenario.Value) ([]byte, error) {
 	switch v.Kind {
 	case "text":
-		return e.Expand(v.Text)
+		return e.Expand(&v.Text)
 	case "hex":
-		return scenario.DecodeHex(v.Text)
+		return v.Hex, nil
 	case "key":
-		k := e.Keys[v.Text]
+		k := e.Keys[v.Actor]
 		if k == nil {
-			return nil, fmt.Errorf("actor %s has no key", v.Text)
+			return nil, fmt.Errorf("actor %s has no key", v.Actor)
 		}
 		return codec.MarshalPublicKey(e.Dialect, &k.PublicKey, v.KeyFormat)
 	case "stamp":
-		return codec.AppendStamp(nil, e.Dialect, e.Stamp(v.Text)), nil
+		return codec.AppendStamp(nil, e.Dialect, v.Stamp.Unix(e.now())), nil
 	case "encrypt":
 		return e.encrypt(v.Encrypt)
 	case "perm":
-		return []byte{byte(v.Perm)}, nil
+		return []byte{v.Perm}, nil
 	case "bytes":
 		return e.genBytes(v.Bytes), nil
 	case "var":
-		b, ok := e.Vars[v.Text]
+		b, ok := e.Vars[v.Var]
 		if !ok {
-			return nil, fmt.Errorf("variable %s is not set", v.Text)
+			return nil, fmt.Errorf("variable %s is not set", v.Var)
 		}
 		return b, nil
 	case "concat":
@@ -142,30 +136,20 @@ func (e *Env) Eval(v *scenario.Value) ([]byte, error) {
 }
 
 // Packet builds the packet a send step describes, without its ID, which
-// each runner assigns its own way. An Action or Info that does not parse
-// (loading rejects them in server scenarios) is left zero.
+// the role assigns.
 func (e *Env) Packet(s *scenario.Send) (*spec.Packet, error) {
 	args, err := e.EvalAll(s.Args)
 	if err != nil {
 		return nil, err
 	}
-	a, _ := spec.ParseAction(s.Action)
-	info, _ := scenario.ParseInfo(a, s.Info)
-	return &spec.Packet{Action: a, Info: info, Args: args}, nil
+	return &spec.Packet{Action: s.Action.Action, Info: s.Info.Value, Args: args}, nil
 }
 
-// Stamp resolves a timestamp expression ("now", "now+N", "now-N" or a
-// number) to Unix seconds.
-func (e *Env) Stamp(s string) int64 {
-	rel, n, _ := scenario.ParseStamp(s)
-	if !rel {
-		return n
-	}
-	now := time.Now
+func (e *Env) now() time.Time {
 	if e.Now != nil {
-		now = e.Now
+		return e.Now()
 	}
-	return now().Unix() + n
+	return time.Now()
 }
 
 func (e *Env) encrypt(enc *scenario.EncryptSpec) ([]byte, error) {
@@ -173,7 +157,7 @@ func (e *Env) encrypt(enc *scenario.EncryptSpec) ([]byte, error) {
 	if k == nil {
 		return nil, fmt.Errorf("actor %s has no key", enc.To)
 	}
-	msg, err := e.Expand(enc.Text)
+	msg, err := e.Expand(&enc.Text)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +171,7 @@ func (e *Env) genBytes(b *scenario.BytesSpec) []byte {
 	out := make([]byte, b.Len)
 	fill := byte('A')
 	if b.Fill != nil {
-		fill = byte(*b.Fill)
+		fill = *b.Fill
 	}
 	for i := range out {
 		if b.Random {

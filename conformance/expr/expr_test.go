@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -19,24 +20,29 @@ func testEnv() *Env {
 	return e
 }
 
+func tmpl(s string) scenario.Template { return scenario.MustTemplate(s) }
+
 func TestExpand(t *testing.T) {
 	e := testEnv()
-	got, err := e.Expand("hi ${alice.name}|${alice.name|upper}|${tok|hex}")
+	x := tmpl("hi ${alice.name}|${alice.name|upper}|${tok|hex}")
+	got, err := e.Expand(&x)
 	require.NoError(t, err)
 	assert.Equal(t, "hi Alice7|ALICE7|ab01", string(got))
-	_, err = e.Expand("${bob.name}")
-	assert.ErrorContains(t, err, "actor bob has no name")
-	_, err = e.Expand("${nope}")
-	assert.ErrorContains(t, err, "variable nope is not set")
+	x = tmpl("${bob.name}")
+	_, err = e.Expand(&x)
+	assert.ErrorContains(t, err, "${bob.name} has no value")
+	x = tmpl("${nope}")
+	_, err = e.Expand(&x)
+	assert.ErrorContains(t, err, "${nope} has no value")
 }
 
 func TestEval(t *testing.T) {
 	e := testEnv()
-	fill := int('z')
+	fill := uint8('z')
 	v := scenario.Value{Kind: "concat", Parts: []scenario.Value{
-		{Kind: "text", Text: "${alice.name}"}, {Kind: "hex", Text: "0d0a"}, {Kind: "perm", Perm: 3},
-		{Kind: "bytes", Bytes: &scenario.BytesSpec{Len: 2, Fill: &fill}}, {Kind: "var", Text: "tok"},
-		{Kind: "stamp", Text: "now+5"},
+		{Kind: "text", Text: tmpl("${alice.name}")}, {Kind: "hex", Hex: []byte{0x0d, 0x0a}}, {Kind: "perm", Perm: 3},
+		{Kind: "bytes", Bytes: &scenario.BytesSpec{Len: 2, Fill: &fill}}, {Kind: "var", Var: "tok"},
+		{Kind: "stamp", Stamp: scenario.Stamp{Relative: true, Secs: 5}},
 	}}
 	got, err := e.Eval(&v)
 	require.NoError(t, err)
@@ -44,25 +50,26 @@ func TestEval(t *testing.T) {
 
 	// Random bytes are reproducible from the seed and scenario ID.
 	r := scenario.Value{Kind: "bytes", Bytes: &scenario.BytesSpec{Len: 16, Random: true}}
-	a, _ := NewEnv(spec.DialectSpec, 1, "T-x").Eval(&r)
-	b, _ := NewEnv(spec.DialectSpec, 1, "T-x").Eval(&r)
-	c, _ := NewEnv(spec.DialectSpec, 1, "T-y").Eval(&r)
+	a, errA := NewEnv(spec.DialectSpec, 1, "T-x").Eval(&r)
+	b, errB := NewEnv(spec.DialectSpec, 1, "T-x").Eval(&r)
+	c, errC := NewEnv(spec.DialectSpec, 1, "T-y").Eval(&r)
+	require.NoError(t, errors.Join(errA, errB, errC))
 	assert.Equal(t, a, b)
 	assert.NotEqual(t, a, c)
 
-	_, err = e.EvalAll([]scenario.Value{{Line: 4, Col: 9, Kind: "key", Text: "bob"}})
+	_, err = e.EvalAll([]scenario.Value{{Line: 4, Col: 9, Kind: "key", Actor: "bob"}})
 	assert.EqualError(t, err, "4:9: actor bob has no key")
 }
 
 func TestMatch(t *testing.T) {
 	e := testEnv()
 	caps := map[string][]byte{}
-	eq := &scenario.Matcher{Kind: "eq", Value: &scenario.Value{Kind: "text", Text: "${alice.name}"}, Capture: "who"}
+	eq := &scenario.Matcher{Kind: "eq", Value: &scenario.Value{Kind: "text", Text: tmpl("${alice.name}")}, Capture: "who"}
 	assert.Empty(t, e.Match(eq, []byte("Alice7"), caps))
 	assert.Equal(t, "Alice7", string(caps["who"]))
 	assert.Equal(t, `is "Bob", want "Alice7"`, e.Match(eq, []byte("Bob"), caps))
 	assert.Equal(t, "is 3 bytes, want 2", e.Match(&scenario.Matcher{Kind: "len", Len: 2}, []byte("abc"), caps))
-	near := &scenario.Matcher{Kind: "stamp_near", Stamp: "now", Within: 2 * time.Second}
+	near := &scenario.Matcher{Kind: "stamp_near", Stamp: scenario.Stamp{Relative: true}, Within: 2 * time.Second}
 	assert.Empty(t, e.Match(near, []byte{0, 0, 0x03, 0xe9}, caps))
 	assert.Contains(t, e.Match(near, []byte{0, 0, 0x04, 0xe8}, caps), "is 4m16s away from 1000")
 	assert.Contains(t, e.Match(&scenario.Matcher{Kind: "user_list_equals"}, nil, caps), "whole USRS reply")
@@ -72,12 +79,12 @@ func TestMatchUserList(t *testing.T) {
 	e := testEnv()
 	caps := map[string][]byte{}
 	args := [][]byte{[]byte("Alice7 2\nbob 0"), []byte("carol 1")}
-	m := &scenario.Matcher{Kind: "user_list_contains", List: []string{"${alice.name}", "carol 1"}, Capture: "l"}
+	m := &scenario.Matcher{Kind: "user_list_contains", List: []scenario.Template{tmpl("${alice.name}"), tmpl("carol 1")}, Capture: "l"}
 	assert.Empty(t, e.MatchUserList(m, args, caps))
 	assert.Equal(t, "Alice7 2\nbob 0\ncarol 1", string(caps["l"]))
-	m = &scenario.Matcher{Kind: "user_list_equals", List: []string{"bob"}}
+	m = &scenario.Matcher{Kind: "user_list_equals", List: []scenario.Template{tmpl("bob")}}
 	assert.Equal(t, "user list has 3 entries, want 1", e.MatchUserList(m, args, caps))
-	m = &scenario.Matcher{Kind: "user_list_excludes", List: []string{"bob"}}
+	m = &scenario.Matcher{Kind: "user_list_excludes", List: []scenario.Template{tmpl("bob")}}
 	assert.Equal(t, `user list contains "bob"`, e.MatchUserList(m, args, caps))
 }
 

@@ -46,7 +46,7 @@ func (e *Env) matchKind(m *scenario.Matcher, arg []byte) string {
 			return fmt.Sprintf("is %d bytes, want %d", len(arg), m.Len)
 		}
 	case "perm":
-		if len(arg) != 1 || int(arg[0]) != m.Perm {
+		if len(arg) != 1 || arg[0] != m.Perm {
 			return fmt.Sprintf("permission is %s, want the single byte %d", Show(arg), m.Perm)
 		}
 	case "decrypts_to":
@@ -70,7 +70,7 @@ func (e *Env) matchDecrypt(d *scenario.DecryptsTo, arg []byte) string {
 	if err != nil {
 		return fmt.Sprintf("does not decrypt with %s's key (%v); ciphertext altered?", d.Actor, err)
 	}
-	want, err := e.Expand(d.Text)
+	want, err := e.Expand(&d.Text)
 	if err != nil {
 		return err.Error()
 	}
@@ -109,7 +109,7 @@ func (e *Env) matchStamp(m *scenario.Matcher, arg []byte) string {
 	if err != nil {
 		return "timestamp: " + err.Error()
 	}
-	want := e.Stamp(m.Stamp)
+	want := m.Stamp.Unix(e.now())
 	diff := time.Duration(got-want) * time.Second
 	if diff < 0 {
 		diff = -diff
@@ -130,8 +130,8 @@ func (e *Env) MatchUserList(m *scenario.Matcher, args [][]byte, caps map[string]
 		entries = strings.Split(string(joined), "\n")
 	}
 	var want []string
-	for _, t := range m.List {
-		b, err := e.Expand(t)
+	for i := range m.List {
+		b, err := e.Expand(&m.List[i])
 		if err != nil {
 			return err.Error()
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/gochatproto/gochat/spec"
@@ -23,17 +22,10 @@ measure the generator's own ceiling.
 Flags:
 `
 
-// Main runs the load CLI with os.Args-style arguments (without the
-// command name) and returns the exit status: 0 success, 1 a profile
-// failed or reported errors, 2 bad usage.
-func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	return MainContext(ctx, args, os.Stdout, os.Stderr)
-}
-
-// MainContext is Main with explicit context and output streams.
-func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// Command is "gochat-conformance load" and gochat-load: it runs the load
+// CLI with the arguments after the command name and returns the exit
+// status: 0 success, 1 a profile failed or reported errors, 2 bad usage.
+func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := DefaultOptions()
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -94,7 +86,7 @@ func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	o.Progress = TTYProgress(os.Stderr)
+	o.Progress = TTYProgress(stderr)
 	return runProfiles(ctx, o, profiles, *label, *jsonOut, stdout, stderr)
 }
 
@@ -107,7 +99,7 @@ func runProfiles(ctx context.Context, o Options, profiles []string, label, jsonO
 	for _, p := range profiles {
 		rs, err := Run(ctx, p, o)
 		if o.Progress != nil {
-			fmt.Fprint(os.Stderr, "\r\x1b[K")
+			fmt.Fprint(stderr, "\r\x1b[K")
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)

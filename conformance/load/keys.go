@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -33,15 +34,15 @@ var (
 
 func keyPool() ([]poolKey, error) {
 	poolOnce.Do(func() {
+		keys, err := codec.LoadKeys(keyFiles, "keys")
+		if err != nil {
+			poolErr = fmt.Errorf("load: pool keys: %w", err)
+			return
+		}
 		for i := range poolSize {
-			b, err := keyFiles.ReadFile(fmt.Sprintf("keys/load%02d.pem", i))
-			if err != nil {
-				poolErr = err
-				return
-			}
-			k, err := spec.ParsePrivateKey(b)
-			if err != nil {
-				poolErr = fmt.Errorf("load: pool key %d: %w", i, err)
+			k := keys[fmt.Sprintf("load%02d", i)]
+			if k == nil {
+				poolErr = fmt.Errorf("load: pool key load%02d.pem is missing", i)
 				return
 			}
 			pool = append(pool, poolKey{priv: k, fp: spec.Fingerprint(&k.PublicKey)})

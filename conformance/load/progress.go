@@ -38,11 +38,14 @@ func progress(o *Options, profile string, w *window, done func() int64) func() {
 	}
 }
 
-// TTYProgress returns a ProgressFunc drawing a one-line bar on f if f is a
+// TTYProgress returns a ProgressFunc drawing a one-line bar on w if w is a
 // terminal, or nil otherwise (progress output would litter logs).
-func TTYProgress(f *os.File) ProgressFunc {
-	fi, err := f.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+func TTYProgress(w io.Writer) ProgressFunc {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 		return nil
 	}
 	return func(profile string, done, total int64, elapsed, limit time.Duration) {

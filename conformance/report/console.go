@@ -12,44 +12,34 @@ import (
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/registry"
-	"github.com/gochatproto/gochat/conformance/runner"
+	"github.com/gochatproto/gochat/conformance/result"
 )
 
-// Info is the context every report needs.
+// Info is the context of a run that reports show beside the results.
 type Info struct {
 	Registry *registry.Registry // may be nil
-	// Repro is the command prefix that reaches the same target, e.g.
-	// "gochat-conformance server --addr 127.0.0.1:9037".
-	Repro string
-	// ReproFormat, if set, replaces the default repro line; it gets the
-	// scenario ID and the seed (fmt verbs %s and %d).
-	ReproFormat string
-	Seed        int64
-	Target      string
-	Start       time.Time
-}
-
-// ReproLine is the one-line command that re-runs one scenario.
-func (in Info) ReproLine(id string) string {
-	if in.ReproFormat != "" {
-		return fmt.Sprintf(in.ReproFormat, id, in.Seed)
-	}
-	return fmt.Sprintf("%s --run '^%s$' --seed %d", in.Repro, id, in.Seed)
+	Role     string             // the role under test: "server" or "client"
+	Seed     int64
+	Target   string // the implementation under test
+	Start    time.Time
 }
 
 // Line prints one progress line for a finished scenario.
-func Line(w io.Writer, r *runner.Result) {
+func Line(w io.Writer, r *result.Result) {
 	extra := ""
+	if r.Kind != "" {
+		extra = " (" + string(r.Kind) + ")"
+	}
 	if r.Reason != "" {
-		extra = " (" + r.Reason + ")"
+		extra += " (" + r.Reason + ")"
 	}
 	fmt.Fprintf(w, "%-5s %-32s %6.2fs%s\n", strings.ToUpper(string(r.Verdict)), r.ID, r.Duration.Seconds(), extra)
 }
 
 // Console writes failure details and the summary.
-func Console(w io.Writer, rs []*runner.Result, in Info) {
+func Console(w io.Writer, rs []*result.Result, in Info) {
 	for _, r := range rs {
-		if r.Verdict == runner.Fail || r.Verdict == runner.Error {
+		if r.Verdict == result.Fail || r.Verdict == result.Error || r.Verdict == result.Crash {
 			Detail(w, r, in)
 		}
 	}
@@ -62,25 +52,34 @@ func Console(w io.Writer, rs []*runner.Result, in Info) {
 }
 
 // Summary prints the verdict counts.
-func Summary(w io.Writer, rs []*runner.Result, in Info) {
-	s := runner.Summarize(rs)
+func Summary(w io.Writer, rs []*result.Result, in Info) {
+	s := result.Summarize(rs)
 	var total time.Duration
 	if !in.Start.IsZero() {
 		total = time.Since(in.Start)
 	}
-	fmt.Fprintf(w, "\n%d scenarios: %d pass, %d fail, %d skip, %d xfail, %d error (seed %d, %.1fs)\n",
-		len(rs), s[runner.Pass], s[runner.Fail], s[runner.Skip], s[runner.XFail], s[runner.Error],
-		in.Seed, total.Seconds())
+	fmt.Fprintf(w, "\n%d scenarios: %s (seed %d, %.1fs)\n", len(rs), counts(s), in.Seed, total.Seconds())
+}
+
+// counts renders the verdict counts: the usual five always, the rarer
+// ones when they occur.
+func counts(s result.Summary) string {
+	var parts []string
+	for _, v := range []result.Verdict{result.Pass, result.Fail, result.Warn, result.Skip, result.XFail, result.Error, result.Crash} {
+		if s[v] > 0 || (v != result.Warn && v != result.Crash) {
+			parts = append(parts, fmt.Sprintf("%d %s", s[v], v))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Detail explains one failed or errored scenario.
-func Detail(w io.Writer, r *runner.Result, in Info) {
-	sc := r.Scenario
-	fmt.Fprintf(w, "\n--- %s: %s (%.2fs) [%s]\n", strings.ToUpper(string(r.Verdict)), r.ID, r.Duration.Seconds(), sc.Level)
-	fmt.Fprintf(w, "    %s\n    defined at %s\n", sc.Title, sc.Pos)
-	if len(sc.Requirements) > 0 {
+func Detail(w io.Writer, r *result.Result, in Info) {
+	fmt.Fprintf(w, "\n--- %s: %s (%.2fs) [%s]\n", strings.ToUpper(r.Label()), r.ID, r.Duration.Seconds(), r.Level)
+	fmt.Fprintf(w, "    %s\n    defined at %s\n", r.Title, r.File)
+	if len(r.Requirements) > 0 {
 		fmt.Fprintf(w, "    requirements:\n")
-		for _, id := range sc.Requirements {
+		for _, id := range r.Requirements {
 			fmt.Fprintf(w, "      %s\n", requirementLine(in.Registry, id))
 		}
 	}
@@ -89,8 +88,8 @@ func Detail(w io.Writer, r *runner.Result, in Info) {
 	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "    %s failure at %s (%s): %s\n", strings.ToUpper(string(f.Level)), f.Pos, f.Step, f.Message)
-		if f.Requirement != "" {
-			fmt.Fprintf(w, "      violates %s\n", requirementLine(in.Registry, f.Requirement))
+		for _, id := range f.Requirements {
+			fmt.Fprintf(w, "      violates %s\n", requirementLine(in.Registry, id))
 		}
 		if f.Expected != "" || f.Actual != "" {
 			fmt.Fprintf(w, "      expected: %s\n      actual:   %s\n", f.Expected, f.Actual)
@@ -98,7 +97,9 @@ func Detail(w io.Writer, r *runner.Result, in Info) {
 	}
 	fmt.Fprintf(w, "    transcript:\n")
 	WriteTranscript(w, r.Transcript, "      ")
-	fmt.Fprintf(w, "    rerun: %s\n", in.ReproLine(r.ID))
+	if r.Rerun != "" {
+		fmt.Fprintf(w, "    rerun: %s\n", r.Rerun)
+	}
 }
 
 func requirementLine(reg *registry.Registry, id string) string {
@@ -113,7 +114,7 @@ func requirementLine(reg *registry.Registry, id string) string {
 }
 
 // WriteTranscript prints transcript events, one per line plus hex.
-func WriteTranscript(w io.Writer, evs []runner.Event, indent string) {
+func WriteTranscript(w io.Writer, evs []result.Event, indent string) {
 	for _, e := range evs {
 		arrow := map[string]string{"send": "->", "recv": "<-", "note": "**"}[e.Dir]
 		line := fmt.Sprintf("%s+%7.3fs %-8s %s ", indent, e.At.Seconds(), e.Conn, arrow)

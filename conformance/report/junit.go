@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/gochatproto/gochat/conformance/runner"
+	"github.com/gochatproto/gochat/conformance/result"
 )
 
 type junitSuites struct {
@@ -51,13 +51,13 @@ type junitMessage struct {
 
 // JUnit writes one testsuite per first tag and one testcase per scenario
 // (classname = requirement IDs), with the transcript in system-out.
-func JUnit(w io.Writer, rs []*runner.Result, in Info) error {
+func JUnit(w io.Writer, rs []*result.Result, in Info) error {
 	top := junitSuites{Name: "gochat-conformance"}
 	index := map[string]int{}
 	for _, r := range rs {
 		tag := "untagged"
-		if len(r.Scenario.Tags) > 0 {
-			tag = r.Scenario.Tags[0]
+		if len(r.Tags) > 0 {
+			tag = r.Tags[0]
 		}
 		i, ok := index[tag]
 		if !ok {
@@ -94,17 +94,16 @@ func JUnit(w io.Writer, rs []*runner.Result, in Info) error {
 	return err
 }
 
-func junitCaseFor(r *runner.Result, in Info) junitCase {
-	sc := r.Scenario
-	c := junitCase{Name: r.ID, Classname: strings.Join(sc.Requirements, ","),
+func junitCaseFor(r *result.Result, in Info) junitCase {
+	c := junitCase{Name: r.ID, Classname: strings.Join(r.Requirements, ","),
 		Time: fmt.Sprintf("%.3f", r.Duration.Seconds()),
-		Properties: []junitProperty{{"level", string(sc.Level)}, {"verdict", string(r.Verdict)},
-			{"seed", fmt.Sprint(r.Seed)}, {"rerun", in.ReproLine(r.ID)}}}
+		Properties: []junitProperty{{"level", string(r.Level)}, {"verdict", r.Label()},
+			{"seed", fmt.Sprint(r.Seed)}, {"rerun", r.Rerun}}}
 	var b strings.Builder
 	WriteTranscript(&b, r.Transcript, "")
 	c.SystemOut = b.String()
 	switch r.Verdict {
-	case runner.Fail:
+	case result.Fail, result.Crash:
 		var d strings.Builder
 		Detail(&d, r, in)
 		msg := "failed"
@@ -112,11 +111,11 @@ func junitCaseFor(r *runner.Result, in Info) junitCase {
 			msg = r.Failures[0].Message
 		}
 		c.Failure = &junitMessage{Message: msg, Body: d.String()}
-	case runner.Error:
-		c.Error = &junitMessage{Message: r.Reason}
-	case runner.Skip:
-		c.Skipped = &junitMessage{Message: r.Reason}
-	case runner.XFail:
+	case result.Error:
+		c.Error = &junitMessage{Message: r.Label() + ": " + r.Reason}
+	case result.Skip:
+		c.Skipped = &junitMessage{Message: r.Label() + ": " + r.Reason}
+	case result.XFail:
 		c.Skipped = &junitMessage{Message: "expected failure: " + r.Reason}
 	}
 	return c

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/gochatproto/gochat/conformance/runner"
+	"github.com/gochatproto/gochat/conformance/result"
 )
 
 // Row is one requirement of the matrix: its combined verdict (the worst
@@ -14,30 +14,28 @@ import (
 // verdicts.
 type Row struct {
 	ID, Level, Section, Summary string
-	Verdict                     runner.Verdict
+	Verdict                     result.Verdict
 	Scenarios                   map[string]string
 }
 
-var severity = map[runner.Verdict]int{runner.Skip: 1, runner.Pass: 2, runner.XFail: 3, runner.Error: 4, runner.Fail: 5}
-
 // Matrix computes requirement rows for the requirements the results
-// cite, plus uncovered server requirements (verdict "").
-func Matrix(rs []*runner.Result, in Info) []Row {
+// cite, plus the uncovered requirements of the role that ran (verdict "").
+func Matrix(rs []*result.Result, in Info) []Row {
 	rows := map[string]*Row{}
 	for _, r := range rs {
-		for _, id := range r.Scenario.Requirements {
+		for _, id := range r.Requirements {
 			markRow(rows, id, r)
 		}
-		// Runner-wide checks (FRAME-3) fail requirements the scenario
-		// does not cite; the failure names them.
+		// Checks made on every packet (FRAME-3, CLIENT-1) fail
+		// requirements the scenario does not cite; the failure names them.
 		for _, f := range r.Failures {
-			if f.Requirement != "" {
-				markRow(rows, f.Requirement, r)
+			for _, id := range f.Requirements {
+				markRow(rows, id, r)
 			}
 		}
 	}
-	if in.Registry != nil {
-		for _, req := range in.Registry.AppliesTo("server") {
+	if in.Registry != nil && in.Role != "" {
+		for _, req := range in.Registry.AppliesTo(in.Role) {
 			if rows[req.ID] == nil {
 				rows[req.ID] = &Row{ID: req.ID, Scenarios: map[string]string{}}
 			}
@@ -57,19 +55,19 @@ func Matrix(rs []*runner.Result, in Info) []Row {
 }
 
 // markRow records r's verdict on requirement id; the worst verdict wins.
-func markRow(rows map[string]*Row, id string, r *runner.Result) {
+func markRow(rows map[string]*Row, id string, r *result.Result) {
 	row := rows[id]
 	if row == nil {
 		row = &Row{ID: id, Scenarios: map[string]string{}}
 		rows[id] = row
 	}
 	row.Scenarios[r.ID] = string(r.Verdict)
-	if severity[r.Verdict] > severity[row.Verdict] {
+	if r.Verdict.Worse(row.Verdict) {
 		row.Verdict = r.Verdict
 	}
 }
 
-func verdictCell(v runner.Verdict) string {
+func verdictCell(v result.Verdict) string {
 	if v == "" {
 		return "not covered"
 	}
@@ -77,10 +75,9 @@ func verdictCell(v runner.Verdict) string {
 }
 
 // Markdown writes the requirement × verdict matrix as a Markdown table.
-func Markdown(w io.Writer, rs []*runner.Result, in Info) error {
-	s := runner.Summarize(rs)
-	fmt.Fprintf(w, "# gochat conformance: %s\n\nSeed %d. %d scenarios: %d pass, %d fail, %d skip, %d xfail, %d error.\n\n",
-		in.Target, in.Seed, len(rs), s[runner.Pass], s[runner.Fail], s[runner.Skip], s[runner.XFail], s[runner.Error])
+func Markdown(w io.Writer, rs []*result.Result, in Info) error {
+	fmt.Fprintf(w, "# gochat conformance (%s role): %s\n\nSeed %d. %d scenarios: %s.\n\n",
+		in.Role, in.Target, in.Seed, len(rs), counts(result.Summarize(rs)))
 	fmt.Fprintln(w, "| Requirement | Level | Verdict | Scenarios | Summary |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, row := range Matrix(rs, in) {
@@ -98,13 +95,13 @@ func Markdown(w io.Writer, rs []*runner.Result, in Info) error {
 }
 
 // HTML writes the matrix as a standalone HTML page.
-func HTML(w io.Writer, rs []*runner.Result, in Info) error {
-	colors := map[runner.Verdict]string{runner.Pass: "#cfc", runner.Fail: "#fbb", runner.Error: "#fb8",
-		runner.XFail: "#ffc", runner.Skip: "#ddd", "": "#eee"}
+func HTML(w io.Writer, rs []*result.Result, in Info) error {
+	colors := map[result.Verdict]string{result.Pass: "#cfc", result.Fail: "#fbb", result.Error: "#fb8",
+		result.XFail: "#ffc", result.Skip: "#ddd", result.Warn: "#fe9", result.Crash: "#f88", "": "#eee"}
 	fmt.Fprintf(w, "<!doctype html><meta charset=utf-8><title>gochat conformance</title>"+
 		"<style>body{font-family:sans-serif}td,th{border:1px solid #999;padding:2px 6px;vertical-align:top}table{border-collapse:collapse}</style>"+
-		"<h1>gochat conformance: %s</h1><p>seed %d</p><table><tr><th>Requirement<th>Level<th>Verdict<th>Scenarios<th>Summary\n",
-		html.EscapeString(in.Target), in.Seed)
+		"<h1>gochat conformance (%s role): %s</h1><p>seed %d</p><table><tr><th>Requirement<th>Level<th>Verdict<th>Scenarios<th>Summary\n",
+		html.EscapeString(in.Role), html.EscapeString(in.Target), in.Seed)
 	for _, row := range Matrix(rs, in) {
 		var scs []string
 		for _, id := range sortedIDs(row.Scenarios) {

@@ -1,79 +1,22 @@
 package scenario
 
 import (
-	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/gochatproto/gochat/spec"
 )
 
-// ClientStep is one step of a client-role scenario, where the runner plays
-// the server and steers the client under test through the driver protocol
-// (docs/driver.md). Exactly one field is set. The listeners and the client
-// process are set up before the first step.
-type ClientStep struct {
-	Pos Pos
+// The steps below exist only in client-role scenarios, where the runner
+// plays the server and steers the client under test through the driver
+// protocol (docs/driver.md).
 
-	Drive       *Drive
-	Response    *Response
-	Accept      *Accept
-	Send        *Send
-	SendRaw     *SendRaw
-	Expect      *Expect
-	ExpectEvent *ExpectEvent
-	ExpectClose *ExpectClose
-	ExpectNone  *ClientExpectNone
-	Sleep       time.Duration
-	Disconnect  string
-}
-
-// Kind names the step kind as written in YAML.
-func (s *ClientStep) Kind() string {
-	switch {
-	case s.Drive != nil:
-		return "drive"
-	case s.Response != nil:
-		return "response"
-	case s.Accept != nil:
-		return "accept"
-	case s.ExpectEvent != nil:
-		return "expect_event"
-	case s.ExpectNone != nil:
-		return "expect_none"
-	case s.Disconnect != "":
-		return "disconnect"
-	}
-	// The kinds server scenarios have too (sleep included) are named there.
-	shared := Step{Send: s.Send, SendRaw: s.SendRaw, Expect: s.Expect, ExpectClose: s.ExpectClose}
-	return shared.Kind()
-}
-
-// Drive sends one driver command. Cmd is the command name; Actor fills
-// "user" (and "key_pem" for register and login) from an actor; Fields are
-// the other command fields, with ${...} expanded in string values. The
-// runner fills "addr" and "dialect" of connect (TLS picks the TLS
-// listener). Expect, when set, waits for the response at once.
-type Drive struct {
-	Cmd    string
-	Actor  string
-	TLS    bool
-	Fields map[string]any
-	Expect *Response
-}
-
-// Response waits for the response to the last driven command. OK is the
-// expected outcome (default true); Error, if set, is the expected error
-// code; Fields are expected result fields (compared as text after ${...}
-// expansion, "any" only requires presence).
-type Response struct {
-	OK     *bool             `yaml:"ok"`
-	Error  string            `yaml:"error"`
-	Fields map[string]string `yaml:"fields"`
-	Within time.Duration     `yaml:"within"`
-}
+// DefaultConn is the name of a connection an accept step does not name.
+const DefaultConn = "c"
 
 // Accept waits for the client to connect, then sends HELLO with Hello as
 // the MOTD unless NoHello is set.
@@ -85,221 +28,261 @@ type Accept struct {
 	Within  time.Duration `yaml:"within"`
 }
 
+// Drive sends one driver command. Actor fills "user" (and "key_pem" for
+// register and login) from an actor; Fields are the other command fields.
+// The runner fills "addr" and "dialect" of connect (TLS picks the TLS
+// listener). Expect, when set, waits for the response at once.
+type Drive struct {
+	Cmd    string
+	Actor  string
+	TLS    bool
+	Fields map[string]Field
+	Expect *Response
+}
+
+// Field is a driver command or event field: a template (strings), a list
+// of templates, or another scalar passed as is (numbers, booleans).
+type Field struct {
+	Text  *Template
+	List  []Template
+	Plain any
+}
+
+// Response waits for the response to the last driven command. OK is the
+// expected outcome (default true); Error, if set, is the expected error
+// code; Fields are expected result fields (compared as text after ${...}
+// expansion; "any" only requires presence).
+type Response struct {
+	OK     *bool               `yaml:"ok"`
+	Error  string              `yaml:"error"`
+	Fields map[string]Template `yaml:"fields"`
+	Within time.Duration       `yaml:"within"`
+}
+
 // ExpectEvent waits for the next driver event of kind Event and compares
 // its fields (as text after ${...} expansion; "any" only requires
 // presence). Events of other kinds before it are skipped.
 type ExpectEvent struct {
 	Event  string
-	Fields map[string]string
+	Fields map[string]Template
 	Within time.Duration
 	Level  Level
 }
 
-// ClientExpectNone asserts that the client sends nothing (or, with
-// Action, no packet of that action) for a while.
-type ClientExpectNone struct {
-	Conn   string        `yaml:"conn"`
-	For    time.Duration `yaml:"for"`
-	Action string        `yaml:"action"`
+// driverCmds lists the driver commands (docs/driver.md) with the fields a
+// scenario may give; the runner fills addr, dialect and insecure, and an
+// actor fills user and key_pem.
+var driverCmds = map[string][]string{
+	"connect": {"keepalive_ms"}, "register": {"user", "key_pem"}, "login": {"user", "key_pem", "token"},
+	"logout": nil, "deregister": nil, "request_key": {"user"}, "list_users": {"kind"},
+	"send_message": {"to", "text"}, "catch_up": nil, "subscribe": {"hook"}, "unsubscribe": {"hook"},
+	"admin": {"op", "args"}, "keepalive": nil, "reconnect": nil, "close": nil, "quit": nil,
 }
 
-// DefaultConn is the connection name of steps that give none.
-const DefaultConn = "c"
-
-// clientDoc is the YAML form of a client-role scenario: the header of a
-// server scenario with client steps.
-type clientDoc struct {
-	ID           string           `yaml:"id"`
-	Title        string           `yaml:"title"`
-	Description  string           `yaml:"description"`
-	Requirements []string         `yaml:"requirements"`
-	Level        Level            `yaml:"level"`
-	Tags         []string         `yaml:"tags"`
-	Needs        []string         `yaml:"needs"`
-	Actors       map[string]Actor `yaml:"actors"`
-	Steps        []ClientStep     `yaml:"steps"`
+// driverEvents lists the driver events with their fields.
+var driverEvents = map[string][]string{
+	"connected": {"motd"}, "message": {"from", "text", "stamp", "error"}, "hook": {"hook", "user", "perm", "ip"},
+	"shutdown": {"at"}, "server_error": {"code"}, "disconnected": {"reason"},
 }
 
-// ParseClient decodes the client-role scenarios of one file.
-func ParseClient(name string, data []byte, opts LoadOptions) ([]*Scenario, error) {
-	var out []*Scenario
-	err := parseDocs(name, data, func(d *clientDoc, at Pos) []error {
-		s := &Scenario{ID: d.ID, Title: d.Title, Description: d.Description, Requirements: d.Requirements,
-			Level: d.Level, Tags: d.Tags, Needs: d.Needs, Actors: d.Actors, Role: "client", ClientSteps: d.Steps,
-			Pos: at}
-		if s.Actors == nil {
-			s.Actors = map[string]Actor{}
-		}
-		out = append(out, s)
-		return validateClient(s, name, opts)
-	})
-	return out, err
+// fieldValues restricts fields whose values are names, where a literal
+// outside the list is a typo (templates are checked when they expand).
+var fieldValues = map[string][]string{
+	"kind": {"all", "online", "all_perms", "online_perms"},
+	"op":   {"shutdown", "dereg", "broadcast", "chgperms", "kick", "motd"},
 }
 
-func validateClient(s *Scenario, file string, opts LoadOptions) []error {
-	var errs []error
-	top := func(format string, args ...any) {
-		errs = append(errs, &Error{Pos: s.Pos, Msg: fmt.Sprintf(format, args...)})
-	}
-	if !idRE.MatchString(s.ID) {
-		top("scenario id %q must look like SECTION-words (e.g. CLI-reg-key)", s.ID)
-	}
-	if s.Title == "" || len(s.Requirements) == 0 {
-		top("scenario %s needs a title and at least one requirement", s.ID)
-	}
-	for _, r := range s.Requirements {
-		if opts.KnownRequirement != nil && !opts.KnownRequirement(r) {
-			top("scenario %s cites unknown requirement %q", s.ID, r)
-		}
-	}
-	if s.Level.Rank() > 2 {
-		top("scenario %s: level must be must, should or may (got %q)", s.ID, s.Level)
-	}
-	names := make([]string, 0, len(s.Actors))
-	for n := range s.Actors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		a := s.Actors[n]
-		if a.Key == "" {
-			a.Key = n
-			s.Actors[n] = a
-		}
-		if opts.Keys != nil && !opts.Keys[a.Key] {
-			top("actor %s: no fixture key %q", n, a.Key)
-		}
-	}
-	for i := range s.ClientSteps {
-		st := &s.ClientSteps[i]
-		st.Pos.File = file
-		if a := st.actor(); a != "" && !slices.Contains(names, a) {
-			errs = append(errs, &Error{Pos: st.Pos, Msg: fmt.Sprintf("unknown actor %q", a)})
-		}
-	}
-	return errs
-}
+// driverErrors are the driver's own error codes besides the gochat ERR names.
+var driverErrors = []string{"local", "timeout", "closed", "unsupported", "bad_command"}
 
-func (s *ClientStep) actor() string {
-	if s.Drive != nil {
-		return s.Drive.Actor
-	}
-	return ""
-}
-
-// UnmarshalYAML implements yaml.NodeUnmarshaler.
-func (s *ClientStep) UnmarshalYAML(n ast.Node) error {
-	s.Pos.Line, s.Pos.Col = nodePos(n)
-	kind, val, err := singleKey(n, "step")
-	if err != nil {
-		return err
-	}
-	switch kind {
-	case "drive":
-		s.Drive = new(Drive)
-		return s.Drive.decode(val)
-	case "response":
-		s.Response = new(Response)
-		return strict(val, s.Response)
-	case "accept":
+func (s *Step) decodeClient(val ast.Node) error {
+	switch s.Kind {
+	case KindAccept:
 		s.Accept = new(Accept)
-		if _, ok := val.(*ast.NullNode); ok {
+		if _, null := val.(*ast.NullNode); null {
 			return nil
 		}
 		return strict(val, s.Accept)
-	case "send", "send_raw", "expect", "expect_close", "sleep":
-		// The same steps as in server scenarios, decoded the same way.
-		var st Step
-		err := st.decodeKind(n, kind, val)
-		s.Send, s.SendRaw, s.Expect, s.ExpectClose, s.Sleep = st.Send, st.SendRaw, st.Expect, st.ExpectClose, st.Sleep
-		return err
-	case "expect_event":
-		s.ExpectEvent = new(ExpectEvent)
-		return s.ExpectEvent.decode(val)
-	case "expect_none":
-		s.ExpectNone = new(ClientExpectNone)
-		return strict(val, s.ExpectNone)
-	case "disconnect":
-		c, ok := scalar(val)
-		if !ok {
-			return errAt(val, "disconnect: want a connection name")
-		}
-		if c == "" {
-			c = DefaultConn
-		}
-		s.Disconnect = c
-		return nil
+	case KindDrive:
+		s.Drive = new(Drive)
+		return s.Drive.decode(val)
+	case KindResponse:
+		s.Response = new(Response)
+		return s.Response.decode(val)
 	}
-	return errAt(n, "unknown client step %q (want drive, response, accept, send, send_raw, expect, "+
-		"expect_event, expect_close, expect_none, sleep, disconnect)", kind)
+	s.ExpectEvent = new(ExpectEvent)
+	return s.ExpectEvent.decode(val)
 }
 
-// freeMapping decodes a step written as a mapping of any keys, of which
-// head must hold a non-empty string; it returns that string and the other
-// keys.
-func freeMapping(n ast.Node, step, head string) (string, map[string]any, error) {
-	var m map[string]any
-	if err := yaml.NodeToValue(n, &m); err != nil {
-		return "", nil, errAt(n, "%s: want a mapping: %v", step, err)
+// mapping returns the keys and values of a mapping node, in order.
+func mapping(n ast.Node, what string) ([]string, []ast.Node, error) {
+	mn, ok := n.(ast.MapNode)
+	if !ok {
+		return nil, nil, errAt(n, "%s: want a mapping", what)
 	}
-	v, _ := m[head].(string)
-	if v == "" {
-		return "", nil, errAt(n, "%s: %s is required", step, head)
+	var keys []string
+	var vals []ast.Node
+	for it := mn.MapRange(); it.Next(); {
+		k, _ := scalar(it.Key())
+		keys, vals = append(keys, k), append(vals, it.Value())
 	}
-	delete(m, head)
-	return v, m, nil
+	return keys, vals, nil
 }
 
 func (d *Drive) decode(n ast.Node) error {
-	cmd, m, err := freeMapping(n, "drive", "cmd")
+	keys, vals, err := mapping(n, "drive")
 	if err != nil {
 		return err
 	}
-	d.Cmd = cmd
-	if a, ok := m["actor"]; ok {
-		d.Actor, _ = a.(string)
-		delete(m, "actor")
-	}
-	if t, ok := m["tls"].(bool); ok {
-		d.TLS = t
-	}
-	if _, ok := m["expect"]; ok {
-		d.Expect = new(Response)
-		mn, _ := n.(ast.MapNode)
-		for it := mn.MapRange(); it.Next(); {
-			if k, _ := scalar(it.Key()); k == "expect" {
-				if err := strict(it.Value(), d.Expect); err != nil {
-					return err
-				}
-			}
+	d.Fields = map[string]Field{}
+	for i, k := range keys {
+		v := vals[i]
+		switch k {
+		case "cmd":
+			d.Cmd, err = name(v, "drive: cmd")
+		case "actor":
+			d.Actor, err = name(v, "drive: actor")
+		case "tls":
+			err = strict(v, &d.TLS)
+		case "expect":
+			d.Expect = new(Response)
+			err = d.Expect.decode(v)
+		default:
+			d.Fields[k], err = decodeField(v)
 		}
-		delete(m, "expect")
+		if err != nil {
+			return err
+		}
 	}
-	d.Fields = m
+	allowed, ok := driverCmds[d.Cmd]
+	switch {
+	case d.Cmd == "":
+		return errAt(n, "drive: cmd is required")
+	case !ok:
+		return errAt(n, "drive: unknown driver command %q (want %s)", d.Cmd, strings.Join(sortedKeys(driverCmds), ", "))
+	case d.TLS && d.Cmd != "connect":
+		return errAt(n, "drive: tls applies only to connect")
+	}
+	for i, k := range keys {
+		if k != "cmd" && k != "actor" && k != "tls" && k != "expect" && !slices.Contains(allowed, k) {
+			return errAt(vals[i], "drive %s: unknown field %q (the command takes %s)", d.Cmd, k, listOr(allowed))
+		}
+	}
+	return checkFieldValues(n, d.Fields)
+}
+
+// decodeField reads a driver field: a string (a template), a list of
+// strings, or another scalar.
+func decodeField(v ast.Node) (Field, error) {
+	switch t := v.(type) {
+	case *ast.StringNode, *ast.LiteralNode:
+		var tmpl Template
+		err := tmpl.UnmarshalYAML(v)
+		return Field{Text: &tmpl}, err
+	case *ast.SequenceNode:
+		var f Field
+		err := strict(t, &f.List)
+		return f, err
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		var f Field
+		err := strict(t, &f.Plain)
+		return f, err
+	}
+	return Field{}, errAt(v, "want a string, a number, a boolean or a list of strings")
+}
+
+func checkFieldValues(n ast.Node, fields map[string]Field) error {
+	if f, ok := fields["hook"]; ok && f.Text != nil && len(f.Text.Refs()) == 0 {
+		// The driver protocol writes the canonical names only.
+		if h, err := spec.ParseHookName(f.Text.Text); err != nil || h.Name() != f.Text.Text {
+			return errAt(n, "hook: unknown driver hook name %q (want all, new_login, new_logout, "+
+				"duplicated_session or permissions_change)", f.Text.Text)
+		}
+	}
+	for k, want := range fieldValues {
+		f, ok := fields[k]
+		if !ok || f.Text == nil || len(f.Text.Refs()) > 0 {
+			continue
+		}
+		if !slices.Contains(want, f.Text.Text) {
+			return errAt(n, "%s: unknown value %q (want %s)", k, f.Text.Text, listOr(want))
+		}
+	}
+	return nil
+}
+
+func (r *Response) decode(n ast.Node) error {
+	if _, null := n.(*ast.NullNode); null {
+		return nil
+	}
+	if err := strict(n, r); err != nil {
+		return err
+	}
+	if r.Error != "" && !slices.Contains(driverErrors, r.Error) {
+		if _, err := spec.ParseErrCode(r.Error); err != nil || !strings.HasPrefix(r.Error, "ERR_") {
+			return errAt(n, "response: error %q is neither a gochat ERR name nor one of %s", r.Error, listOr(driverErrors))
+		}
+	}
+	if r.Error != "" && r.OK != nil && *r.OK {
+		return errAt(n, "response: ok: true contradicts error")
+	}
 	return nil
 }
 
 func (e *ExpectEvent) decode(n ast.Node) error {
-	event, m, err := freeMapping(n, "expect_event", "event")
+	keys, vals, err := mapping(n, "expect_event")
 	if err != nil {
 		return err
 	}
-	e.Event = event
-	if w, ok := m["within"]; ok {
-		d, err := time.ParseDuration(fmt.Sprint(w))
-		if err != nil {
-			return errAt(n, "expect_event: within: %v", err)
+	e.Fields = map[string]Template{}
+	for i, k := range keys {
+		v := vals[i]
+		switch k {
+		case "event":
+			e.Event, err = name(v, "expect_event: event")
+		case "within":
+			err = strict(v, &e.Within)
+		case "level":
+			err = strict(v, &e.Level)
+		default:
+			var t Template
+			err = t.UnmarshalYAML(v)
+			e.Fields[k] = t
 		}
-		e.Within = d
-		delete(m, "within")
+		if err != nil {
+			return err
+		}
 	}
-	if l, ok := m["level"]; ok {
-		e.Level = Level(fmt.Sprint(l))
-		delete(m, "level")
+	allowed, ok := driverEvents[e.Event]
+	if !ok {
+		return errAt(n, "expect_event: unknown event %q (want %s)", e.Event, strings.Join(sortedKeys(driverEvents), ", "))
 	}
-	e.Fields = map[string]string{}
-	for k, v := range m {
-		e.Fields[k] = fmt.Sprint(v)
+	for i, k := range keys {
+		if k != "event" && k != "within" && k != "level" && !slices.Contains(allowed, k) {
+			return errAt(vals[i], "expect_event %s: unknown field %q (the event has %s)", e.Event, k, listOr(allowed))
+		}
 	}
-	return nil
+	fields := map[string]Field{}
+	for k, t := range e.Fields {
+		if t.Text != "any" {
+			fields[k] = Field{Text: &t}
+		}
+	}
+	return checkFieldValues(n, fields)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func listOr(xs []string) string {
+	if len(xs) == 0 {
+		return "no fields"
+	}
+	return strings.Join(xs, ", ")
 }

@@ -9,30 +9,18 @@ package scenario
 import (
 	"fmt"
 	"time"
+
+	"github.com/gochatproto/gochat/conformance/result"
 )
 
-// Level is the strength of the strongest requirement a scenario checks.
-type Level string
+// Level is the strength of a requirement or of one check.
+type Level = result.Level
 
-// Requirement levels, strongest first.
+// Roles: the role under test. A scenario's role comes from its directory.
 const (
-	Must   Level = "must"
-	Should Level = "should"
-	May    Level = "may"
+	RoleServer = "server" // the runner plays clients against a server
+	RoleClient = "client" // the runner plays the server against a client
 )
-
-// Rank orders levels: must 0, should 1, may 2, unknown 3.
-func (l Level) Rank() int {
-	switch l {
-	case Must:
-		return 0
-	case Should:
-		return 1
-	case May:
-		return 2
-	}
-	return 3
-}
 
 // Capabilities a scenario may need. A target that lacks one makes the
 // scenario skip, not fail.
@@ -79,16 +67,15 @@ type Scenario struct {
 	// "gochat1"); on others it skips.
 	Dialects []string         `yaml:"dialects"`
 	Actors   map[string]Actor `yaml:"actors"`
-	Steps    []Step           `yaml:"steps"`
+	// Steps run in order. Loading resolves their defaults (connections,
+	// actor keys) and expands the register and login macros.
+	Steps []Step `yaml:"steps"`
 
-	// ClientSteps replace Steps in client-role scenarios (client.go).
-	ClientSteps []ClientStep `yaml:"-"`
-
-	Role string `yaml:"-"` // "server" or "client", from the directory
+	Role string `yaml:"-"` // RoleServer or RoleClient, from the directory
 	Pos  Pos    `yaml:"-"` // where the scenario starts
 }
 
-// Needs reports whether the scenario declares capability c.
+// NeedsCap reports whether the scenario declares capability c.
 func (s *Scenario) NeedsCap(c string) bool {
 	for _, n := range s.Needs {
 		if n == c {
@@ -126,172 +113,12 @@ type Actor struct {
 	// it defaults to the actor's own name.
 	Key string `yaml:"key"`
 	// Name, when set, is a template for the username instead of the
-	// derived unique one, e.g. "${alice.name}" to reuse alice's name or
+	// derived unique one (server role) or the actor's own name (client
+	// role), e.g. "${alice.name}" to reuse alice's name or
 	// "${alice.name|upper}".
-	Name string `yaml:"name"`
+	Name *Template `yaml:"name"`
 	// Role "admin" or "owner" makes the actor the target's privileged
 	// account (its name and key come from the target).
 	Role string `yaml:"role"`
 }
 
-// Step is one action or assertion. Exactly one field is set.
-type Step struct {
-	Pos Pos
-
-	Connect        *Connect
-	Register       *Auth
-	Login          *Auth
-	Send           *Send
-	SendRaw        *SendRaw
-	Expect         *Expect
-	ExpectAnyOrder []*Expect
-	ExpectNone     *ExpectNone
-	ExpectClose    *ExpectClose
-	Sleep          time.Duration
-	Decrypt        *Decrypt
-	Disconnect     string
-	Set            *Set
-	StopReading    string
-}
-
-// Kind names the step kind as written in YAML.
-func (s *Step) Kind() string {
-	switch {
-	case s.Connect != nil:
-		return "connect"
-	case s.Register != nil:
-		return "register"
-	case s.Login != nil:
-		return "login"
-	case s.Send != nil:
-		return "send"
-	case s.SendRaw != nil:
-		return "send_raw"
-	case s.Expect != nil:
-		return "expect"
-	case s.ExpectAnyOrder != nil:
-		return "expect_any_order"
-	case s.ExpectNone != nil:
-		return "expect_none"
-	case s.ExpectClose != nil:
-		return "expect_close"
-	case s.Decrypt != nil:
-		return "decrypt"
-	case s.Disconnect != "":
-		return "disconnect"
-	case s.Set != nil:
-		return "set"
-	case s.StopReading != "":
-		return "stop_reading"
-	}
-	return "sleep"
-}
-
-// Connect opens a connection.
-type Connect struct {
-	Conn  string `yaml:"conn"`
-	Actor string `yaml:"actor"`
-	TLS   bool   `yaml:"tls"`
-	// Hello, when false, skips waiting for the HELLO packet (e.g. when
-	// the server is full and the client must queue).
-	Hello *bool `yaml:"hello"`
-	// Read, when false, leaves the connection unread from the start (no
-	// HELLO is awaited), like a client that never reads (CONN-26).
-	Read *bool `yaml:"read"`
-}
-
-// Auth is the register or login macro.
-type Auth struct {
-	Actor string `yaml:"actor"`
-	Conn  string `yaml:"conn"`
-}
-
-// Send writes a well-formed packet.
-type Send struct {
-	Conn    string  `yaml:"conn"`
-	Action  string  `yaml:"action"`
-	ID      *IDSpec `yaml:"id"`
-	Info    string  `yaml:"info"`
-	Args    []Value `yaml:"args"`
-	Chunked int     `yaml:"chunked"`
-	// Repeat sends the packet this many times in one write, each with the
-	// next request ID (a flood; the transcript shows it once).
-	Repeat int `yaml:"repeat"`
-}
-
-// SendRaw writes an arbitrary, possibly illegal, frame.
-type SendRaw struct {
-	Conn         string     `yaml:"conn"`
-	Hex          string     `yaml:"hex"`
-	Header       *RawHeader `yaml:"header"`
-	HeaderSep    string     `yaml:"header_sep"`
-	Args         []Value    `yaml:"args"`
-	ArgSep       string     `yaml:"arg_sep"`
-	OmitFinalSep bool       `yaml:"omit_final_sep"`
-	Trailer      string     `yaml:"trailer"`
-	Chunked      int        `yaml:"chunked"`
-}
-
-// RawHeader overrides header fields of a forged packet. Nil fields take
-// the value a legal packet would have.
-type RawHeader struct {
-	Version  *int    `yaml:"version"`
-	Action   string  `yaml:"action"`
-	Info     string  `yaml:"info"`
-	Args     *int    `yaml:"args"`
-	Len      *int    `yaml:"len"`
-	ID       *IDSpec `yaml:"id"`
-	Reserved *int    `yaml:"reserved"`
-}
-
-// Expect waits for the next packet on a connection and matches it.
-type Expect struct {
-	Conn   string        `yaml:"conn"`
-	Action string        `yaml:"action"`
-	ID     *IDSpec       `yaml:"id"`
-	Info   string        `yaml:"info"`
-	Args   []Matcher     `yaml:"args"`
-	Within time.Duration `yaml:"within"`
-	// Level downgrades a mismatch to a SHOULD failure.
-	Level Level `yaml:"level"`
-
-	Pos Pos `yaml:"-"`
-}
-
-// ExpectNone asserts that nothing arrives on a connection for a while.
-type ExpectNone struct {
-	Conn string        `yaml:"conn"`
-	For  time.Duration `yaml:"for"`
-}
-
-// ExpectClose asserts the server closes the connection, optionally after
-// one ERR with ID 0. Err, when set, is the code that ERR should carry; a
-// different code is a SHOULD-level failure, a missing close a MUST one.
-type ExpectClose struct {
-	Conn   string        `yaml:"conn"`
-	Err    string        `yaml:"err"`
-	Within time.Duration `yaml:"within"`
-	// Level "should" makes a connection left open a SHOULD failure.
-	Level Level `yaml:"level"`
-}
-
-// Decrypt decrypts a captured ciphertext with an actor's key.
-type Decrypt struct {
-	Actor string `yaml:"actor"`
-	From  string `yaml:"from"`
-	Into  string `yaml:"into"`
-}
-
-// Set binds a variable to a value expression.
-type Set struct {
-	Var   string `yaml:"var"`
-	Value Value  `yaml:"value"`
-}
-
-// IDSpec is a packet ID: a number, "$req" (the last request ID sent on the
-// connection) or "any".
-type IDSpec struct {
-	Num int
-	Req bool
-	Any bool
-}

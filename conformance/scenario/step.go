@@ -1,68 +1,257 @@
 package scenario
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
 )
 
+// Step kinds, as written in YAML.
+const (
+	KindConnect     = "connect"
+	KindRegister    = "register"
+	KindLogin       = "login"
+	KindSend        = "send"
+	KindSendRaw     = "send_raw"
+	KindExpect      = "expect"
+	KindAnyOrder    = "expect_any_order"
+	KindExpectNone  = "expect_none"
+	KindExpectClose = "expect_close"
+	KindSleep       = "sleep"
+	KindDecrypt     = "decrypt"
+	KindDisconnect  = "disconnect"
+	KindSet         = "set"
+	KindStopReading = "stop_reading"
+	KindAccept      = "accept"
+	KindDrive       = "drive"
+	KindResponse    = "response"
+	KindExpectEvent = "expect_event"
+)
+
+// roleOnly names the kinds that belong to one role; the others are the
+// same in both.
+var roleOnly = map[string]string{
+	KindConnect: RoleServer, KindRegister: RoleServer, KindLogin: RoleServer, KindStopReading: RoleServer,
+	KindAccept: RoleClient, KindDrive: RoleClient, KindResponse: RoleClient, KindExpectEvent: RoleClient,
+}
+
+var allKinds = []string{KindConnect, KindRegister, KindLogin, KindAccept, KindDrive, KindResponse,
+	KindSend, KindSendRaw, KindExpect, KindAnyOrder, KindExpectNone, KindExpectClose, KindExpectEvent,
+	KindSleep, KindDecrypt, KindDisconnect, KindSet, KindStopReading}
+
+// KindsFor lists the step kinds a role's scenarios may use.
+func KindsFor(role string) []string {
+	var out []string
+	for _, k := range allKinds {
+		if r := roleOnly[k]; r == "" || r == role {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Step is one action or assertion, decoded and checked at load: every
+// field the engine reads is typed (actions, info bytes, payload bytes,
+// compiled templates and matchers, durations) and every connection is
+// resolved. Kind says which of the payload fields is set.
+type Step struct {
+	Pos  Pos
+	Kind string
+	// Macro is the macro step (register, login) this step was expanded
+	// from; the transcript and failures name it.
+	Macro string
+
+	Connect     *Connect
+	Auth        *Auth // register, login: expanded at load, never run
+	Send        *Send
+	SendRaw     *SendRaw
+	Expect      *Expect
+	AnyOrder    []*Expect
+	ExpectNone  *ExpectNone
+	ExpectClose *ExpectClose
+	Sleep       time.Duration
+	Decrypt     *Decrypt
+	Set         *Set
+	Conn        string // disconnect, stop_reading
+	Accept      *Accept
+	Drive       *Drive
+	Response    *Response
+	ExpectEvent *ExpectEvent
+
+	raw ast.Node // the kind's value, decoded by the validator once the role is known
+}
+
+// Name is the step kind as the scenario wrote it (the macro, if any).
+func (s *Step) Name() string {
+	if s.Macro != "" {
+		return s.Macro
+	}
+	return s.Kind
+}
+
+// Connect opens a connection to the server under test.
+type Connect struct {
+	Conn  string `yaml:"conn"`
+	Actor string `yaml:"actor"`
+	TLS   bool   `yaml:"tls"`
+	// Hello, when false, skips waiting for the HELLO packet (e.g. when
+	// the server is full and the client must queue).
+	Hello *bool `yaml:"hello"`
+	// Read, when false, leaves the connection unread from the start (no
+	// HELLO is awaited), like a client that never reads (CONN-26).
+	Read *bool `yaml:"read"`
+}
+
+// Auth is the register or login macro.
+type Auth struct {
+	Actor string `yaml:"actor"`
+	Conn  string `yaml:"conn"`
+}
+
+// Send writes a well-formed packet.
+type Send struct {
+	Conn    string  `yaml:"conn"`
+	Action  Action  `yaml:"action"`
+	ID      *IDSpec `yaml:"id"`
+	Info    Info    `yaml:"info"`
+	Args    []Value `yaml:"args"`
+	Chunked int     `yaml:"chunked"`
+	// Repeat sends the packet this many times in one write, each with the
+	// next request ID (a flood; the transcript shows it once).
+	Repeat int `yaml:"repeat"`
+}
+
+// SendRaw writes an arbitrary, possibly illegal, frame: Hex as is, or a
+// header with Args and the separators given.
+type SendRaw struct {
+	Conn         string     `yaml:"conn"`
+	Hex          Hex        `yaml:"hex"`
+	Header       *RawHeader `yaml:"header"`
+	HeaderSep    Hex        `yaml:"header_sep"`
+	Args         []Value    `yaml:"args"`
+	ArgSep       Hex        `yaml:"arg_sep"`
+	OmitFinalSep bool       `yaml:"omit_final_sep"`
+	Trailer      Hex        `yaml:"trailer"`
+	Chunked      int        `yaml:"chunked"`
+}
+
+// RawHeader overrides header fields of a forged packet. Nil fields take
+// the value a legal packet would have.
+type RawHeader struct {
+	Version  *uint8  `yaml:"version"`
+	Action   Action  `yaml:"action"`
+	Info     Info    `yaml:"info"`
+	Args     *uint8  `yaml:"args"`
+	Len      *uint16 `yaml:"len"`
+	ID       *IDSpec `yaml:"id"`
+	Reserved *uint16 `yaml:"reserved"`
+}
+
+// Expect waits for the next packet on a connection and matches it.
+type Expect struct {
+	Conn   string    `yaml:"conn"`
+	Action Action    `yaml:"action"`
+	ID     *IDSpec   `yaml:"id"`
+	Info   Info      `yaml:"info"`
+	Args   []Matcher `yaml:"args"` // nil: not checked; empty: no arguments
+	Within time.Duration
+	// Level downgrades a mismatch to a SHOULD failure.
+	Level Level `yaml:"level"`
+
+	Pos Pos `yaml:"-"`
+}
+
+// ExpectNone asserts that nothing (or, with Action, no packet of that
+// action) arrives on a connection for a while.
+type ExpectNone struct {
+	Conn   string        `yaml:"conn"`
+	For    time.Duration `yaml:"for"`
+	Action *Action       `yaml:"action"`
+}
+
+// ExpectClose asserts the peer closes the connection, optionally after
+// one ERR with ID 0. Err, when set, is the code that ERR should carry; a
+// different code is a SHOULD-level failure, a missing close a MUST one.
+type ExpectClose struct {
+	Conn   string        `yaml:"conn"`
+	Err    *ErrCode      `yaml:"err"`
+	Within time.Duration `yaml:"within"`
+	// Level "should" makes a connection left open a SHOULD failure.
+	Level Level `yaml:"level"`
+}
+
+// Decrypt decrypts a captured ciphertext with an actor's key.
+type Decrypt struct {
+	Actor string `yaml:"actor"`
+	From  string `yaml:"from"`
+	Into  string `yaml:"into"`
+}
+
+// Set binds a variable to a value expression.
+type Set struct {
+	Var   string `yaml:"var"`
+	Value Value  `yaml:"value"`
+}
+
 // UnmarshalYAML implements yaml.NodeUnmarshaler: a step is a mapping with
-// exactly one key naming its kind.
+// exactly one key naming its kind. The value is decoded by the validator,
+// which knows the role and so which kinds apply.
 func (s *Step) UnmarshalYAML(n ast.Node) error {
 	s.Pos.Line, s.Pos.Col = nodePos(n)
 	kind, val, err := singleKey(n, "step")
 	if err != nil {
 		return err
 	}
-	return s.decodeKind(n, kind, val)
+	if !slices.Contains(allKinds, kind) {
+		return errAt(n, "unknown step %q (want %s)", kind, strings.Join(allKinds, ", "))
+	}
+	s.Kind, s.raw = kind, val
+	return nil
 }
 
-// decodeKind decodes the value val of a step of the given kind (n is the
-// whole step, for errors). Client steps use it for the kinds they share.
-func (s *Step) decodeKind(n ast.Node, kind string, val ast.Node) error {
-	switch kind {
-	case "connect":
+// decode reads the kind's value into its typed form.
+func (s *Step) decode() error {
+	val := s.raw
+	s.raw = nil
+	switch s.Kind {
+	case KindConnect:
 		s.Connect = new(Connect)
-		if name, ok := scalar(val); ok {
-			s.Connect.Conn, s.Connect.Actor = name, name
+		if c, ok := scalar(val); ok {
+			s.Connect.Conn, s.Connect.Actor = c, c
 			return nil
 		}
 		return strict(val, s.Connect)
-	case "register", "login":
-		a := new(Auth)
-		if name, ok := scalar(val); ok {
-			a.Actor = name
-		} else if err := strict(val, a); err != nil {
-			return err
+	case KindRegister, KindLogin:
+		s.Auth = new(Auth)
+		if a, ok := scalar(val); ok {
+			s.Auth.Actor = a
+			return nil
 		}
-		if kind == "register" {
-			s.Register = a
-		} else {
-			s.Login = a
-		}
-		return nil
-	case "send":
+		return strict(val, s.Auth)
+	case KindSend:
 		s.Send = new(Send)
 		return strict(val, s.Send)
-	case "send_raw":
+	case KindSendRaw:
 		s.SendRaw = new(SendRaw)
 		return strict(val, s.SendRaw)
-	case "expect":
+	case KindExpect:
 		s.Expect = new(Expect)
 		return decodeExpect(val, s.Expect)
-	case "expect_any_order":
+	case KindAnyOrder:
 		return s.decodeAnyOrder(val)
-	case "expect_none":
+	case KindExpectNone:
 		s.ExpectNone = new(ExpectNone)
 		return strict(val, s.ExpectNone)
-	case "expect_close":
+	case KindExpectClose:
 		s.ExpectClose = new(ExpectClose)
 		if c, ok := scalar(val); ok {
 			s.ExpectClose.Conn = c
 			return nil
 		}
 		return strict(val, s.ExpectClose)
-	case "sleep":
+	case KindSleep:
 		if err := strict(val, &s.Sleep); err != nil {
 			return err
 		}
@@ -70,29 +259,21 @@ func (s *Step) decodeKind(n ast.Node, kind string, val ast.Node) error {
 			return errAt(val, "sleep must be between 0 and 1m")
 		}
 		return nil
-	case "decrypt":
+	case KindDecrypt:
 		s.Decrypt = new(Decrypt)
 		return strict(val, s.Decrypt)
-	case "disconnect":
-		c, ok := scalar(val)
-		if !ok || c == "" {
-			return errAt(val, "disconnect: want a connection name")
-		}
-		s.Disconnect = c
-		return nil
-	case "set":
+	case KindSet:
 		s.Set = new(Set)
 		return strict(val, s.Set)
-	case "stop_reading":
+	case KindDisconnect, KindStopReading:
 		c, ok := scalar(val)
-		if !ok || c == "" {
-			return errAt(val, "stop_reading: want a connection name")
+		if !ok {
+			return errAt(val, "%s: want a connection name", s.Kind)
 		}
-		s.StopReading = c
+		s.Conn = c
 		return nil
 	}
-	return errAt(n, "unknown step %q (want connect, register, login, send, send_raw, expect, "+
-		"expect_any_order, expect_none, expect_close, sleep, decrypt, disconnect, set, stop_reading)", kind)
+	return s.decodeClient(val)
 }
 
 func (s *Step) decodeAnyOrder(val ast.Node) error {
@@ -105,18 +286,29 @@ func (s *Step) decodeAnyOrder(val ast.Node) error {
 		if err := decodeExpect(item, e); err != nil {
 			return err
 		}
-		s.ExpectAnyOrder = append(s.ExpectAnyOrder, e)
+		s.AnyOrder = append(s.AnyOrder, e)
 	}
 	return nil
 }
 
 func decodeExpect(n ast.Node, e *Expect) error {
-	if err := strict(n, e); err != nil {
+	var raw struct {
+		Conn   string        `yaml:"conn"`
+		Action *Action       `yaml:"action"`
+		ID     *IDSpec       `yaml:"id"`
+		Info   Info          `yaml:"info"`
+		Args   []Matcher     `yaml:"args"`
+		Within time.Duration `yaml:"within"`
+		Level  Level         `yaml:"level"`
+	}
+	if err := strict(n, &raw); err != nil {
 		return err
 	}
-	e.Pos.Line, e.Pos.Col = nodePos(n)
-	if e.Action == "" {
+	if raw.Action == nil {
 		return errAt(n, "expect: action is required")
 	}
+	*e = Expect{Conn: raw.Conn, Action: *raw.Action, ID: raw.ID, Info: raw.Info, Args: raw.Args,
+		Within: raw.Within, Level: raw.Level}
+	e.Pos.Line, e.Pos.Col = nodePos(n)
 	return nil
 }

@@ -5,18 +5,21 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/spec"
 )
 
-// validator checks one scenario and fills in defaults (the connection of
-// steps that omit it, actor keys).
+// validator checks one scenario of either role, resolves what steps leave
+// implicit (connections, actor keys, info bytes) and expands the register
+// and login macros. Errors carry the file:line:col of the offending step
+// or value.
 type validator struct {
 	s      *Scenario
 	file   string
 	opts   LoadOptions
 	errs   []error
-	conns  map[string]string // conn -> actor ("" if none)
-	last   string            // last connection opened
+	conns  map[string]bool
+	last   string            // connection opened last
 	lastOf map[string]string // actor -> its last connection
 	vars   map[string]bool
 }
@@ -31,9 +34,35 @@ func (v *validator) top(format string, args ...any) {
 
 func (v *validator) run() {
 	s := v.s
-	v.conns = map[string]string{}
-	v.lastOf = map[string]string{}
-	v.vars = map[string]bool{}
+	v.conns, v.lastOf, v.vars = map[string]bool{}, map[string]string{}, map[string]bool{}
+	v.header()
+	v.actors()
+	steps := make([]Step, 0, len(s.Steps))
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		st.Pos.File = v.file
+		if r := roleOnly[st.Kind]; r != "" && r != s.Role {
+			v.errorf(st.Pos.Line, st.Pos.Col, "step %s is for %s-role scenarios; this is a %s-role scenario (steps: %s)",
+				st.Kind, r, s.Role, strings.Join(KindsFor(s.Role), ", "))
+			continue
+		}
+		if err := st.decode(); err != nil {
+			// Later steps would only report what this one failed to open.
+			v.errs = append(v.errs, fileError(v.file, err))
+			break
+		}
+		v.step(st)
+		if st.Auth != nil {
+			steps = append(steps, expandAuth(st)...)
+			continue
+		}
+		steps = append(steps, *st)
+	}
+	s.Steps = steps
+}
+
+func (v *validator) header() {
+	s := v.s
 	switch {
 	case s.ID == "":
 		v.top("scenario has no id")
@@ -54,6 +83,9 @@ func (v *validator) run() {
 	if s.Level.Rank() > 2 {
 		v.top("scenario %s: level must be must, should or may (got %q)", s.ID, s.Level)
 	}
+	if s.Role == RoleClient && (len(s.Needs) > 0 || s.Config != (ServerConfig{})) {
+		v.top("scenario %s: needs and config describe the server under test; client-role scenarios take neither", s.ID)
+	}
 	for _, n := range s.Needs {
 		if !slices.Contains(KnownCaps, n) {
 			v.top("scenario %s: unknown capability %q (known: %s)", s.ID, n, strings.Join(KnownCaps, ", "))
@@ -64,34 +96,38 @@ func (v *validator) run() {
 			v.top("scenario %s: unknown dialect %q (want spec or gochat1)", s.ID, d)
 		}
 	}
-	v.actors()
-	for i := range s.Steps {
-		s.Steps[i].Pos.File = v.file
-		v.step(&s.Steps[i])
-	}
 }
 
 func (v *validator) actors() {
-	for name, a := range v.s.Actors {
+	if v.s.Actors == nil {
+		v.s.Actors = map[string]Actor{}
+	}
+	names := sortedKeys(v.s.Actors)
+	for _, name := range names {
+		a := v.s.Actors[name]
 		if !varRE.MatchString(name) {
 			v.top("actor name %q must be lowercase letters, digits and _", name)
 		}
-		switch a.Role {
-		case "":
+		switch {
+		case a.Role == "":
 			if a.Key == "" {
 				a.Key = name
 			}
 			if v.opts.Keys != nil && !v.opts.Keys[a.Key] {
 				v.top("actor %s: no fixture key %q", name, a.Key)
 			}
-		case "admin", "owner":
+		case v.s.Role == RoleClient:
+			v.top("actor %s: roles name the server's privileged accounts; client-role scenarios have none", name)
+		case a.Role == "admin" || a.Role == "owner":
 			if !v.s.NeedsCap(a.Role) {
 				v.top("actor %s has role %s: the scenario must declare needs: [%s]", name, a.Role, a.Role)
 			}
 		default:
 			v.top("actor %s: role must be admin or owner", name)
 		}
-		v.template(v.s.Pos.Line, v.s.Pos.Col, a.Name)
+		if a.Name != nil {
+			v.template(v.s.Pos.Line, v.s.Pos.Col, a.Name)
+		}
 		v.s.Actors[name] = a
 	}
 }
@@ -102,66 +138,84 @@ func (v *validator) actor(line, col int, name string) {
 	}
 }
 
-// conn resolves a connection reference, defaulting to the last opened.
+// conn resolves a connection reference, defaulting to the one opened last.
 func (v *validator) conn(line, col int, c *string) {
 	if *c == "" {
 		if v.last == "" {
-			v.errorf(line, col, "no connection: connect first")
+			v.errorf(line, col, "no connection: %s first", map[string]string{RoleServer: "connect", RoleClient: "accept"}[v.s.Role])
 			return
 		}
 		*c = v.last
 		return
 	}
-	if _, ok := v.conns[*c]; !ok {
-		v.errorf(line, col, "unknown connection %q (not opened by an earlier connect)", *c)
+	if !v.conns[*c] {
+		v.errorf(line, col, "unknown connection %q (not opened by an earlier connect or accept)", *c)
+	}
+}
+
+// open records a connection opened by connect or accept.
+func (v *validator) open(l, c int, name, actor string) {
+	if v.conns[name] {
+		v.errorf(l, c, "connection %q opened twice", name)
+	}
+	v.conns[name], v.last = true, name
+	if actor != "" {
+		v.lastOf[actor] = name
 	}
 }
 
 func (v *validator) step(st *Step) {
 	l, c := st.Pos.Line, st.Pos.Col
-	switch {
-	case st.Connect != nil:
+	switch st.Kind {
+	case KindConnect:
 		v.connect(l, c, st.Connect)
-	case st.Register != nil:
-		v.auth(l, c, st.Register)
-	case st.Login != nil:
-		v.auth(l, c, st.Login)
-	case st.Send != nil:
+	case KindRegister, KindLogin:
+		v.auth(l, c, st.Auth)
+	case KindSend:
 		v.send(l, c, st.Send)
-	case st.SendRaw != nil:
+	case KindSendRaw:
 		v.sendRaw(l, c, st.SendRaw)
-	case st.Expect != nil:
+	case KindExpect:
 		v.expect(st.Expect)
-	case st.ExpectAnyOrder != nil:
-		for _, e := range st.ExpectAnyOrder {
+	case KindAnyOrder:
+		for _, e := range st.AnyOrder {
 			v.expect(e)
 		}
-	case st.ExpectNone != nil:
+	case KindExpectNone:
 		v.conn(l, c, &st.ExpectNone.Conn)
 		if st.ExpectNone.For <= 0 {
 			v.errorf(l, c, "expect_none: for must be a positive duration")
 		}
-	case st.ExpectClose != nil:
+	case KindExpectClose:
 		v.conn(l, c, &st.ExpectClose.Conn)
-		if lv := st.ExpectClose.Level; lv != "" && lv != Must && lv != Should {
-			v.errorf(l, c, "expect_close: level must be must or should")
-		}
-		if e := st.ExpectClose.Err; e != "" && e != "null" {
-			if _, err := spec.ParseErrCode(e); err != nil {
-				v.errorf(l, c, "expect_close: %v", err)
-			}
-		}
-	case st.Decrypt != nil:
+		v.level(l, c, "expect_close", st.ExpectClose.Level)
+	case KindDecrypt:
 		v.actor(l, c, st.Decrypt.Actor)
 		v.useVar(l, c, st.Decrypt.From)
 		v.defVar(l, c, st.Decrypt.Into)
-	case st.Disconnect != "":
-		v.conn(l, c, &st.Disconnect)
-	case st.StopReading != "":
-		v.conn(l, c, &st.StopReading)
-	case st.Set != nil:
+	case KindDisconnect, KindStopReading:
+		v.conn(l, c, &st.Conn)
+	case KindSet:
 		v.value(&st.Set.Value)
 		v.defVar(l, c, st.Set.Var)
+	case KindAccept:
+		if st.Accept.Conn == "" {
+			st.Accept.Conn = DefaultConn
+		}
+		v.open(l, c, st.Accept.Conn, "")
+	case KindDrive:
+		v.drive(l, c, st.Drive)
+	case KindResponse:
+		v.response(l, c, st.Response)
+	case KindExpectEvent:
+		v.level(l, c, "expect_event", st.ExpectEvent.Level)
+		v.templates(l, c, st.ExpectEvent.Fields)
+	}
+}
+
+func (v *validator) level(l, c int, what string, lv Level) {
+	if lv != "" && lv != result.Must && lv != result.Should {
+		v.errorf(l, c, "%s: level must be must or should", what)
 	}
 }
 
@@ -169,41 +223,31 @@ func (v *validator) connect(l, c int, cn *Connect) {
 	if cn.Conn == "" {
 		v.errorf(l, c, "connect: conn is required")
 	}
-	if _, dup := v.conns[cn.Conn]; dup {
-		v.errorf(l, c, "connection %q opened twice", cn.Conn)
-	}
 	if cn.Actor != "" {
 		v.actor(l, c, cn.Actor)
 	}
 	if cn.TLS && !v.s.NeedsCap(CapTLS) {
 		v.errorf(l, c, "connect with tls: the scenario must declare needs: [tls]")
 	}
-	v.conns[cn.Conn] = cn.Actor
-	if cn.Actor != "" {
-		v.lastOf[cn.Actor] = cn.Conn
-	}
-	v.last = cn.Conn
+	v.open(l, c, cn.Conn, cn.Actor)
 }
 
 func (v *validator) auth(l, c int, a *Auth) {
 	v.actor(l, c, a.Actor)
 	if a.Conn == "" {
-		a.Conn = v.lastOf[a.Actor]
-		if a.Conn == "" {
+		if a.Conn = v.lastOf[a.Actor]; a.Conn == "" {
 			v.errorf(l, c, "actor %s has no connection", a.Actor)
 		}
-		return
+	} else {
+		v.conn(l, c, &a.Conn)
 	}
-	v.conn(l, c, &a.Conn)
+	v.defVar(l, c, challengeVar)
+	v.defVar(l, c, answerVar)
 }
 
 func (v *validator) send(l, c int, s *Send) {
 	v.conn(l, c, &s.Conn)
-	a, err := spec.ParseAction(s.Action)
-	if err != nil {
-		v.errorf(l, c, "send: %v", err)
-	}
-	if _, err := ParseInfo(a, s.Info); err != nil {
+	if err := s.Info.resolve(s.Action.Action, false); err != nil {
 		v.errorf(l, c, "send: info: %v", err)
 	}
 	if s.ID != nil && s.ID.Any {
@@ -219,23 +263,17 @@ func (v *validator) send(l, c int, s *Send) {
 
 func (v *validator) sendRaw(l, c int, s *SendRaw) {
 	v.conn(l, c, &s.Conn)
-	for _, h := range []string{s.Hex, s.HeaderSep, s.ArgSep, s.Trailer} {
-		if _, err := decodeHex(h); err != nil {
-			v.errorf(l, c, "send_raw: %v", err)
-		}
-	}
-	if s.Hex != "" && (s.Header != nil || s.Args != nil) {
+	if s.Hex != nil && (s.Header != nil || s.Args != nil) {
 		v.errorf(l, c, "send_raw: hex excludes header and args")
 	}
-	if s.Hex == "" && s.Header == nil {
+	if s.Hex == nil && s.Header == nil {
 		v.errorf(l, c, "send_raw: need hex or header")
 	}
 	if h := s.Header; h != nil {
-		a, err := spec.ParseAction(h.Action)
-		if err != nil && h.Action != "" {
-			v.errorf(l, c, "send_raw: %v", err)
+		if h.ID != nil && h.ID.Any {
+			v.errorf(l, c, "send_raw: id cannot be any")
 		}
-		if _, err := ParseInfo(a, h.Info); err != nil {
+		if err := h.Info.resolve(h.Action.Action, false); err != nil {
 			v.errorf(l, c, "send_raw: info: %v", err)
 		}
 	}
@@ -248,18 +286,44 @@ func (v *validator) expect(e *Expect) {
 	e.Pos.File = v.file
 	l, c := e.Pos.Line, e.Pos.Col
 	v.conn(l, c, &e.Conn)
-	a, err := spec.ParseAction(e.Action)
-	if err != nil {
-		v.errorf(l, c, "expect: %v", err)
-	}
-	if _, err := ParseInfo(a, e.Info); err != nil && e.Info != "any" {
+	if err := e.Info.resolve(e.Action.Action, true); err != nil {
 		v.errorf(l, c, "expect: info: %v", err)
 	}
-	if e.Level != "" && e.Level != Must && e.Level != Should {
-		v.errorf(l, c, "expect: level must be must or should")
-	}
+	v.level(l, c, "expect", e.Level)
 	for i := range e.Args {
-		v.matcher(&e.Args[i])
+		m := &e.Args[i]
+		if m.IsUserList() && len(e.Args) > 1 {
+			v.errorf(m.Line, m.Col, "%s must be the only matcher of its expectation (it judges the whole reply)", m.Kind)
+		}
+		v.matcher(m)
+	}
+}
+
+func (v *validator) drive(l, c int, d *Drive) {
+	if d.Actor != "" {
+		v.actor(l, c, d.Actor)
+	}
+	for _, f := range d.Fields {
+		if f.Text != nil {
+			v.template(l, c, f.Text)
+		}
+		for i := range f.List {
+			v.template(l, c, &f.List[i])
+		}
+	}
+	if d.Expect != nil {
+		v.response(l, c, d.Expect)
+	}
+}
+
+func (v *validator) response(l, c int, r *Response) {
+	v.templates(l, c, r.Fields)
+}
+
+func (v *validator) templates(l, c int, m map[string]Template) {
+	for _, k := range sortedKeys(m) {
+		t := m[k]
+		v.template(l, c, &t)
 	}
 }
 
@@ -267,22 +331,14 @@ func (v *validator) value(x *Value) {
 	l, c := x.Line, x.Col
 	switch x.Kind {
 	case "text":
-		v.template(l, c, x.Text)
+		v.template(l, c, &x.Text)
 	case "key":
-		v.actor(l, c, x.Text)
+		v.actor(l, c, x.Actor)
 	case "encrypt":
 		v.actor(l, c, x.Encrypt.To)
-		v.template(l, c, x.Encrypt.Text)
+		v.template(l, c, &x.Encrypt.Text)
 	case "var":
-		v.useVar(l, c, x.Text)
-	case "perm":
-		if x.Perm < 0 || x.Perm > 255 {
-			v.errorf(l, c, "perm must be 0..255")
-		}
-	case "bytes":
-		if x.Bytes.Len < 0 || x.Bytes.Len > spec.MaxLen {
-			v.errorf(l, c, "bytes: len must be 0..%d", spec.MaxLen)
-		}
+		v.useVar(l, c, x.Var)
 	case "concat":
 		for i := range x.Parts {
 			v.value(&x.Parts[i])
@@ -297,12 +353,12 @@ func (v *validator) matcher(m *Matcher) {
 		v.value(m.Value)
 	case "decrypts_to":
 		v.actor(l, c, m.Decrypt.Actor)
-		v.template(l, c, m.Decrypt.Text)
+		v.template(l, c, &m.Decrypt.Text)
 	case "key_of":
 		v.actor(l, c, m.Actor)
 	case "user_list_contains", "user_list_excludes", "user_list_equals":
-		for _, e := range m.List {
-			v.template(l, c, e)
+		for i := range m.List {
+			v.template(l, c, &m.List[i])
 		}
 	}
 	if m.Capture != "" {
@@ -310,20 +366,13 @@ func (v *validator) matcher(m *Matcher) {
 	}
 }
 
-func (v *validator) template(l, c int, s string) {
-	for _, ref := range TemplateRefs(s) {
-		base, filter := splitRef(ref)
-		if filter != "" && !filterSet[filter] {
-			v.errorf(l, c, "unknown filter %q in ${%s} (want upper, lower, hex)", filter, ref)
+func (v *validator) template(l, c int, t *Template) {
+	for _, ref := range t.Refs() {
+		if ref.Actor != "" {
+			v.actor(l, c, ref.Actor)
+		} else {
+			v.useVar(l, c, ref.Var)
 		}
-		if name, field, ok := strings.Cut(base, "."); ok {
-			if field != "name" {
-				v.errorf(l, c, "${%s}: only .name is defined on actors", ref)
-			}
-			v.actor(l, c, name)
-			continue
-		}
-		v.useVar(l, c, base)
 	}
 }
 
@@ -340,7 +389,45 @@ func (v *validator) useVar(l, c int, name string) {
 	}
 }
 
-// decodeHex accepts hex digits with optional spaces.
-func decodeHex(s string) ([]byte, error) {
-	return hexDecode(strings.ReplaceAll(s, " ", ""))
+// The login macro's variables: the challenge and its decryption.
+const (
+	challengeVar = "_challenge"
+	answerVar    = "_answer"
+)
+
+// expandAuth turns a register or login step into the packets it stands
+// for, so that the engine runs them like any other step (and reports a
+// mismatch with the same matcher):
+//
+//	register: REG <name> <key>, expect OK
+//	login:    LOGIN <name>, expect VERIF <challenge>, decrypt it with the
+//	          actor's key, VERIF <name> <plaintext>, expect OK
+func expandAuth(st *Step) []Step {
+	a := st.Auth
+	at := func(kind string) Step { return Step{Pos: st.Pos, Kind: kind, Macro: st.Kind} }
+	userName := Value{Line: st.Pos.Line, Col: st.Pos.Col, Kind: "text",
+		Text: Template{Text: "${" + a.Actor + ".name}", Parts: []TemplatePart{{Ref: &Ref{Actor: a.Actor}}}}}
+	send := func(act spec.Action, args ...Value) Step {
+		s := at(KindSend)
+		s.Send = &Send{Conn: a.Conn, Action: Action{act}, Info: Info{Value: spec.EmptyInfo}, Args: args}
+		return s
+	}
+	expect := func(act spec.Action, args ...Matcher) Step {
+		s := at(KindExpect)
+		s.Expect = &Expect{Conn: a.Conn, Action: Action{act}, Info: Info{Value: spec.EmptyInfo},
+			Args: append([]Matcher{}, args...), Pos: st.Pos}
+		return s
+	}
+	if st.Kind == KindRegister {
+		return []Step{send(spec.REG, userName, Value{Kind: "key", Actor: a.Actor}), expect(spec.OK)}
+	}
+	decrypt := at(KindDecrypt)
+	decrypt.Decrypt = &Decrypt{Actor: a.Actor, From: challengeVar, Into: answerVar}
+	return []Step{
+		send(spec.LOGIN, userName),
+		expect(spec.VERIF, Matcher{Kind: "any", Capture: challengeVar}),
+		decrypt,
+		send(spec.VERIF, userName, Value{Kind: "var", Var: answerVar}),
+		expect(spec.OK),
+	}
 }

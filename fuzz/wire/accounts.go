@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/protoclient"
 	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -63,8 +63,7 @@ func provision(ctx context.Context, addr string, d spec.Dialect, n int, prefix s
 		}
 		a := Account{Name: fmt.Sprintf("%s%s%d", prefix, tag, i), Key: k}
 		err := c.register(a, timeout)
-		var er errReply
-		if errors.As(err, &er) && er.code == spec.CodeExists {
+		if protoclient.IsCode(err, spec.CodeExists) {
 			continue
 		}
 		if err != nil {

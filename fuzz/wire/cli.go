@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
@@ -14,15 +13,6 @@ import (
 	"github.com/gochatproto/gochat/fuzz/corpus"
 	"github.com/gochatproto/gochat/spec"
 )
-
-// CorpusMain implements "gochat-conformance corpus". It returns the exit
-// status: 0 all y_/n_ cases pass (warnings allowed), 1 a failure, 2 usage
-// or setup errors.
-func CorpusMain(args []string) int { return corpusMain(args, os.Stdout, os.Stderr) }
-
-// FuzzMain implements "gochat-conformance fuzz": 0 no finding, 1 findings,
-// 2 usage or setup errors.
-func FuzzMain(args []string) int { return fuzzMain(args, os.Stdout, os.Stderr) }
 
 type common struct {
 	addr, dialect, user, key string
@@ -76,7 +66,10 @@ func readAccount(name, keyFile, nameFlag, keyFlag string) (*Account, error) {
 	return &Account{Name: name, Key: k}, nil
 }
 
-func corpusMain(args []string, stdout, stderr io.Writer) int {
+// CorpusCommand is "gochat-conformance corpus". It returns the exit
+// status: 0 all y_/n_ cases pass (warnings allowed), 1 a failure, 2 usage
+// or setup errors.
+func CorpusCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("corpus", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
@@ -98,8 +91,6 @@ func corpusMain(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	rs, err := Replay(ctx, ReplayConfig{Addr: c.addr, Dialect: d, Timeout: *timeout, Account: acct, Cases: cases, Log: stdout})
 	sum := Summarize(rs)
 	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d warn, %d info, %d skip\n", sum[Pass], sum[Fail], sum[Warn], sum[Info], sum[Skip])
@@ -115,7 +106,9 @@ func corpusMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func fuzzMain(args []string, stdout, stderr io.Writer) int {
+// FuzzCommand is "gochat-conformance fuzz": 0 no finding, 1 findings, 2
+// usage or setup errors.
+func FuzzCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fuzz", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
@@ -143,8 +136,6 @@ func fuzzMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Addr, cfg.Dialect, cfg.User, cfg.Log = c.addr, d, acct, stdout
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	fmt.Fprintf(stdout, "fuzz: seed %d, dialect %s, target %s\n", cfg.Seed, d, c.addr)
 	if cfg.Admin != nil {
 		fmt.Fprintf(stdout, "fuzz: admin mode as %s (shutdowns are moved to %s)\n", cfg.Admin.Name, farFuture.UTC().Format("2006-01-02"))

@@ -7,14 +7,9 @@ package wire
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"os"
-	"syscall"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/protoclient"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -24,169 +19,79 @@ type Account struct {
 	Key  *rsa.PrivateKey
 }
 
-// conn is a minimal protocol client: enough to log in and observe replies.
-type conn struct {
-	nc      net.Conn
-	dec     *spec.Decoder
-	dialect spec.Dialect
-	id      uint16
-}
+// conn is a protoclient.Client with the per-call timeouts the fuzzer and
+// the corpus replay work with.
+type conn struct{ *protoclient.Client }
 
 // errClosed means the server closed the connection (EOF or reset).
-var errClosed = errors.New("connection closed by the server")
-
-// dialRaw connects without reading HELLO.
-func dialRaw(ctx context.Context, addr string, d spec.Dialect, timeout time.Duration) (*conn, error) {
-	dl := net.Dialer{Timeout: timeout}
-	nc, err := dl.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	return &conn{nc: nc, dec: spec.NewDecoder(nc, spec.ClientBound, d), dialect: d}, nil
-}
+var errClosed = protoclient.ErrClosed
 
 // dial connects and waits for HELLO.
 func dial(ctx context.Context, addr string, d spec.Dialect, timeout time.Duration) (*conn, error) {
-	c, err := dialRaw(ctx, addr, d, timeout)
+	c, err := protoclient.Dial(ctx, addr, protoclient.Options{Dialect: d, Timeout: timeout})
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.read(timeout)
-	if err == nil && (p.Action != spec.HELLO || p.ID != 0) {
-		err = fmt.Errorf("first packet is %v, want HELLO with ID 0", p)
-	}
-	if err != nil {
-		c.close()
-		return nil, fmt.Errorf("waiting for HELLO: %w", err)
-	}
-	return c, nil
+	return &conn{c}, nil
 }
 
-func (c *conn) close() { c.nc.Close() }
+func (c *conn) close() { c.Close() }
 
 // read returns the next packet (a copy). A close is errClosed, a timeout
 // os.ErrDeadlineExceeded, and a malformed server packet a *spec.ProtocolError.
 func (c *conn) read(timeout time.Duration) (*spec.Packet, error) {
-	c.nc.SetReadDeadline(time.Now().Add(timeout))
-	var p spec.Packet
-	if err := c.dec.ReadPacket(&p); err != nil {
-		return nil, classify(err)
+	_ = c.NetConn().SetReadDeadline(time.Now().Add(timeout))
+	p, err := c.Read()
+	if err != nil {
+		return nil, err
 	}
 	return p.Clone(), nil
 }
 
-func classify(err error) error {
-	var pe *spec.ProtocolError
-	switch {
-	case errors.As(err, &pe):
-		return err
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return os.ErrDeadlineExceeded
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.EPIPE):
-		return errClosed
-	}
-	return err
-}
-
 func (c *conn) write(b []byte, timeout time.Duration) error {
-	c.nc.SetWriteDeadline(time.Now().Add(timeout))
-	_, err := c.nc.Write(b)
-	if err != nil {
-		return classify(err)
-	}
-	return nil
+	c.SetTimeout(timeout)
+	return c.Write(b)
 }
 
-func (c *conn) nextID() uint16 {
-	c.id = c.id%spec.MaxID + 1
-	return c.id
-}
-
-// request sends p with a fresh ID and returns the reply carrying that ID,
-// skipping pushes (ID 0) other than ERR.
+// request sends p with a fresh ID and returns the reply carrying that ID
+// (pushes are kept aside; an ERR with ID 0 is an error).
 func (c *conn) request(p *spec.Packet, timeout time.Duration) (*spec.Packet, error) {
-	p.ID = c.nextID()
-	b, err := spec.MarshalPacket(p, c.dialect)
+	c.SetTimeout(timeout)
+	id, err := c.Send(p)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.write(b, timeout); err != nil {
+	r, err := c.Reply(id)
+	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		r, err := c.read(time.Until(deadline))
-		if err != nil {
-			return nil, err
-		}
-		if r.ID == p.ID {
-			return r, nil
-		}
-		if r.ID == 0 && r.Action == spec.ERR {
-			return nil, fmt.Errorf("unsolicited %v", r)
-		}
-	}
-	return nil, os.ErrDeadlineExceeded
-}
-
-// errReply is an ERR answer to a request.
-type errReply struct{ code spec.ErrCode }
-
-func (e errReply) Error() string { return "ERR " + e.code.String() }
-
-func expectOK(r *spec.Packet, err error) error {
-	if err != nil {
-		return err
-	}
-	if r.Action == spec.ERR {
-		return errReply{spec.ErrCode(r.Info)}
-	}
-	if r.Action != spec.OK {
-		return fmt.Errorf("got %v, want OK", r)
-	}
-	return nil
+	return r.Clone(), nil
 }
 
 func (c *conn) register(a Account, timeout time.Duration) error {
-	key, err := c.dialect.MarshalPublicKey(&a.Key.PublicKey)
-	if err != nil {
-		return err
-	}
-	return expectOK(c.request(spec.NewPacket(spec.REG, 0, []byte(a.Name), key), timeout))
+	c.SetTimeout(timeout)
+	return c.Register(a.Name, a.Key)
 }
 
-// login runs LOGIN / VERIF. ERR_DUPSESS is retried briefly: the server may
-// not have noticed yet that an earlier connection of the account closed.
+// login runs LOGIN / VERIF, retrying ERR_DUPSESS briefly (protoclient).
 func (c *conn) login(ctx context.Context, a Account, timeout time.Duration) error {
-	for try := 0; ; try++ {
-		err := c.loginOnce(a, timeout)
-		var er errReply
-		if !errors.As(err, &er) || er.code != spec.CodeDupSess || try >= 40 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(25 * time.Millisecond):
-		}
-	}
+	c.SetTimeout(timeout)
+	return c.Login(ctx, a.Name, a.Key)
 }
 
-func (c *conn) loginOnce(a Account, timeout time.Duration) error {
-	r, err := c.request(spec.NewPacket(spec.LOGIN, 0, []byte(a.Name)), timeout)
-	if err != nil {
+// expectOK turns a reply into nil (OK) or an error.
+func expectOK(r *spec.Packet, err error) error {
+	switch {
+	case err != nil:
 		return err
+	case r.Action == spec.ERR:
+		return &protoclient.ReplyError{Action: spec.NullAction, Code: spec.ErrCode(r.Info)}
+	case r.Action != spec.OK:
+		return errNotOK{r}
 	}
-	if r.Action == spec.ERR {
-		return errReply{spec.ErrCode(r.Info)}
-	}
-	if r.Action != spec.VERIF || len(r.Args) != 1 {
-		return fmt.Errorf("LOGIN: got %v, want VERIF", r)
-	}
-	pt, err := spec.Decrypt(a.Key, r.Args[0])
-	if err != nil {
-		return fmt.Errorf("LOGIN: challenge: %w", err)
-	}
-	return expectOK(c.request(spec.NewPacket(spec.VERIF, 0, []byte(a.Name), pt), timeout))
+	return nil
 }
+
+type errNotOK struct{ r *spec.Packet }
+
+func (e errNotOK) Error() string { return "got " + e.r.String() + ", want OK" }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/protoclient"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -382,8 +383,8 @@ func resplit(b []byte, splits [][]byte) [][]byte {
 // removed it in an earlier case.
 func (e *env) loginFuzz(ctx context.Context, c *conn) error {
 	err := c.login(ctx, e.fuzz, e.cfg.slow())
-	var er errReply
-	if !errors.As(err, &er) || (er.code != spec.CodeDereg && er.code != spec.CodeNotFound) || e.cfg.User != nil {
+	gone := protoclient.IsCode(err, spec.CodeDereg) || protoclient.IsCode(err, spec.CodeNotFound)
+	if !gone || e.cfg.User != nil {
 		return err
 	}
 	e.fuzz.Name = fmt.Sprintf("fz%sr", runTag())

@@ -136,7 +136,7 @@ func verdictFor(c *corpus.Case, s Status) Status {
 // it may be an unsolicited ERR, a malformed packet or a close.
 func checkAccepted(cn *conn, timeout time.Duration) (Status, string) {
 	probe := spec.NewPacket(spec.REQ, probeID, []byte("nobody"))
-	b, _ := spec.MarshalPacket(probe, cn.dialect)
+	b, _ := spec.MarshalPacket(probe, cn.Dialect())
 	if err := cn.write(b, timeout); err != nil {
 		return Fail, "probe write: " + err.Error()
 	}

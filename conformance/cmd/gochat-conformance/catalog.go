@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -10,15 +11,15 @@ import (
 	"github.com/gochatproto/gochat/conformance"
 )
 
-func cmdList(args []string, stdout, stderr io.Writer) int {
+func cmdList(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	load := scenariosFlag(fs)
+	dir := fs.String("scenarios", "", "load scenarios from `DIR` instead of the embedded ones")
 	role := fs.String("role", "server", "server or client")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageError(stderr, err)
 	}
-	s, err := load()
+	s, err := loadSuite(*dir)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -41,17 +42,17 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func cmdCoverage(args []string, stdout, stderr io.Writer) int {
+func cmdCoverage(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("coverage", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	load := scenariosFlag(fs)
+	dir := fs.String("scenarios", "", "load scenarios from `DIR` instead of the embedded ones")
 	role := fs.String("role", "server", "server or client")
 	strictShould := fs.Bool("strict-should", false, "also fail when a SHOULD requirement has no scenario (CI)")
 	verbose := fs.Bool("v", false, "list every requirement with its scenarios")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageError(stderr, err)
 	}
-	s, err := load()
+	s, err := loadSuite(*dir)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,32 +23,40 @@ import (
 	"strings"
 
 	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/conformance/load"
+	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/fuzz/wire"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// command is the one signature of every subcommand.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+var commands = map[string]command{
+	"server":   cmdRun(scenario.RoleServer),
+	"client":   cmdRun(scenario.RoleClient),
+	"list":     cmdList,
+	"coverage": cmdCoverage,
+	"corpus":   cmdWire(wire.CorpusCommand), // wire.go
+	"fuzz":     cmdWire(wire.FuzzCommand),
+	"load":     load.Command,
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	if cmd, ok := commands[args[0]]; ok {
+		return cmd(ctx, args[1:], stdout, stderr)
+	}
 	switch args[0] {
-	case "server":
-		return cmdServer(ctx, args[1:], stdout, stderr)
-	case "client": // client.go
-		return cmdClient(ctx, args[1:], stdout, stderr)
-	case "list":
-		return cmdList(args[1:], stdout, stderr)
-	case "coverage":
-		return cmdCoverage(args[1:], stdout, stderr)
-	case "corpus", "fuzz": // wire.go: wire.CorpusMain / wire.FuzzMain
-		return cmdWire(ctx, args[0], args[1:], stderr)
-	case "load": // load.go: conformance/load
-		return cmdLoad(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -61,7 +70,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   gochat-conformance server [--addr HOST:PORT] [flags]   test a server (no --addr: the embedded reference server)
   gochat-conformance client --client-cmd TEMPLATE      test a client through its driver adapter (docs/driver.md)
-  gochat-conformance list [--scenarios DIR]              print the scenario catalogue by section
+  gochat-conformance list [--role client]                print the scenario catalogue by section
   gochat-conformance coverage [--strict-should]          requirement coverage; fails on uncovered MUSTs
   gochat-conformance corpus [--addr HOST:PORT] [flags]   replay the wire corpus (fuzz/corpus; no --addr: embedded server)
   gochat-conformance fuzz [--addr HOST:PORT] [flags]     mutate packets and report findings as scenarios (docs/robustness.md)
@@ -70,15 +79,22 @@ Run "gochat-conformance server -h" for the flags.
 `)
 }
 
-// scenariosFlag registers --scenarios and returns a loader.
-func scenariosFlag(fs *flag.FlagSet) func() (*conformance.Suite, error) {
-	dir := fs.String("scenarios", "", "load scenarios from `DIR` (with server/, client/, fixtures/keys/) instead of the embedded ones")
-	return func() (*conformance.Suite, error) {
-		if *dir == "" {
-			return conformance.Load(nil)
-		}
-		return conformance.Load(os.DirFS(*dir))
+// usageError reports a flag error (the flag package printed it already,
+// or -h asked for help) and returns the exit status.
+func usageError(stderr io.Writer, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
+	fmt.Fprintln(stderr, "gochat-conformance:", err)
+	return 2
+}
+
+// loadSuite loads the scenarios of dir, or the embedded ones.
+func loadSuite(dir string) (*conformance.Suite, error) {
+	if dir == "" {
+		return conformance.Load(nil)
+	}
+	return conformance.Load(os.DirFS(dir))
 }
 
 func splitList(s string) []string {

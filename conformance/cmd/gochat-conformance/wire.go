@@ -7,38 +7,37 @@ import (
 	"strings"
 
 	"github.com/gochatproto/gochat/conformance"
-	"github.com/gochatproto/gochat/fuzz/wire"
+	"github.com/gochatproto/gochat/conformance/target/embedded"
 	"github.com/gochatproto/gochat/spec"
 )
 
 // cmdWire runs "corpus" or "fuzz" (package fuzz/wire). Like "server",
-// without --addr it tests the embedded reference server: the tools then
-// get the embedded server's address prepended to their arguments.
-func cmdWire(ctx context.Context, name string, args []string, stderr io.Writer) int {
-	tool := wire.CorpusMain
-	if name == "fuzz" {
-		tool = wire.FuzzMain
+// without --addr it tests the embedded reference server: the tool then
+// gets the embedded server's address prepended to its arguments.
+func cmdWire(tool command) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		if flagValue(args, "addr") != "" || wantsHelp(args) {
+			return tool(ctx, args, stdout, stderr)
+		}
+		d, err := spec.ParseDialect(orString(flagValue(args, "dialect"), "spec"))
+		if err != nil {
+			fmt.Fprintln(stderr, "gochat-conformance:", err)
+			return 2
+		}
+		s, err := conformance.Load(nil)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		admin, owner := s.Accounts(conformance.RandomSeed(), "")
+		tgt, err := embedded.New(ctx, embedded.Options{Dialect: d, Admin: admin, Owner: owner})
+		if err != nil {
+			fmt.Fprintln(stderr, "gochat-conformance: embedded server:", err)
+			return 2
+		}
+		defer tgt.Close()
+		return tool(ctx, append([]string{"--addr", tgt.Shared().Addr}, args...), stdout, stderr)
 	}
-	if flagValue(args, "addr") != "" || wantsHelp(args) {
-		return tool(args)
-	}
-	d, err := spec.ParseDialect(orString(flagValue(args, "dialect"), "spec"))
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 2
-	}
-	s, err := conformance.Load(nil)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	tgt, err := conformance.NewTarget(ctx, conformance.Options{Dialect: d, Seed: conformance.RandomSeed()}, s, "")
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: embedded server: %v\n", name, err)
-		return 2
-	}
-	defer tgt.Close()
-	return tool(append([]string{"--addr", tgt.Shared().Addr}, args...))
 }
 
 // flagValue returns the value of -name/--name in args ("-x v" or "-x=v"),

@@ -8,7 +8,6 @@ package embedded
 
 import (
 	"context"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -26,10 +25,9 @@ import (
 // Options configure the embedded target.
 type Options struct {
 	Dialect spec.Dialect
-	// AdminKey and OwnerKey are the fixture keys of the privileged accounts.
-	AdminKey, OwnerKey *rsa.PrivateKey
-	// AdminName and OwnerName are their (per-run unique) usernames.
-	AdminName, OwnerName string
+	// Admin and Owner, if set, are bootstrapped at levels 1 and 2 on every
+	// server instance (conformance.Suite.Accounts gives the fixture ones).
+	Admin, Owner *target.Account
 	// OpenStore opens an empty store for each server instance (the shared
 	// one and every fresh one). Nil means an in-memory SQLite store; the
 	// suite's MariaDB run passes a fresh MariaDB database per call.
@@ -95,30 +93,21 @@ func (t *Target) start(ctx context.Context, sc scenario.ServerConfig) (*instance
 	in.srv = srv
 	in.ep = &target.Endpoint{Addr: srv.Addr(), TLSAddr: srv.TLSAddr(),
 		TLSConfig: clientTLS(tlsCfg), Describe: "--addr " + srv.Addr() + " --tls-addr " + srv.TLSAddr() + " --tls-insecure"}
-	if t.o.AdminKey != nil {
-		in.ep.Admin = &target.Account{Name: t.o.AdminName, Key: t.o.AdminKey}
-	}
-	if t.o.OwnerKey != nil {
-		in.ep.Owner = &target.Account{Name: t.o.OwnerName, Key: t.o.OwnerKey}
-	}
+	in.ep.Admin, in.ep.Owner = t.o.Admin, t.o.Owner
 	return in, nil
 }
 
 func (t *Target) bootstrap(ctx context.Context, in *instance) error {
-	for _, acc := range []struct {
-		name string
-		key  *rsa.PrivateKey
-		perm uint8
-	}{{t.o.AdminName, t.o.AdminKey, 1}, {t.o.OwnerName, t.o.OwnerKey, 2}} {
-		if acc.key == nil {
+	for perm, acc := range map[uint8]*target.Account{1: t.o.Admin, 2: t.o.Owner} {
+		if acc == nil {
 			continue
 		}
-		der, err := x509.MarshalPKIXPublicKey(&acc.key.PublicKey)
+		der, err := x509.MarshalPKIXPublicKey(&acc.Key.PublicKey)
 		if err != nil {
 			return err
 		}
-		if err := server.BootstrapUser(ctx, in.st, acc.name, der, acc.perm); err != nil {
-			return fmt.Errorf("embedded: bootstrapping %s: %w", acc.name, err)
+		if err := server.BootstrapUser(ctx, in.st, acc.Name, der, perm); err != nil {
+			return fmt.Errorf("embedded: bootstrapping %s: %w", acc.Name, err)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package runner
+package engine
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/scenarios"
@@ -102,20 +103,26 @@ func errPkt(id uint16, code spec.ErrCode) *spec.Packet {
 
 func parseOne(t *testing.T, doc string) *scenario.Scenario {
 	t.Helper()
-	scs, err := scenario.Parse("t.yaml", []byte(doc), "server", scenario.LoadOptions{})
+	scs, err := scenario.Parse("t.yaml", []byte(doc), scenario.RoleServer, scenario.LoadOptions{})
 	require.NoError(t, err)
 	require.Len(t, scs, 1)
 	return scs[0]
 }
 
-func run(t *testing.T, f *fake, doc string, mod func(*Options)) *Result {
+func runOn(t *testing.T, addr, doc string, mod func(*Options)) *result.Result {
 	t.Helper()
-	o := Options{Target: &target.External{EP: &target.Endpoint{Addr: f.l.Addr().String()}}, Seed: 1,
-		Keys: testKeys(t)}
+	o := Options{Target: &target.External{EP: &target.Endpoint{Addr: addr}}, Seed: 1, Keys: testKeys(t)}
 	if mod != nil {
 		mod(&o)
 	}
-	return RunOne(context.Background(), parseOne(t, doc), o)
+	e, err := New(o)
+	require.NoError(t, err)
+	return e.RunOne(context.Background(), parseOne(t, doc))
+}
+
+func run(t *testing.T, f *fake, doc string, mod func(*Options)) *result.Result {
+	t.Helper()
+	return runOn(t, f.l.Addr().String(), doc, mod)
 }
 
 const closeDoc = `
@@ -139,20 +146,20 @@ func TestExpectCloseGrades(t *testing.T) {
 		}
 	}
 	r := run(t, startFake(t, closes(spec.CodeVersion)), closeDoc, nil)
-	assert.Equal(t, Pass, r.Verdict, "%+v", r.Failures)
+	assert.Equal(t, result.Pass, r.Verdict, "%+v", r.Failures)
 
 	r = run(t, startFake(t, closes(spec.CodeHeader)), closeDoc, nil)
-	require.Equal(t, Fail, r.Verdict)
-	assert.Equal(t, scenario.Should, r.Failures[0].Level, "a wrong code is a SHOULD failure")
+	require.Equal(t, result.Fail, r.Verdict)
+	assert.Equal(t, result.Should, r.Failures[0].Level, "a wrong code is a SHOULD failure")
 
 	r = run(t, startFake(t, closes(spec.CodeHeader)), closeDoc, func(o *Options) { o.MustOnly = true })
-	assert.Equal(t, Pass, r.Verdict, "with MUST only, a wrong code is a warning")
+	assert.Equal(t, result.Pass, r.Verdict, "with MUST only, a wrong code is a warning")
 	assert.Len(t, r.Warnings, 1)
 
 	never := func(*spec.Packet, error) ([]*spec.Packet, bool) { return nil, false }
 	r = run(t, startFake(t, never), closeDoc, nil)
-	require.Equal(t, Fail, r.Verdict)
-	assert.Equal(t, scenario.Must, r.Failures[0].Level, "not closing is a MUST failure")
+	require.Equal(t, result.Fail, r.Verdict)
+	assert.Equal(t, result.Must, r.Failures[0].Level, "not closing is a MUST failure")
 	assert.Contains(t, r.Failures[0].Message, "still open")
 }
 
@@ -188,7 +195,7 @@ func TestExpectAnyOrderAndCaptures(t *testing.T) {
 		return []*spec.Packet{errPkt(p.ID, spec.CodeUndefined)}, false
 	}
 	r := run(t, startFake(t, h), orderDoc, nil)
-	assert.Equal(t, Pass, r.Verdict, "%+v", r.Failures)
+	assert.Equal(t, result.Pass, r.Verdict, "%+v", r.Failures)
 }
 
 func TestReplyIDChecked(t *testing.T) {
@@ -196,7 +203,7 @@ func TestReplyIDChecked(t *testing.T) {
 		return []*spec.Packet{spec.NewPacket(spec.USRS, p.ID+1, []byte("amy 1\nbob 0"))}, false
 	}
 	r := run(t, startFake(t, h), orderDoc, nil)
-	require.Equal(t, Fail, r.Verdict)
+	require.Equal(t, result.Fail, r.Verdict)
 	assert.Contains(t, r.Failures[0].Message, "none of the expected")
 	assert.Contains(t, r.Failures[0].Actual, "id=8")
 }
@@ -205,18 +212,18 @@ func TestExpectationsAndSkips(t *testing.T) {
 	never := func(*spec.Packet, error) ([]*spec.Packet, bool) { return nil, false }
 	f := startFake(t, never)
 	r := run(t, f, closeDoc, func(o *Options) { o.Expect = map[string]string{"T-close": "known bug"} })
-	assert.Equal(t, XFail, r.Verdict)
+	assert.Equal(t, result.XFail, r.Verdict)
 	assert.Equal(t, "known bug", r.Reason)
 
 	closes := func(p *spec.Packet, framing error) ([]*spec.Packet, bool) {
 		return []*spec.Packet{errPkt(0, spec.CodeVersion)}, framing != nil
 	}
 	r = run(t, startFake(t, closes), closeDoc+"", func(o *Options) { o.Expect = map[string]string{"T-close": "known bug"} })
-	assert.Equal(t, Fail, r.Verdict, "an unexpected pass fails")
+	assert.Equal(t, result.Fail, r.Verdict, "an unexpected pass fails")
 
 	tlsDoc := "id: T-tls\ntitle: t\nrequirements: [X-1]\nlevel: must\nneeds: [tls]\nsteps:\n  - connect: {conn: c, tls: true}\n"
 	r = run(t, f, tlsDoc, nil)
-	assert.Equal(t, Skip, r.Verdict)
+	assert.Equal(t, result.Skip, r.Verdict)
 	assert.Contains(t, r.Reason, "--tls-addr")
 }
 
@@ -225,10 +232,9 @@ func TestConnectFailureIsError(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
-	o := Options{Target: &target.External{EP: &target.Endpoint{Addr: addr}}, Seed: 1}
-	r := RunOne(context.Background(), parseOne(t, closeDoc), o)
-	assert.Equal(t, Error, r.Verdict)
-	assert.Equal(t, 2, ExitCode([]*Result{r}))
+	r := runOn(t, addr, closeDoc, nil)
+	assert.Equal(t, result.Error, r.Verdict)
+	assert.Equal(t, 2, result.ExitCode([]*result.Result{r}))
 }
 
 func TestUsernameDeterministic(t *testing.T) {
@@ -257,11 +263,10 @@ func TestReservedCheckedOnEveryPacket(t *testing.T) {
 		_, _ = c.Read(make([]byte, 1)) // until the runner hangs up
 	}()
 	t.Cleanup(func() { _ = l.Close(); <-done })
-	o := Options{Target: &target.External{EP: &target.Endpoint{Addr: l.Addr().String()}}, Seed: 1}
-	r := RunOne(context.Background(), parseOne(t, "id: T-rsv\ntitle: t\nrequirements: [X-1]\nlevel: must\nsteps:\n  - connect: {conn: c}\n"), o)
-	require.Equal(t, Fail, r.Verdict)
+	r := runOn(t, l.Addr().String(), "id: T-rsv\ntitle: t\nrequirements: [X-1]\nlevel: must\nsteps:\n  - connect: {conn: c}\n", nil)
+	require.Equal(t, result.Fail, r.Verdict)
 	require.Len(t, r.Failures, 1)
-	assert.Equal(t, "FRAME-3", r.Failures[0].Requirement)
-	assert.Equal(t, scenario.Must, r.Failures[0].Level)
+	assert.Equal(t, []string{"FRAME-3"}, r.Failures[0].Requirements)
+	assert.Equal(t, result.Must, r.Failures[0].Level)
 	assert.Contains(t, r.Failures[0].Actual, "rsv=0x0000")
 }

@@ -1,4 +1,4 @@
-package clientrun
+package engine
 
 import (
 	"bufio"

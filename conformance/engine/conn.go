@@ -1,9 +1,7 @@
-package runner
+package engine
 
 import (
 	"bufio"
-	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -14,10 +12,9 @@ import (
 	"github.com/gochatproto/gochat/spec"
 )
 
-// frame is one packet read from the server, or the end of the stream.
+// frame is one packet read from the peer, or the end of the stream.
 type frame struct {
 	hdr     spec.Header
-	sep     [2]byte
 	args    [][]byte
 	raw     []byte
 	framing error // what a checking decoder would say; nil if legal
@@ -29,86 +26,102 @@ func (f *frame) String() string {
 	if f.err != nil {
 		return "connection closed (" + closeReason(f.err) + ")"
 	}
-	return describe(f.hdr, f.args)
+	s := f.hdr.String()
+	for _, a := range f.args {
+		s += " " + expr.Show(a)
+	}
+	return s
 }
 
-// conn is one client connection. Its reader goroutine owns the socket's
-// read side and stops when the socket is closed.
-type conn struct {
-	name   string
-	actor  string
-	nc     net.Conn
-	frames chan *frame
-	done   chan struct{}
-	nextID uint16
-	lastID uint16
-	closed bool // the reader saw the end of the stream
+// maxBuffered bounds the packets a connection holds for the scenario;
+// beyond it they are counted and dropped (a flood the scenario does not
+// read: the reader keeps draining so the peer never blocks on us).
+const maxBuffered = 1024
 
+// conn is one connection of a scenario, to the server under test or from
+// the client under test. Its reader goroutine owns the socket's read side,
+// hands frames over through in, and stops when the socket is closed.
+type conn struct {
+	name  string
+	actor string
+	nc    net.Conn
+
+	mu      sync.Mutex
+	in      []*frame // read, not yet filed by the scenario
+	dropped int
 	// A connection can stop being read (stop_reading, connect read:
 	// false) to act as a client that never reads (CONN-26): the reader
 	// waits at gate, so the socket's buffers fill. Reading resumes only
-	// to see the close, discarding what the server had queued.
-	mu        sync.Mutex
+	// to see the close, discarding what the peer had queued.
 	gate      chan struct{} // non-nil while not reading
 	discard   bool
 	discarded int
 	quit      chan struct{}
 	quitOnce  sync.Once
+	done      chan struct{}
+
+	// Owned by the scenario's goroutine.
+	queue   []*frame // filed, not yet consumed by a step
+	closed  error    // the end of the stream was filed
+	nextID  uint16
+	lastID  uint16          // the ID replies carry: the last request sent (server role) or consumed (client role)
+	pending map[uint16]bool // client role: request IDs not answered yet
 }
 
-func dial(ctx context.Context, addr string, tlsCfg *tls.Config, timeout time.Duration) (net.Conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	if tlsCfg != nil {
-		td := tls.Dialer{NetDialer: &d, Config: tlsCfg}
-		return td.DialContext(ctx, "tcp", addr)
-	}
-	return d.DialContext(ctx, "tcp", addr)
-}
-
-func newConn(name, actor string, nc net.Conn, d spec.Dialect, start time.Time, read bool) *conn {
-	c := &conn{name: name, actor: actor, nc: nc, frames: make(chan *frame, 1024),
-		done: make(chan struct{}), quit: make(chan struct{}), nextID: 1}
+// newConn starts reading nc, packets travelling in direction dir. Each
+// frame read signals wake.
+func newConn(name, actor string, nc net.Conn, dir spec.Direction, d spec.Dialect, start time.Time,
+	read bool, wake chan<- struct{}) *conn {
+	c := &conn{name: name, actor: actor, nc: nc, done: make(chan struct{}), quit: make(chan struct{}),
+		nextID: 1, pending: map[uint16]bool{}}
 	if !read {
 		c.gate = make(chan struct{})
 	}
-	go c.readLoop(d, start)
+	go c.readLoop(spec.NewRawDecoder(bufio.NewReaderSize(nc, 1<<15), dir, d), start, wake)
 	return c
 }
 
-func (c *conn) readLoop(d spec.Dialect, start time.Time) {
+func (c *conn) readLoop(dec *spec.Decoder, start time.Time, wake chan<- struct{}) {
 	defer close(c.done)
-	dec := spec.NewRawDecoder(bufio.NewReader(c.nc), spec.ClientBound, d)
-	for {
-		if !c.waitGate() {
-			return
-		}
+	for c.waitGate() {
 		var p spec.Packet
 		err := dec.ReadPacket(&p)
-		f := &frame{at: time.Since(start)}
-		if err != nil {
-			f.err = err
-			select {
-			case c.frames <- f:
-			default:
-			}
-			return
-		}
-		if c.discarding() {
+		f := &frame{at: time.Since(start), err: err}
+		if err == nil && c.discarding() {
 			continue
 		}
-		f.hdr, f.sep, f.framing = dec.LastHeader(), dec.LastSeparator(), dec.FramingError()
-		hb := f.hdr.Bytes()
-		f.raw = append(append(append([]byte{}, hb[:]...), f.sep[:]...), dec.LastPayload()...)
-		for _, a := range p.Args {
-			f.args = append(f.args, append([]byte(nil), a...))
+		if err == nil {
+			f.hdr, f.framing = dec.LastHeader(), dec.FramingError()
+			hb, sep := f.hdr.Bytes(), dec.LastSeparator()
+			f.raw = append(append(append([]byte{}, hb[:]...), sep[:]...), dec.LastPayload()...)
+			for _, a := range p.Args {
+				f.args = append(f.args, append([]byte(nil), a...))
+			}
 		}
+		c.mu.Lock()
+		if len(c.in) < maxBuffered || err != nil {
+			c.in = append(c.in, f)
+		} else {
+			c.dropped++
+		}
+		c.mu.Unlock()
 		select {
-		case c.frames <- f:
+		case wake <- struct{}{}:
 		default:
-			// The scenario stopped reading; dropping is fine because the
-			// scenario has already failed or ended.
+		}
+		if err != nil {
+			return
 		}
 	}
+}
+
+// take returns the frames read since the last call.
+func (c *conn) take() []*frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	in := c.in
+	c.in = nil
+	return in
 }
 
 // waitGate blocks while the connection is not being read; false means
@@ -166,27 +179,6 @@ func (c *conn) discardedCount() int {
 	return c.discarded
 }
 
-// next waits up to d for the next frame.
-func (c *conn) next(ctx context.Context, d time.Duration) (*frame, bool) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case f := <-c.frames:
-		if f.err != nil {
-			c.closed = true
-		}
-		return f, true
-	case <-t.C:
-		return nil, false
-	case <-ctx.Done():
-		return nil, false
-	}
-}
-
-// writeTimeout bounds each write to the server (scaled by the run's
-// timeout scale). It catches a server that stopped reading, not slow pacing.
-const writeTimeout = 5 * time.Second
-
 // write sends b, chunk bytes per write when chunk > 0. Every write gets its
 // own deadline of limit: a chunked send of a few hundred one-byte segments
 // may take long on a loaded machine without anything being stuck.
@@ -218,10 +210,7 @@ func (c *conn) close() {
 // allocID returns the next request ID (1..1023, wrapping).
 func (c *conn) allocID() uint16 {
 	id := c.nextID
-	c.nextID++
-	if c.nextID > spec.MaxID {
-		c.nextID = 1
-	}
+	c.nextID = c.nextID%spec.MaxID + 1
 	return id
 }
 
@@ -235,13 +224,4 @@ func closeReason(err error) string {
 		return "closed by the runner"
 	}
 	return err.Error()
-}
-
-// describe renders a packet for messages and transcripts.
-func describe(h spec.Header, args [][]byte) string {
-	s := h.String()
-	for _, a := range args {
-		s += " " + expr.Show(a)
-	}
-	return s
 }

@@ -1,5 +1,0 @@
-package clientrun_test
-
-import "strings"
-
-type stringsBuilder = strings.Builder

@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"crypto/rsa"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/result"
+	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/scenarios"
+	"github.com/gochatproto/gochat/spec"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds gochat-client and the fault-injecting driver once per
+// test process.
+func binaries(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "engine-bin")
+		if buildErr != nil {
+			return
+		}
+		for _, pkg := range []string{"../../refclient/cmd/gochat-client", "./internal/faultyclient"} {
+			out, err := osexec.Command("go", "build", "-o", binDir+"/", pkg).CombinedOutput()
+			if err != nil {
+				buildErr = &buildError{pkg: pkg, out: string(out), err: err}
+				return
+			}
+		}
+	})
+	require.NoError(t, buildErr)
+	return binDir
+}
+
+type buildError struct {
+	pkg, out string
+	err      error
+}
+
+func (e *buildError) Error() string { return "go build " + e.pkg + ": " + e.err.Error() + "\n" + e.out }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// clientScenarios loads the committed client-role scenarios.
+func clientScenarios(t *testing.T) ([]*scenario.Scenario, map[string]*rsa.PrivateKey) {
+	t.Helper()
+	scs, err := scenario.Load(scenarios.FS, scenario.LoadOptions{})
+	require.NoError(t, err)
+	keys, err := codec.LoadKeys(scenarios.FS, "fixtures/keys")
+	require.NoError(t, err)
+	return scs, keys
+}
+
+func runClient(t *testing.T, cmd string, d spec.Dialect) []*result.Result {
+	t.Helper()
+	scs, keys := clientScenarios(t)
+	e, err := New(Options{Role: scenario.RoleClient, ClientCmd: cmd, Dialect: d, Keys: keys, Seed: 1})
+	require.NoError(t, err)
+	rs := e.Run(context.Background(), scs)
+	require.NotEmpty(t, rs)
+	return rs
+}
+
+// TestReferenceClient runs every client scenario against the reference
+// client in both dialects.
+func TestReferenceClient(t *testing.T) {
+	bin := binaries(t)
+	for _, d := range []spec.Dialect{spec.DialectSpec, spec.DialectGochat1} {
+		t.Run(d.String(), func(t *testing.T) {
+			for _, r := range runClient(t, filepath.Join(bin, "gochat-client")+" -driver", d) {
+				if r.Verdict != result.Pass {
+					t.Errorf("%s: %s %s\n%s", r.ID, r.Label(), r.Reason, transcript(r))
+				}
+			}
+		})
+	}
+}
+
+// TestBrokenClientsFail shows that the client scenarios can fail: each
+// fault injected into the reference client's outgoing bytes must make the
+// listed scenarios fail (and nothing may error). Faults apply to plain TCP
+// only (the wrapper sits below TLS), so TLS scenarios are not listed.
+func TestBrokenClientsFail(t *testing.T) {
+	bin := binaries(t)
+	cases := []struct {
+		fault    string
+		mustFail []string
+	}{
+		{"msg-byte", []string{"CLI-msg-encrypt", "CLI-msg-maxlen"}},
+		{"verif-wrong", []string{"CLI-login-challenge", "CLI-login-challenge-crlf", "CLI-msg-encrypt"}},
+		{"id-zero", []string{"CLI-hdr-valid", "CLI-reg-key", "CLI-login-challenge"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.fault, func(t *testing.T) {
+			got := map[string]result.Verdict{}
+			for _, r := range runClient(t, filepath.Join(bin, "faultyclient")+" -fault "+tc.fault, spec.DialectSpec) {
+				got[r.ID] = r.Verdict
+				assert.NotEqual(t, result.Error, r.Verdict, "%s: %s", r.ID, r.Reason)
+			}
+			for _, id := range tc.mustFail {
+				assert.Equal(t, result.Fail, got[id], "%s should catch fault %s", id, tc.fault)
+			}
+		})
+	}
+}
+
+func transcript(r *result.Result) string {
+	var b strings.Builder
+	for _, f := range r.Failures {
+		b.WriteString("  " + f.Pos + " " + f.Message + "\n")
+	}
+	for _, e := range r.Transcript {
+		b.WriteString("  " + e.Conn + " " + e.Dir + " " + e.Header + " " + strings.Join(e.Args, " | ") + " " + e.Note + "\n")
+	}
+	return b.String()
+}
