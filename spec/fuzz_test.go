@@ -14,9 +14,8 @@ import (
 
 // decodeResult is one step of decoding a stream, for comparing readers.
 type decodeResult struct {
-	pkt  *Packet
-	err  error
-	wire []byte // bytes consumed by an accepted packet
+	pkt *Packet
+	err error
 }
 
 const fuzzMaxPackets = 64

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	osexec "os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -43,11 +42,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// expandCmd fills the placeholders of a --client-cmd template.
-func expandCmd(tmpl, addr, tlsAddr, dialect string) string {
-	return strings.NewReplacer("{addr}", addr, "{tls_addr}", tlsAddr, "{dialect}", dialect).Replace(tmpl)
 }
 
 // launch starts the adapter and waits for its handshake line.

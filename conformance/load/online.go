@@ -62,7 +62,7 @@ func (w *window) measured(t time.Time) bool {
 // pairStats are one sender/receiver pair's figures; each field has a
 // single writer goroutine.
 type pairStats struct {
-	ok, reciv     Histogram
+	reciv         Histogram
 	delivered     int64 // RECIVs of measured messages
 	firstMeasured time.Time
 	lastMeasured  time.Time

@@ -71,7 +71,9 @@ func IsCode(err error, c spec.ErrCode) bool {
 // connection (E-7).
 type NoticeError struct{ Code spec.ErrCode }
 
-func (e *NoticeError) Error() string { return fmt.Sprintf("the server closes the connection: %v", e.Code) }
+func (e *NoticeError) Error() string {
+	return fmt.Sprintf("the server closes the connection: %v", e.Code)
+}
 
 // Client is one connection to a server.
 type Client struct {

@@ -121,4 +121,3 @@ type Actor struct {
 	// account (its name and key come from the target).
 	Role string `yaml:"role"`
 }
-

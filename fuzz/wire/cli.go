@@ -17,7 +17,6 @@ import (
 type common struct {
 	addr, dialect, user, key string
 	allowRemote              bool
-	timeout                  time.Duration
 }
 
 func (c *common) register(fs *flag.FlagSet) {
