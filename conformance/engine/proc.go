@@ -75,7 +75,7 @@ func launch(command string, handshake time.Duration) (*proc, map[string]any, err
 			p.kill()
 			return nil, nil, fmt.Errorf("first line is not a driver handshake: %v", hs)
 		}
-		if v, _ := hs["version"].(float64); v != 1 {
+		if hs["version"] != float64(1) {
 			p.kill()
 			return nil, nil, fmt.Errorf("driver protocol version %v not supported (want 1)", hs["version"])
 		}

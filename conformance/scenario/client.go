@@ -123,7 +123,7 @@ func mapping(n ast.Node, what string) ([]string, []ast.Node, error) {
 	var keys []string
 	var vals []ast.Node
 	for it := mn.MapRange(); it.Next(); {
-		k, _ := scalar(it.Key())
+		k := text(it.Key())
 		keys, vals = append(keys, k), append(vals, it.Value())
 	}
 	return keys, vals, nil

@@ -151,12 +151,12 @@ type RawHeader struct {
 
 // Expect waits for the next packet on a connection and matches it.
 type Expect struct {
-	Conn   string    `yaml:"conn"`
-	Action Action    `yaml:"action"`
-	ID     *IDSpec   `yaml:"id"`
-	Info   Info      `yaml:"info"`
-	Args   []Matcher `yaml:"args"` // nil: not checked; empty: no arguments
-	Within time.Duration
+	Conn   string        `yaml:"conn"`
+	Action Action        `yaml:"action"`
+	ID     *IDSpec       `yaml:"id"`
+	Info   Info          `yaml:"info"`
+	Args   []Matcher     `yaml:"args"` // nil: not checked; empty: no arguments
+	Within time.Duration `yaml:"within"`
 	// Level downgrades a mismatch to a SHOULD failure.
 	Level Level `yaml:"level"`
 

@@ -77,7 +77,10 @@ func MustTemplate(s string) Template {
 }
 
 func parseRef(raw string) (*Ref, error) {
-	base, filter, _ := strings.Cut(raw, "|")
+	base, filter := raw, ""
+	if i := strings.IndexByte(raw, '|'); i >= 0 {
+		base, filter = raw[:i], raw[i+1:]
+	}
 	if filter != "" && !filterSet[filter] {
 		return nil, fmt.Errorf("unknown filter %q in ${%s} (want upper, lower, hex)", filter, raw)
 	}

@@ -208,7 +208,7 @@ func (m *Matcher) UnmarshalYAML(n ast.Node) error {
 	}
 	m.Kind = "any"
 	for it := mn.MapRange(); it.Next(); {
-		k, _ := scalar(it.Key())
+		k := text(it.Key())
 		if !matcherKinds[k] {
 			return errAt(it.Key(), "unknown matcher %q", k)
 		}
@@ -236,13 +236,11 @@ func (m *Matcher) decodeField(k string, val ast.Node) error {
 	case "key_of":
 		m.Actor, err = name(val, k)
 	case "stamp_near":
-		s, _ := scalar(val)
-		if m.Stamp, err = ParseStamp(s); err != nil {
+		if m.Stamp, err = ParseStamp(text(val)); err != nil {
 			err = errAt(val, "%v", err)
 		}
 	case "re":
-		s, _ := scalar(val)
-		if m.Re, err = regexp.Compile(s); err != nil {
+		if m.Re, err = regexp.Compile(text(val)); err != nil {
 			err = errAt(val, "bad regexp: %v", err)
 		}
 	case "within":
@@ -273,7 +271,7 @@ type IDSpec struct {
 
 // UnmarshalYAML implements yaml.NodeUnmarshaler.
 func (id *IDSpec) UnmarshalYAML(n ast.Node) error {
-	s, _ := scalar(n)
+	s := text(n)
 	switch s {
 	case "$req":
 		id.Req = true
@@ -295,7 +293,7 @@ type Action struct{ spec.Action }
 
 // UnmarshalYAML implements yaml.NodeUnmarshaler.
 func (a *Action) UnmarshalYAML(n ast.Node) error {
-	s, _ := scalar(n)
+	s := text(n)
 	v, err := spec.ParseAction(s)
 	if err != nil {
 		return errAt(n, "unknown action %q (want a name such as REG, or a number)", s)
@@ -379,8 +377,7 @@ type ErrCode struct{ spec.ErrCode }
 
 // UnmarshalYAML implements yaml.NodeUnmarshaler.
 func (c *ErrCode) UnmarshalYAML(n ast.Node) error {
-	s, _ := scalar(n)
-	v, err := spec.ParseErrCode(s)
+	v, err := spec.ParseErrCode(text(n))
 	if err != nil {
 		return errAt(n, "%v", err)
 	}
@@ -394,8 +391,7 @@ type Hex []byte
 
 // UnmarshalYAML implements yaml.NodeUnmarshaler.
 func (h *Hex) UnmarshalYAML(n ast.Node) error {
-	s, _ := scalar(n)
-	b, err := DecodeHex(s)
+	b, err := DecodeHex(text(n))
 	if err != nil {
 		return errAt(n, "bad hex: %v", err)
 	}
@@ -453,6 +449,16 @@ func scalar(n ast.Node) (string, bool) {
 	return "", false
 }
 
+// text is the text of a scalar node and "" for any other node; callers
+// reject "" where a value is required, so a mapping or list written where
+// a scalar belongs fails like an empty one.
+func text(n ast.Node) string {
+	if s, ok := scalar(n); ok {
+		return s
+	}
+	return ""
+}
+
 // name decodes a non-empty scalar naming something (a variable, an actor,
 // a connection).
 func name(n ast.Node, what string) (string, error) {
@@ -475,10 +481,10 @@ func singleKey(n ast.Node, what string) (string, ast.Node, error) {
 	for it := mn.MapRange(); it.Next(); {
 		count++
 		if count > 1 {
-			k, _ := scalar(it.Key())
+			k := text(it.Key())
 			return "", nil, errAt(it.Key(), "%s: want exactly one key, found another (%q)", what, k)
 		}
-		key, _ = scalar(it.Key())
+		key = text(it.Key())
 		val = it.Value()
 	}
 	if count == 0 {

@@ -11,18 +11,24 @@ import (
 )
 
 // FuzzScenarioParse: the loader must return an error, never panic or hang,
-// on any bytes. Seeds: every committed server scenario file plus
+// on any bytes, in either role. Seeds: every committed scenario file plus
 // testdata/fuzz/FuzzScenarioParse.
 func FuzzScenarioParse(f *testing.F) {
-	files, _ := fs.Glob(scenarios.FS, "server/*.yaml")
-	for _, n := range files {
-		b, err := fs.ReadFile(scenarios.FS, n)
-		if err == nil {
-			f.Add(b)
+	for _, role := range []string{scenario.RoleServer, scenario.RoleClient} {
+		files, _ := fs.Glob(scenarios.FS, role+"/*.yaml")
+		for _, n := range files {
+			b, err := fs.ReadFile(scenarios.FS, n)
+			if err == nil {
+				f.Add(b, role == scenario.RoleClient)
+			}
 		}
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ss, err := scenario.Parse("server/fuzz.yaml", data, "server", scenario.LoadOptions{})
+	f.Fuzz(func(t *testing.T, data []byte, client bool) {
+		role := scenario.RoleServer
+		if client {
+			role = scenario.RoleClient
+		}
+		ss, err := scenario.Parse(role+"/fuzz.yaml", data, role, scenario.LoadOptions{})
 		if err == nil {
 			for _, s := range ss {
 				if s == nil {
