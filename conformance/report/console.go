@@ -27,11 +27,11 @@ type Info struct {
 // Line prints one progress line for a finished scenario.
 func Line(w io.Writer, r *result.Result) {
 	extra := ""
-	if r.Kind != "" {
-		extra = " (" + string(r.Kind) + ")"
-	}
-	if r.Reason != "" {
-		extra += " (" + r.Reason + ")"
+	switch {
+	case r.Kind != "" && r.Reason != "":
+		extra = " (" + string(r.Kind) + ": " + r.Reason + ")"
+	case r.Kind != "" || r.Reason != "":
+		extra = " (" + string(r.Kind) + r.Reason + ")"
 	}
 	fmt.Fprintf(w, "%-5s %-32s %6.2fs%s\n", strings.ToUpper(string(r.Verdict)), r.ID, r.Duration.Seconds(), extra)
 }
