@@ -24,7 +24,7 @@ vet:
 # test: vet, then the whole tree under the race detector. go test's own closing
 # lines (ok/FAIL per package) are printed; the summary line counts them.
 # The race detector slows everything several times; timing scenarios stretch
-# their waits, sleeps and fresh-server timeouts by this factor (runner.TimeoutScaleEnv).
+# their waits, sleeps and fresh-server timeouts by this factor (engine.TimeoutScaleEnv).
 test: export GOCHAT_TIMEOUT_SCALE ?= 3
 test: vet
 	@set -o pipefail; $(GO) test $(GOFLAGS_T) -timeout 15m $(PKGS) 2>&1 | tee .test.log; \
