@@ -1,8 +1,6 @@
 // Package expr evaluates the value expressions and argument matchers of
-// conformance scenarios (docs/scenarios.md). Both runners use it: the
-// server runner, which plays clients against a server, and clientrun,
-// which plays the server against a client; each provides an Env with its
-// actors, variables and dialect.
+// conformance scenarios (docs/scenarios.md) for the engine, in both
+// roles: an Env holds one run's actors, variables and dialect.
 package expr
 
 import (
