@@ -19,6 +19,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -206,7 +207,8 @@ func serverTarget(ctx context.Context, o Options, s *Suite, salt string) (target
 	switch {
 	case o.Addr != "":
 		ep := &target.Endpoint{Addr: o.Addr, TLSAddr: o.TLSAddr, Admin: o.Admin, Owner: o.Owner,
-			Describe: "--addr " + o.Addr, TLSConfig: tlsClientConfig(o.TLSInsecure)}
+			Describe:  "--addr " + o.Addr,
+			TLSConfig: &tls.Config{InsecureSkipVerify: o.TLSInsecure, MinVersion: tls.VersionTLS12}} //nolint:gosec // opt-in via --tls-insecure
 		if o.TLSAddr != "" {
 			ep.Describe += " --tls-addr " + o.TLSAddr
 		}
@@ -362,7 +364,7 @@ func LoadAccount(name, keyFile string) (*target.Account, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := codec.ParsePrivateKeyPEM(b)
+	k, err := spec.ParsePrivateKey(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", keyFile, err)
 	}

@@ -1,6 +1,7 @@
 // Package codec holds the argument encodings the conformance runner needs
 // beyond framing: public keys and timestamps per dialect, RSA-OAEP
-// message encryption (errata E-15) and fixture key loading.
+// message encryption (errata E-15) and fixture key loading (the one loader
+// of the scenario fixtures and the load generator's key pool).
 //
 // They are re-implemented here from the specification and errata rather
 // than imported from the reference implementation, so that the suite is
@@ -60,12 +61,6 @@ func ParsePublicKey(b []byte) (*rsa.PublicKey, error) {
 	return rk, nil
 }
 
-// SameKey reports whether the encoded key b is pub (in any encoding).
-func SameKey(b []byte, pub *rsa.PublicKey) bool {
-	k, err := ParsePublicKey(b)
-	return err == nil && k.Equal(pub)
-}
-
 // AppendStamp encodes Unix seconds: 4 bytes big-endian (spec) or a zigzag
 // varint (gochat1).
 func AppendStamp(dst []byte, d spec.Dialect, secs int64) []byte {
@@ -115,26 +110,6 @@ func Decrypt(k *rsa.PrivateKey, c []byte) ([]byte, error) {
 	return rsa.DecryptOAEP(sha256.New(), nil, k, c, nil)
 }
 
-// ParsePrivateKeyPEM reads a PKCS#8 or PKCS#1 RSA private key.
-func ParsePrivateKeyPEM(b []byte) (*rsa.PrivateKey, error) {
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		return nil, errors.New("codec: no PEM block")
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		return nil, err
-	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("codec: not an RSA private key")
-	}
-	return rk, nil
-}
-
 // LoadKeys reads every *.pem in dir of fsys, keyed by base name.
 func LoadKeys(fsys fs.FS, dir string) (map[string]*rsa.PrivateKey, error) {
 	files, err := fs.Glob(fsys, path.Join(dir, "*.pem"))
@@ -147,7 +122,7 @@ func LoadKeys(fsys fs.FS, dir string) (map[string]*rsa.PrivateKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		k, err := ParsePrivateKeyPEM(b)
+		k, err := spec.ParsePrivateKey(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}

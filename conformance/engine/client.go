@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"sort"
 	"strings"
@@ -326,12 +327,9 @@ func (s *clientSide) drive(x *exec, d *scenario.Drive) {
 		return
 	}
 	s.lastDrive, s.cmds[id] = id, d.Cmd
-	shown := map[string]any{}
-	for k, v := range cmd {
-		if k == "key_pem" {
-			v = "(PEM)"
-		}
-		shown[k] = v
+	shown := maps.Clone(cmd)
+	if _, ok := shown["key_pem"]; ok {
+		shown["key_pem"] = "(PEM)"
 	}
 	x.event(result.Event{Conn: "driver", Dir: result.Send, Note: compactJSON(shown)})
 	if d.Expect != nil {

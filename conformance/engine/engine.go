@@ -115,9 +115,6 @@ func New(o Options) (*Engine, error) {
 	return &Engine{o: o, pool: NewKeyPool(o.Keys)}, nil
 }
 
-// Options returns the engine's options with their defaults filled in.
-func (e *Engine) Options() Options { return e.o }
-
 // Run executes the scenarios of the engine's role among scs, Parallel at
 // a time, and returns their results in order.
 func (e *Engine) Run(ctx context.Context, scs []*scenario.Scenario) []*result.Result {

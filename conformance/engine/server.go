@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -142,14 +141,7 @@ func (s *serverSide) connect(x *exec, cn *scenario.Connect) {
 			cfg = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // test servers use self-signed certificates
 		}
 	}
-	nd := &net.Dialer{Timeout: x.within(5 * time.Second)}
-	var nc net.Conn
-	var err error
-	if cfg != nil {
-		nc, err = (&tls.Dialer{NetDialer: nd, Config: cfg}).DialContext(x.ctx, "tcp", addr)
-	} else {
-		nc, err = nd.DialContext(x.ctx, "tcp", addr)
-	}
+	nc, err := protoclient.DialNet(x.ctx, addr, cfg, x.within(5*time.Second))
 	if err != nil {
 		x.suite("cannot connect to %s: %v", addr, err)
 		return

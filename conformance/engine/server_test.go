@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
@@ -86,7 +85,7 @@ func testKeys(t *testing.T) map[string]*rsa.PrivateKey {
 		if err != nil {
 			panic(err)
 		}
-		k, err := codec.ParsePrivateKeyPEM(b)
+		k, err := spec.ParsePrivateKey(b)
 		if err != nil {
 			panic(err)
 		}

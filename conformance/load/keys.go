@@ -10,11 +10,11 @@ import (
 	"github.com/gochatproto/gochat/spec"
 )
 
-//go:generate go run gen_keys.go -n 64
+//go:generate go run ../../scenarios/internal/genkeys -dir keys -names= -prefix load -pool 64
 
 // poolSize is the number of committed keys: every live account needs its
 // own key (REG-3), and generating RSA-4096 keys takes about a second each,
-// so the pool is generated once (gen_keys.go) and embedded.
+// so the pool is generated once (scenarios/internal/genkeys) and embedded.
 const poolSize = 64
 
 //go:embed keys/*.pem

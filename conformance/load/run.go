@@ -16,7 +16,7 @@
 //   - mixed: online and login at the same time, next to idle connections.
 //
 // Accounts need a unique RSA-4096 key each, so keys come from a committed
-// pool (keys/, see gen_keys.go) and no key is generated while measuring.
+// pool (keys/, from scenarios/internal/genkeys) and no key is generated while measuring.
 // Message ciphertexts are encrypted once per receiver; the server relays
 // them unchecked (MSG-8), so client-side RSA stays out of the measured path
 // except in the login storm, where decrypting the challenge is part of

@@ -94,14 +94,7 @@ func Dial(ctx context.Context, addr string, o Options) (*Client, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	nd := &net.Dialer{Timeout: o.Timeout}
-	var nc net.Conn
-	var err error
-	if o.TLS != nil {
-		nc, err = (&tls.Dialer{NetDialer: nd, Config: o.TLS}).DialContext(ctx, "tcp", addr)
-	} else {
-		nc, err = nd.DialContext(ctx, "tcp", addr)
-	}
+	nc, err := DialNet(ctx, addr, o.TLS, o.Timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +115,16 @@ func Dial(ctx context.Context, addr string, o Options) (*Client, error) {
 	}
 	c.hello = p.Clone()
 	return c, nil
+}
+
+// DialNet opens a TCP connection, or a TLS one when cfg is set, within
+// timeout.
+func DialNet(ctx context.Context, addr string, cfg *tls.Config, timeout time.Duration) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: timeout}
+	if cfg != nil {
+		return (&tls.Dialer{NetDialer: nd, Config: cfg}).DialContext(ctx, "tcp", addr)
+	}
+	return nd.DialContext(ctx, "tcp", addr)
 }
 
 // Hello returns the greeting (nil with Options.NoHello).
@@ -195,6 +198,9 @@ func (c *Client) Reply(id uint16) (*spec.Packet, error) {
 		case p.ID == spec.NullID && p.Action == spec.ERR:
 			return nil, &NoticeError{Code: spec.ErrCode(p.Info)}
 		case p.ID == spec.NullID:
+			if len(c.pushes) == maxPushes { // nobody drains them: keep the latest
+				c.pushes = c.pushes[1:]
+			}
 			c.pushes = append(c.pushes, p.Clone())
 		default:
 			c.stash[p.ID] = p.Clone()
@@ -202,7 +208,11 @@ func (c *Client) Reply(id uint16) (*spec.Packet, error) {
 	}
 }
 
-// Pushes returns and forgets the packets with ID 0 kept by Reply.
+// maxPushes bounds the pushes a client keeps for Pushes.
+const maxPushes = 1024
+
+// Pushes returns and forgets the packets with ID 0 kept by Reply (the
+// latest maxPushes).
 func (c *Client) Pushes() []*spec.Packet {
 	out := c.pushes
 	c.pushes = nil
@@ -222,8 +232,8 @@ func (c *Client) Call(p *spec.Packet) (*spec.Packet, error) {
 	return r, err
 }
 
-// expectOK calls p and requires OK.
-func (c *Client) expectOK(p *spec.Packet) error {
+// Do calls p and requires OK.
+func (c *Client) Do(p *spec.Packet) error {
 	r, err := c.Call(p)
 	if err == nil && r.Action != spec.OK {
 		err = fmt.Errorf("%v answered with %v", p.Action, r.Header())
@@ -237,7 +247,7 @@ func (c *Client) Register(name string, key *rsa.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	return c.expectOK(spec.NewPacket(spec.REG, 0, []byte(name), pub))
+	return c.Do(spec.NewPacket(spec.REG, 0, []byte(name), pub))
 }
 
 // Login runs the challenge login with key.
@@ -281,14 +291,14 @@ func (c *Client) loginOnce(name string, answer func([]byte) ([]byte, error)) err
 	if err != nil {
 		return fmt.Errorf("LOGIN %s: challenge: %w", name, err)
 	}
-	return c.expectOK(spec.NewPacket(spec.VERIF, 0, []byte(name), pt))
+	return c.Do(spec.NewPacket(spec.VERIF, 0, []byte(name), pt))
 }
 
 // Logout sends LOGOUT and requires OK.
-func (c *Client) Logout() error { return c.expectOK(spec.NewPacket(spec.LOGOUT, 0)) }
+func (c *Client) Logout() error { return c.Do(spec.NewPacket(spec.LOGOUT, 0)) }
 
 // Dereg sends DEREG and requires OK.
-func (c *Client) Dereg() error { return c.expectOK(spec.NewPacket(spec.DEREG, 0)) }
+func (c *Client) Dereg() error { return c.Do(spec.NewPacket(spec.DEREG, 0)) }
 
 // classify maps the ways a connection ends to ErrClosed and a timeout to
 // os.ErrDeadlineExceeded; other errors pass through.

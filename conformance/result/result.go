@@ -157,17 +157,6 @@ func (r *Result) Connections() []string {
 	return out
 }
 
-// TranscriptOf returns the events of one connection.
-func (r *Result) TranscriptOf(conn string) []Event {
-	var out []Event
-	for _, e := range r.Transcript {
-		if e.Conn == conn {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // ApplyExpectation applies an expectations-file entry (the reason the
 // scenario is expected to fail): a failure becomes xfail, and a pass a
 // failure, so that stale entries are noticed.

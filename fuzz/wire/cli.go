@@ -2,13 +2,14 @@ package wire
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
-	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/fuzz/corpus"
 	"github.com/gochatproto/gochat/spec"
@@ -20,65 +21,83 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.addr, "addr", "", "server `HOST:PORT` (required; loopback unless --allow-remote)")
+	fs.StringVar(&c.addr, "addr", "", "server `HOST:PORT` (loopback unless --allow-remote; gochat-conformance: default the embedded reference server)")
 	fs.StringVar(&c.dialect, "dialect", "spec", "wire dialect: spec or gochat1")
 	fs.StringVar(&c.user, "user", "", "registered account to log in as (default: register one with a free fixture key)")
 	fs.StringVar(&c.key, "key", "", "PEM private key `FILE` of --user")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr")
 }
 
-func (c *common) resolve() (spec.Dialect, *Account, error) {
-	if c.addr == "" {
-		return 0, nil, fmt.Errorf("--addr is required")
+// Starter starts a server to test when --addr is not given (the CLI's
+// embedded reference server) and returns its address and a stop function.
+type Starter func(ctx context.Context, d spec.Dialect) (addr string, stop func(), err error)
+
+// resolve checks the common flags; stop releases a server start started.
+func (c *common) resolve(ctx context.Context, start Starter) (d spec.Dialect, a *Account, stop func(), err error) {
+	stop = func() {}
+	if d, err = spec.ParseDialect(c.dialect); err != nil {
+		return 0, nil, stop, err
 	}
-	if err := load.CheckAddr(c.addr, c.allowRemote); err != nil {
-		return 0, nil, err
+	if a, err = readAccount(c.user, c.key, "--user/--key"); err != nil {
+		return 0, nil, stop, err
 	}
-	d, err := spec.ParseDialect(c.dialect)
-	if err != nil {
-		return 0, nil, err
+	switch {
+	case c.addr != "":
+		err = load.CheckAddr(c.addr, c.allowRemote)
+	case start == nil:
+		err = fmt.Errorf("--addr is required")
+	default:
+		c.addr, stop, err = start(ctx, d)
 	}
-	a, err := readAccount(c.user, c.key, "--user", "--key")
-	if err != nil {
-		return 0, nil, err
-	}
-	return d, a, nil
+	return d, a, stop, err
 }
 
 // readAccount loads the account of a name and key flag pair (nil if
 // neither is given).
-func readAccount(name, keyFile, nameFlag, keyFlag string) (*Account, error) {
-	if (name == "") != (keyFile == "") {
-		return nil, fmt.Errorf("%s and %s go together", nameFlag, keyFlag)
-	}
-	if name == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(keyFile)
+func readAccount(name, keyFile, flags string) (*Account, error) {
+	a, err := conformance.LoadAccount(name, keyFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", flags, err)
 	}
-	k, err := codec.ParsePrivateKeyPEM(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", keyFlag, err)
-	}
-	return &Account{Name: name, Key: k}, nil
+	return a, nil
 }
 
-// CorpusCommand is "gochat-conformance corpus". It returns the exit
-// status: 0 all y_/n_ cases pass (warnings allowed), 1 a failure, 2 usage
-// or setup errors.
-func CorpusCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// command runs a tool with the common flags and its own.
+type command = func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// parseFlags parses args; ok false means the caller returns code.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	return 0, true
+}
+
+// CorpusCommand is "gochat-conformance corpus"; without --addr it tests
+// the server start starts. The command returns the exit status: 0 all
+// y_/n_ cases pass (warnings allowed), 1 a failure, 2 usage or setup
+// errors.
+func CorpusCommand(start Starter) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return corpusCommand(ctx, start, args, stdout, stderr)
+	}
+}
+
+func corpusCommand(ctx context.Context, start Starter, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("corpus", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
 	c.register(fs)
 	dir := fs.String("dir", "", "load *.case files from `DIR` instead of the embedded corpus")
 	timeout := fs.Duration("timeout", 3*time.Second, "wait this long for a reply or a close")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
-	d, acct, err := c.resolve()
+	d, acct, stop, err := c.resolve(ctx, start)
+	defer stop()
 	if err != nil {
 		fmt.Fprintln(stderr, "corpus:", err)
 		return 2
@@ -105,9 +124,16 @@ func CorpusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return 0
 }
 
-// FuzzCommand is "gochat-conformance fuzz": 0 no finding, 1 findings, 2
-// usage or setup errors.
-func FuzzCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// FuzzCommand is "gochat-conformance fuzz"; without --addr it tests the
+// server start starts. Exit status: 0 no finding, 1 findings, 2 usage or
+// setup errors.
+func FuzzCommand(start Starter) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return fuzzCommand(ctx, start, args, stdout, stderr)
+	}
+}
+
+func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fuzz", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
@@ -123,12 +149,13 @@ func FuzzCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.IntVar(&cfg.MaxMinimizeRuns, "max-minimize-runs", 200, "bound the delta debugging to `N` attempts")
 	adminUser := fs.String("admin-user", "", "admin mode: also fuzz ADMIN packets as this level 1 or 2 `NAME`")
 	adminKey := fs.String("admin-key", "", "PEM private key `FILE` of --admin-user")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
-	d, acct, err := c.resolve()
+	d, acct, stop, err := c.resolve(ctx, start)
+	defer stop()
 	if err == nil {
-		cfg.Admin, err = readAccount(*adminUser, *adminKey, "--admin-user", "--admin-key")
+		cfg.Admin, err = readAccount(*adminUser, *adminKey, "--admin-user/--admin-key")
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "fuzz:", err)

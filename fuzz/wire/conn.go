@@ -6,18 +6,15 @@ package wire
 
 import (
 	"context"
-	"crypto/rsa"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/protoclient"
+	conftarget "github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/spec"
 )
 
 // Account is a registered user the fuzzer logs in as.
-type Account struct {
-	Name string
-	Key  *rsa.PrivateKey
-}
+type Account = conftarget.Account
 
 // conn is a protoclient.Client with the per-call timeouts the fuzzer and
 // the corpus replay work with.
@@ -57,11 +54,7 @@ func (c *conn) write(b []byte, timeout time.Duration) error {
 // (pushes are kept aside; an ERR with ID 0 is an error).
 func (c *conn) request(p *spec.Packet, timeout time.Duration) (*spec.Packet, error) {
 	c.SetTimeout(timeout)
-	id, err := c.Send(p)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.Reply(id)
+	r, err := c.Call(p)
 	if err != nil {
 		return nil, err
 	}
@@ -78,20 +71,3 @@ func (c *conn) login(ctx context.Context, a Account, timeout time.Duration) erro
 	c.SetTimeout(timeout)
 	return c.Login(ctx, a.Name, a.Key)
 }
-
-// expectOK turns a reply into nil (OK) or an error.
-func expectOK(r *spec.Packet, err error) error {
-	switch {
-	case err != nil:
-		return err
-	case r.Action == spec.ERR:
-		return &protoclient.ReplyError{Action: spec.NullAction, Code: spec.ErrCode(r.Info)}
-	case r.Action != spec.OK:
-		return errNotOK{r}
-	}
-	return nil
-}
-
-type errNotOK struct{ r *spec.Packet }
-
-func (e errNotOK) Error() string { return "got " + e.r.String() + ", want OK" }

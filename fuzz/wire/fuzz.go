@@ -494,7 +494,8 @@ func (e *env) roundTrip(ctx context.Context, c *conn) *failure {
 		return &failure{"round-trip", err.Error()}
 	}
 	stamp := e.cfg.Dialect.AppendTimestamp(nil, time.Now())
-	if err := expectOK(c.request(spec.NewPacket(spec.MSG, 0, []byte(e.by.Name), stamp, ct), e.cfg.Timeout)); err != nil {
+	c.SetTimeout(e.cfg.Timeout)
+	if err := c.Do(spec.NewPacket(spec.MSG, 0, []byte(e.by.Name), stamp, ct)); err != nil {
 		return &failure{"round-trip", "MSG to the bystander: " + err.Error()}
 	}
 	deadline := time.Now().Add(e.cfg.Timeout)

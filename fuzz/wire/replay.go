@@ -82,8 +82,10 @@ func Replay(ctx context.Context, cfg ReplayConfig) ([]CaseResult, error) {
 			r.Status, r.Detail = Skip, "not for dialect "+cfg.Dialect.String()
 		} else {
 			r.Status, r.Detail = replayOne(ctx, cfg, c)
-			if _, err := dial(ctx, cfg.Addr, cfg.Dialect, cfg.Timeout); err != nil {
+			if probe, err := dial(ctx, cfg.Addr, cfg.Dialect, cfg.Timeout); err != nil {
 				r.Status, r.Detail = Fail, r.Detail+"; afterwards a new client gets no HELLO: "+err.Error()
+			} else {
+				probe.close()
 			}
 		}
 		if cfg.Log != nil {

@@ -43,8 +43,8 @@ var commands = map[string]command{
 	"client":   cmdRun(scenario.RoleClient),
 	"list":     cmdList,
 	"coverage": cmdCoverage,
-	"corpus":   cmdWire(wire.CorpusCommand), // wire.go
-	"fuzz":     cmdWire(wire.FuzzCommand),
+	"corpus":   wire.CorpusCommand(startEmbedded), // startEmbedded: wire.go
+	"fuzz":     wire.FuzzCommand(startEmbedded),
 	"load":     load.Command,
 }
 

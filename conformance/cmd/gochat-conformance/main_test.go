@@ -110,10 +110,3 @@ func TestFuzzShortRunAgainstEmbeddedServer(t *testing.T) {
 	code, _, errs := runCLI("fuzz", "--cases", "30", "--seed", "1", "--findings", dir)
 	assert.Equal(t, 0, code, errs)
 }
-
-func TestFlagValue(t *testing.T) {
-	assert.Equal(t, "a:1", flagValue([]string{"-v", "--addr", "a:1"}, "addr"))
-	assert.Equal(t, "a:2", flagValue([]string{"-addr=a:2"}, "addr"))
-	assert.Equal(t, "", flagValue([]string{"--", "--addr", "x"}, "addr"))
-	assert.Equal(t, "", flagValue([]string{"--address", "x"}, "addr"))
-}

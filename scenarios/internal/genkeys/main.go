@@ -7,6 +7,10 @@
 //
 //	go run ./scenarios/internal/genkeys            # writes missing keys
 //	go run ./scenarios/internal/genkeys -force     # regenerates all
+//
+// The load generator's key pool (conformance/load/keys) comes from it too:
+//
+//	go run ./scenarios/internal/genkeys -dir conformance/load/keys -names= -prefix load -pool 64
 package main
 
 import (
@@ -18,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -37,14 +42,20 @@ const poolSize = 36
 func main() {
 	dir := flag.String("dir", "scenarios/fixtures/keys", "output directory")
 	force := flag.Bool("force", false, "regenerate existing keys")
+	named := flag.String("names", strings.Join(names, ","), "comma-separated named keys")
+	prefix := flag.String("prefix", "pool", "name prefix of the numbered keys")
+	pool := flag.Int("pool", poolSize, "number of numbered keys")
 	flag.Parse()
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	all := append([]string(nil), names...)
-	for i := range poolSize {
-		all = append(all, fmt.Sprintf("pool%02d", i))
+	var all []string
+	if *named != "" {
+		all = strings.Split(*named, ",")
+	}
+	for i := range *pool {
+		all = append(all, fmt.Sprintf("%s%02d", *prefix, i))
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(all))
