@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/report"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/scenarios"
@@ -90,7 +91,9 @@ func TestReferenceClient(t *testing.T) {
 		t.Run(d.String(), func(t *testing.T) {
 			for _, r := range runClient(t, filepath.Join(bin, "gochat-client")+" -driver", d) {
 				if r.Verdict != result.Pass {
-					t.Errorf("%s: %s %s\n%s", r.ID, r.Label(), r.Reason, transcript(r))
+					var b strings.Builder
+					report.Detail(&b, r, report.Info{})
+					t.Error(b.String())
 				}
 			}
 		})
@@ -123,15 +126,4 @@ func TestBrokenClientsFail(t *testing.T) {
 			}
 		})
 	}
-}
-
-func transcript(r *result.Result) string {
-	var b strings.Builder
-	for _, f := range r.Failures {
-		b.WriteString("  " + f.Pos + " " + f.Message + "\n")
-	}
-	for _, e := range r.Transcript {
-		b.WriteString("  " + e.Conn + " " + e.Dir + " " + e.Header + " " + strings.Join(e.Args, " | ") + " " + e.Note + "\n")
-	}
-	return b.String()
 }
