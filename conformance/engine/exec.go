@@ -88,6 +88,9 @@ func (x *exec) fail(f result.Failure) {
 	}
 	if x.step != nil && f.Pos == "" {
 		f.Pos, f.Step = x.step.Pos.String(), x.step.Name()
+		if f.Conn == "" {
+			f.Conn = x.step.ConnName()
+		}
 	}
 	if x.res.Record(f, x.e.o.MustOnly) {
 		x.stopped = true
@@ -198,6 +201,9 @@ func (x *exec) addConn(c *conn) {
 func (x *exec) closeAll() {
 	for _, c := range x.order {
 		c.close()
+		if n := c.dropped; n > 0 { // the reader has stopped: no lock needed
+			x.note(c.name, "%d packets not recorded: more than %d arrived unread", n, maxBuffered)
+		}
 	}
 }
 

@@ -91,6 +91,34 @@ func (s *Step) Name() string {
 	return s.Kind
 }
 
+// ConnName is the connection the step acts on ("driver" for the driver
+// steps, "" for steps on none).
+func (s *Step) ConnName() string {
+	switch s.Kind {
+	case KindConnect:
+		return s.Connect.Conn
+	case KindSend:
+		return s.Send.Conn
+	case KindSendRaw:
+		return s.SendRaw.Conn
+	case KindExpect:
+		return s.Expect.Conn
+	case KindAnyOrder:
+		return s.AnyOrder[0].Conn
+	case KindExpectNone:
+		return s.ExpectNone.Conn
+	case KindExpectClose:
+		return s.ExpectClose.Conn
+	case KindDisconnect, KindStopReading:
+		return s.Conn
+	case KindAccept:
+		return s.Accept.Conn
+	case KindDrive, KindResponse, KindExpectEvent:
+		return "driver"
+	}
+	return ""
+}
+
 // Connect opens a connection to the server under test.
 type Connect struct {
 	Conn  string `yaml:"conn"`
