@@ -87,7 +87,11 @@ func Detail(w io.Writer, r *result.Result, in Info) {
 		fmt.Fprintf(w, "    reason: %s\n", r.Reason)
 	}
 	for _, f := range r.Failures {
-		fmt.Fprintf(w, "    %s failure at %s (%s): %s\n", strings.ToUpper(string(f.Level)), f.Pos, f.Step, f.Message)
+		at := f.Step
+		if f.Pos != "" {
+			at = "at " + f.Pos + " (" + f.Step + ")"
+		}
+		fmt.Fprintf(w, "    %s failure %s: %s\n", strings.ToUpper(string(f.Level)), at, f.Message)
 		for _, id := range f.Requirements {
 			fmt.Fprintf(w, "      violates %s\n", requirementLine(in.Registry, id))
 		}

@@ -57,7 +57,9 @@ func TestExpectationsUnexpectedPass(t *testing.T) {
 	code, out, _ := runCLI("server", "--run", "^REG-ok$", "--expect", f)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "unexpected pass")
-	assert.Contains(t, out, "rerun: gochat-conformance server --run '^REG-ok$' --seed ")
+	// The re-run line carries the effective timeout scale (make test sets
+	// GOCHAT_TIMEOUT_SCALE), so it reproduces the run.
+	assert.Regexp(t, `rerun: gochat-conformance server( --timeout-scale [0-9.]+)? --run '\^REG-ok\$' --seed \d+`, out)
 
 	require.NoError(t, os.WriteFile(f, []byte("NOPE-x: reason\n"), 0o600))
 	code, _, errs := runCLI("server", "--expect", f)
