@@ -107,7 +107,10 @@ func decodeEntry(file string, item ast.Node) (entry, errorList) {
 	if !ok {
 		return e, errorList{{Pos: e.pos, Msg: "requirement must be a mapping"}}
 	}
-	var errs errorList
+	var (
+		errs     errorList
+		citesPos Position
+	)
 	seen := map[string]bool{}
 	for it := m.MapRange(); it.Next(); {
 		key, val := scalarText(it.Key()), it.Value()
@@ -125,11 +128,19 @@ func decodeEntry(file string, item ast.Node) (entry, errorList) {
 		if msg := setField(&e.req, key, s); msg != "" {
 			errs = append(errs, &Error{Pos: vpos, Msg: msg})
 		}
-		if key == "id" {
+		switch key {
+		case "id":
 			e.idPos = vpos
+		case "cites":
+			citesPos = vpos
 		}
 	}
-	for _, k := range []string{"id", "level", "role", "section", "summary"} {
+	if seen["cites"] && ValidSource(e.req.Source) {
+		if msg := checkCites(e.req.Source, e.req.Cites); msg != "" {
+			errs = append(errs, &Error{Pos: citesPos, Msg: msg})
+		}
+	}
+	for _, k := range []string{"id", "level", "role", "section", "summary", "source", "cites"} {
 		if !seen[k] {
 			errs = append(errs, &Error{Pos: e.pos, Msg: strings.TrimSpace("requirement "+e.req.ID) + fmt.Sprintf(": missing key %q", k)})
 		}
@@ -168,6 +179,13 @@ func setField(q *Requirement, key, s string) string {
 		if strings.ContainsAny(s, "\r\n") {
 			return "summary must be one line"
 		}
+	case "source":
+		q.Source = s
+		if !ValidSource(s) {
+			return fmt.Sprintf("invalid source %q: want spec or decision", s)
+		}
+	case "cites":
+		q.Cites = splitCites(s)
 	default:
 		return fmt.Sprintf("unknown key %q", key)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,7 +28,7 @@ func embeddedTags(t *testing.T) []Tag {
 }
 
 // TestSpecAndYAMLAgree keeps docs/spec.md and docs/requirements.yaml
-// identical in IDs, levels, roles and sections.
+// identical in IDs, levels, roles, sections and sources.
 func TestSpecAndYAMLAgree(t *testing.T) {
 	tags := embeddedTags(t)
 	if *update {
@@ -50,10 +51,10 @@ func TestSpecAndYAMLAgree(t *testing.T) {
 			continue
 		}
 		pos, _ := reg.Position(tag.ID)
-		got := fmt.Sprintf("%s/%s/%s", q.Level, q.Role, q.Section)
-		want := fmt.Sprintf("%s/%s/%s", tag.Level, tag.Role, tag.Section)
+		got := fmt.Sprintf("%s/%s/%s/%s: %s", q.Level, q.Role, q.Section, q.Source, strings.Join(q.Cites, ", "))
+		want := fmt.Sprintf("%s/%s/%s/%s: %s", tag.Level, tag.Role, tag.Section, tag.Source, strings.Join(splitCites(tag.Cites), ", "))
 		if got != want {
-			t.Errorf("%s: level/role/section %s, but spec.md:%d has %s", pos, got, tag.Line, want)
+			t.Errorf("%s: level/role/section/source %s, but spec.md:%d has %s", pos, got, tag.Line, want)
 		}
 	}
 	for _, q := range reg.All() {
@@ -64,16 +65,23 @@ func TestSpecAndYAMLAgree(t *testing.T) {
 	}
 }
 
-// TestSpecNumbering checks that each prefix is numbered 1, 2, 3, ... in
-// document order, so a new ID is always the next free number.
+// TestSpecNumbering checks that each prefix is numbered 1..N without gaps,
+// so a new ID is always the next free number. Document order is free: a
+// statement added later sits beside the ones it belongs with.
 func TestSpecNumbering(t *testing.T) {
-	next := map[string]int{}
+	seen := map[string]map[int]bool{}
 	for _, tag := range embeddedTags(t) {
 		prefix, n := splitID(tag.ID)
-		next[prefix]++
-		if n != next[prefix] {
-			t.Errorf("spec.md:%d: %s out of sequence, want %s-%d", tag.Line, tag.ID, prefix, next[prefix])
-			next[prefix] = n
+		if seen[prefix] == nil {
+			seen[prefix] = map[int]bool{}
+		}
+		seen[prefix][n] = true
+	}
+	for prefix, ns := range seen {
+		for n := 1; n <= len(ns); n++ {
+			if !ns[n] {
+				t.Errorf("%s-%d is missing: IDs of a prefix are numbered 1..%d without gaps", prefix, n, len(ns))
+			}
 		}
 	}
 }

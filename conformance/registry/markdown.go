@@ -16,11 +16,14 @@ type Tag struct {
 	Section string // from the nearest "## N" or "### N.M" heading; "A" for "## Appendix A"
 	Line    int    // 1-based line of the bullet
 	Text    string // the statement after the colon
+	Source  string // SourceSpec or SourceDecision
+	Cites   string // as written: "Header, Payload" or "E-7, E-9"
 }
 
 var (
-	// tagLine is the exact bullet form: - **ID** (LEVEL, role): text
-	tagLine = regexp.MustCompile(`^- \*\*([A-Z]+-[0-9]+)\*\* \((MUST|SHOULD|MAY), (server|client|both)\): (\S.*)$`)
+	// tagLine is the exact bullet form:
+	// - **ID** (LEVEL, role; spec|decision: cites): text
+	tagLine = regexp.MustCompile(`^- \*\*([A-Z]+-[0-9]+)\*\* \((MUST|SHOULD|MAY), (server|client|both); (spec|decision): ([^()]+)\): (\S.*)$`)
 	// tagLike catches bullets that look like tags but break the form, so
 	// that a typo cannot silently drop a requirement from the registry.
 	tagLike = regexp.MustCompile(`^ {0,3}[-*] \*\*[A-Z]+-[0-9]+\*\*`)
@@ -59,12 +62,17 @@ func ParseSpecMarkdown(r io.Reader) ([]Tag, error) {
 		m := tagLine.FindStringSubmatch(text)
 		switch {
 		case m == nil && tagLike.MatchString(text):
-			errs = append(errs, &Error{Pos: pos, Msg: "malformed requirement tag: want - **ID** (MUST|SHOULD|MAY, server|client|both): text"})
+			errs = append(errs, &Error{Pos: pos, Msg: "malformed requirement tag: want - **ID** (MUST|SHOULD|MAY, server|client|both; spec|decision: cites): text"})
 		case m == nil:
 		case section == "":
 			errs = append(errs, &Error{Pos: pos, Msg: fmt.Sprintf("requirement %s before the first numbered heading", m[1])})
 		default:
-			tags = append(tags, Tag{ID: m[1], Level: m[2], Role: m[3], Section: section, Line: line, Text: m[4]})
+			if msg := checkCites(m[4], splitCites(m[5])); msg != "" {
+				errs = append(errs, &Error{Pos: pos, Msg: m[1] + ": " + msg})
+				continue
+			}
+			tags = append(tags, Tag{ID: m[1], Level: m[2], Role: m[3], Section: section, Line: line,
+				Source: m[4], Cites: m[5], Text: m[6]})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -85,8 +93,8 @@ func FormatYAML(tags []Tag) []byte {
 	b.WriteString(RegistryHeader)
 	b.WriteString("requirements:\n")
 	for _, t := range tags {
-		fmt.Fprintf(&b, "  - id: %s\n    level: %s\n    role: %s\n    section: %s\n    summary: %s\n",
-			t.ID, t.Level, t.Role, yamlQuote(t.Section), yamlQuote(strings.ReplaceAll(t.Text, "`", "")))
+		fmt.Fprintf(&b, "  - id: %s\n    level: %s\n    role: %s\n    section: %s\n    source: %s\n    cites: %s\n    summary: %s\n",
+			t.ID, t.Level, t.Role, yamlQuote(t.Section), t.Source, yamlQuote(t.Cites), yamlQuote(strings.ReplaceAll(t.Text, "`", "")))
 	}
 	return []byte(b.String())
 }

@@ -42,6 +42,11 @@ type Requirement struct {
 	Role    string // RoleServer, RoleClient or RoleBoth
 	Section string // section of docs/spec.md, e.g. "2.1" or "A"
 	Summary string // one line
+	// Source is SourceSpec or SourceDecision; Cites names the headings of
+	// the original specification (spec) or the errata entries (decision)
+	// the requirement rests on.
+	Source string
+	Cites  []string
 }
 
 // Position is a place in a source file; Line and Column start at 1.
