@@ -44,6 +44,20 @@ func (s *Server) descriptorBudget() (int, error) {
 	return budget, nil
 }
 
+// logLimits says at start which limits for the open internet apply.
+func (s *Server) logLimits() {
+	l := s.cfg.Limits
+	if !l.perSource() && l.LoginDeadline == 0 {
+		s.log.Info("no per-source limits and no login deadline")
+		return
+	}
+	s.log.Info("limits", "max_conns_per_source", l.MaxConnsPerSource, "login_deadline", l.LoginDeadline,
+		"reg_rate", l.Reg.String(), "reg_burst", int(l.Reg.burst()),
+		"login_rate", l.Login.String(), "login_burst", int(l.Login.burst()),
+		"verify_fail_rate", l.VerifyFail.String(), "verify_fail_burst", int(l.VerifyFail.burst()),
+		"max_pending_per_source", l.MaxPendingPerSource)
+}
+
 // refuse closes a socket that a limit turned away at accept (E-50, E-51).
 // On plain TCP it first writes ERR_CONN with ID 0; on TLS nothing, since
 // the client expects a handshake and the point is not to spend one.

@@ -126,12 +126,19 @@ func (r Rate) burst() float64 {
 // perSecond is the refill speed.
 func (r Rate) perSecond() float64 { return float64(r.N) / r.Per.Seconds() }
 
-// String gives r's N/Per part as ParseRate reads it ("30/1h0m0s"), or "0".
+// String gives r's N/Per part as ParseRate reads it ("30/1h"), or "0".
 func (r Rate) String() string {
 	if r.Off() {
 		return "0"
 	}
-	return strconv.Itoa(r.N) + "/" + r.Per.String()
+	per := r.Per.String()
+	if strings.HasSuffix(per, "m0s") {
+		per = strings.TrimSuffix(per, "0s")
+	}
+	if strings.HasSuffix(per, "h0m") {
+		per = strings.TrimSuffix(per, "0m")
+	}
+	return strconv.Itoa(r.N) + "/" + per
 }
 
 // ParseRate reads "N/PERIOD" (30/1h, 5/m, 1/500ms) or "0" (off). A period

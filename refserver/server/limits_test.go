@@ -20,11 +20,16 @@ func TestParseRate(t *testing.T) {
 		"0":       {},
 		"off":     {},
 		"0/1h":    {},
+		"3/1h30m": {N: 3, Per: 90 * time.Minute},
+		"4/10s":   {N: 4, Per: 10 * time.Second},
 	} {
 		got, err := ParseRate(in)
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
 		if !got.Off() {
+			if in != "5/m" && in != "2/.5s" {
+				require.Equal(t, in, got.String(), "short form")
+			}
 			back, err := ParseRate(got.String())
 			require.NoError(t, err)
 			require.Equal(t, got, back, "String round trip of %q", in)

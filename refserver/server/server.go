@@ -156,6 +156,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.src = newSources(s.cfg.Limits, budget, s.cfg.VerifyTimeout, s.cfg.Now)
+	s.logLimits()
 	h, err := hub.New(ctx, hub.Config{
 		Dialect:       s.cfg.Dialect,
 		MOTD:          s.cfg.MOTD,

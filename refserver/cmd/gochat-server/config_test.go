@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/refserver/server"
 )
 
 func TestParseConfigPrecedence(t *testing.T) {
@@ -77,4 +79,66 @@ func TestParseConfigNegativeDurations(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, c.TokenTTL)
 	require.Zero(t, c.WriteTimeout)
+}
+
+// The limits for the open internet default to server.DefaultLimits, can be
+// set from the file and the flags (0 turns each off), and reach
+// server.Config.
+func TestParseConfigLimits(t *testing.T) {
+	c, _, err := parseConfig(nil, io.Discard)
+	require.NoError(t, err)
+	sc, err := serverConfig(c)
+	require.NoError(t, err)
+	require.Equal(t, server.DefaultLimits(), sc.Limits, "the defaults are the server's")
+	require.Empty(t, c.MetricsAddr, "no metrics endpoint unless asked")
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("max_conns_per_ip: 8\nlogin_deadline: 30s\nreg_rate: 5/m\nreg_burst: 2\n"+
+		"login_rate: 0\nverif_fail_rate: 3/1h\nmax_pending_per_ip: 0\nfd_reserve: 64\nmetrics_addr: \":9100\"\n"), 0o600))
+	c, _, err = parseConfig([]string{"-config", file, "-verif-fail-burst", "1", "-max-conns-per-ip", "0"}, io.Discard)
+	require.NoError(t, err)
+	sc, err = serverConfig(c)
+	require.NoError(t, err)
+	require.Equal(t, server.Limits{
+		LoginDeadline: 30 * time.Second,
+		Reg:           server.Rate{N: 5, Per: time.Minute, Burst: 2},
+		Login:         server.Rate{Burst: server.DefaultLimits().Login.Burst},
+		VerifyFail:    server.Rate{N: 3, Per: time.Hour, Burst: 1},
+		FDReserve:     64,
+	}, sc.Limits)
+	require.True(t, sc.Limits.Login.Off())
+	require.Equal(t, ":9100", c.MetricsAddr)
+}
+
+// Bad limit settings are refused with the setting's name, from a flag or
+// from the file (whose name the error carries too).
+func TestParseConfigLimitErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-reg-rate", "lots"}, "-reg-rate"},
+		{[]string{"-login-rate", "5/0s"}, "-login-rate"},
+		{[]string{"-max-conns-per-ip", "-1"}, "max-conns-per-ip"},
+		{[]string{"-reg-burst", "-3"}, "reg-burst"},
+		{[]string{"-login-deadline", "-1s"}, "-login-deadline"},
+		{[]string{"-metrics-addr", "9100"}, "metrics address"},
+	} {
+		_, _, err := parseConfig(tc.args, io.Discard)
+		require.ErrorContains(t, err, tc.want, "%v", tc.args)
+	}
+	dir := t.TempDir()
+	for body, want := range map[string]string{
+		"verif_fail_rate: 1/never\n": `rate "1/never"`,
+		"fd_reserve: -1\n":           "fd_reserve",
+		"login_deadline: -5s\n":      "login_deadline",
+		"metrics_addr: nope\n":       "metrics address",
+	} {
+		file := filepath.Join(dir, "bad.yaml")
+		require.NoError(t, os.WriteFile(file, []byte(body), 0o600))
+		_, _, err := parseConfig([]string{"-config", file}, io.Discard)
+		require.ErrorContains(t, err, want, body)
+		require.ErrorContains(t, err, file, body)
+	}
 }
