@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"os"
@@ -46,8 +48,9 @@ func TestFloodFromOneSource(t *testing.T) {
 	needLoopbackSources(t)
 	lim := server.DefaultLimits()
 	obs := &countingObserver{}
+	logged := &countingHandler{msg: "refusing connections: source over its connection cap"}
 	e := newEnv(t, func(c *server.Config) {
-		c.Limits, c.Observer = lim, obs
+		c.Limits, c.Observer, c.Logger = lim, obs, slog.New(logged)
 		// Verifications that never expire during the test make the pending
 		// cap's refusals a count: of the first 64 LOGINs, 48.
 		c.VerifyTimeout = 10 * time.Minute
@@ -76,6 +79,7 @@ func TestFloodFromOneSource(t *testing.T) {
 	require.LessOrEqual(t, f.kept.Load(), int64(lim.MaxConnsPerSource), "the flooder holds at most its cap")
 	require.Positive(t, f.kept.Load())
 	require.GreaterOrEqual(t, obs.hits(server.LimitConnsPerSource), int64(floodAttempts-lim.MaxConnsPerSource))
+	require.Equal(t, int64(math.Ceil(elapsed.Minutes())), logged.n.Load(), "one log line per source and minute")
 
 	// A bucket hands out its burst, then N per Per.
 	allowance := func(r server.Rate) int64 {
@@ -323,6 +327,22 @@ func (nopCounts) MessageStored()                      {}
 func (nopCounts) CaughtUp(int)                        {}
 func (nopCounts) ConnMoved(from, to server.ConnState) {}
 func (nopCounts) Login(bool)                          {}
+
+// countingHandler counts the log records with one message.
+type countingHandler struct {
+	msg string
+	n   atomic.Int64
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler            { return h }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.n.Add(1)
+	}
+	return nil
+}
 
 // heapAndStacks is the Go heap and stack memory in use after a GC: unlike
 // RSS it does not count pages the runtime freed but kept, nor the race

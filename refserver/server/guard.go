@@ -122,7 +122,7 @@ func (c *conn) screen(ctx context.Context, p *spec.Packet) (handle, ok bool) {
 	default:
 		return true, true
 	}
-	lim, allowed := c.srv.src.allow(c.src, c, p, c.state)
+	lim, allowed := c.srv.src.allow(c.src, c, p)
 	if allowed {
 		return true, true
 	}

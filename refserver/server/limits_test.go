@@ -155,7 +155,7 @@ func TestSourcesSweep(t *testing.T) {
 	ss := newSources(lim, 0, time.Minute, clk.now)
 	k := netip.MustParsePrefix("10.0.0.1/32")
 	src, _, _ := ss.admit(k)
-	_, ok := ss.allow(src, nil, pkt(spec.REG, "a", "k"), ConnAnonymous)
+	_, ok := ss.allow(src, nil, pkt(spec.REG, "a", "k"))
 	require.True(t, ok)
 	ss.release(src, nil)
 
@@ -164,7 +164,7 @@ func TestSourcesSweep(t *testing.T) {
 	ss.admit(netip.MustParsePrefix("10.0.0.9/32"))
 	require.Contains(t, ss.m, k, "a source whose bucket is not full is kept")
 	src, _, _ = ss.admit(k)
-	_, ok = ss.allow(src, nil, pkt(spec.REG, "b", "k"), ConnAnonymous)
+	_, ok = ss.allow(src, nil, pkt(spec.REG, "b", "k"))
 	require.False(t, ok, "reconnecting does not refill the bucket")
 	ss.release(src, nil)
 
@@ -187,10 +187,10 @@ func TestSourcesThrottles(t *testing.T) {
 
 	reg := pkt(spec.REG, "a", "k")
 	for range 2 {
-		_, ok := ss.allow(src, c1, reg, ConnAnonymous)
+		_, ok := ss.allow(src, c1, reg)
 		require.True(t, ok)
 	}
-	l, ok := ss.allow(src, c1, reg, ConnAnonymous)
+	l, ok := ss.allow(src, c1, reg)
 	require.False(t, ok)
 	require.Equal(t, LimitReg, l)
 
@@ -198,16 +198,18 @@ func TestSourcesThrottles(t *testing.T) {
 	// may replace it, a token LOGIN needs none.
 	login := pkt(spec.LOGIN, "a")
 	for _, c := range []*conn{c1, c2} {
-		_, ok := ss.allow(src, c, login, ConnAnonymous)
+		_, ok := ss.allow(src, c, login)
 		require.True(t, ok)
+	}
+	l, ok = ss.allow(src, c3, login)
+	require.False(t, ok)
+	require.Equal(t, LimitPendingPerSource, l, "a third verification, while the first two are still being handled")
+	for _, c := range []*conn{c1, c2} {
 		ss.after(src, c, login, ConnAnonymous, ConnVerifying)
 	}
-	l, ok = ss.allow(src, c3, login, ConnAnonymous)
-	require.False(t, ok)
-	require.Equal(t, LimitPendingPerSource, l, "a third verification")
-	_, ok = ss.allow(src, c1, login, ConnVerifying)
+	_, ok = ss.allow(src, c1, login)
 	require.True(t, ok, "replacing one's own")
-	l, ok = ss.allow(src, c3, pkt(spec.LOGIN, "a", "token"), ConnAnonymous)
+	l, ok = ss.allow(src, c3, pkt(spec.LOGIN, "a", "token"))
 	require.False(t, ok)
 	require.Equal(t, LimitLogin, l, "three LOGINs spent the login burst")
 
@@ -215,15 +217,15 @@ func TestSourcesThrottles(t *testing.T) {
 	clk.add(31 * time.Second)
 	require.True(t, ss.pendingRoom(src, clk.now()), "expired verifications free their place")
 	verif := pkt(spec.VERIF, "a", "x")
-	_, ok = ss.allow(src, c1, verif, ConnVerifying)
+	_, ok = ss.allow(src, c1, verif)
 	require.True(t, ok)
 	ss.after(src, c1, verif, ConnVerifying, ConnAnonymous)
-	l, ok = ss.allow(src, c2, verif, ConnVerifying)
+	l, ok = ss.allow(src, c2, verif)
 	require.False(t, ok, "one failed VERIF spent the burst")
 	require.Equal(t, LimitVerifyFail, l)
 	ss.after(src, c2, verif, ConnVerifying, ConnLoggedIn) // (as if allowed) a success costs nothing
 	clk.add(time.Minute)
-	_, ok = ss.allow(src, c3, verif, ConnAnonymous)
+	_, ok = ss.allow(src, c3, verif)
 	require.True(t, ok, "refilled")
 	ss.release(src, c3)
 }

@@ -154,10 +154,11 @@ func (ss *sources) sweep(now time.Time) {
 	}
 }
 
-// allow decides whether c, not logged in and in state st, may have p
-// handled; it takes the tokens that p costs. A refused request is answered
+// allow decides whether c, not logged in, may have p handled; it takes
+// the tokens that p costs, and a place for the verification a LOGIN will
+// start. A refused request is answered
 // ERR_LOGIN without being read further (E-49, E-52).
-func (ss *sources) allow(src *source, c *conn, p *spec.Packet, st ConnState) (Limit, bool) {
+func (ss *sources) allow(src *source, c *conn, p *spec.Packet) (Limit, bool) {
 	if src == nil {
 		return 0, true
 	}
@@ -171,11 +172,18 @@ func (ss *sources) allow(src *source, c *conn, p *spec.Packet, st ConnState) (Li
 		}
 	case spec.LOGIN:
 		challenge := len(p.Args) == 1 // a token LOGIN creates no verification
-		if challenge && st != ConnVerifying && !ss.pendingRoom(src, now) {
+		_, own := src.pending[c]      // replacing its own takes no new place
+		if challenge && !own && !ss.pendingRoom(src, now) {
 			return LimitPendingPerSource, false
 		}
 		if !src.login.take(ss.lim.Login, now) {
 			return LimitLogin, false
+		}
+		if challenge {
+			// Take the place now: connections of one source run their
+			// LOGINs at the same time, and the verification exists only
+			// once the handler is done (after releases it if it is not).
+			ss.reserve(src, c, now)
 		}
 	case spec.VERIF:
 		// Only failures cost a token (taken in after), but with none left
@@ -218,9 +226,15 @@ func (ss *sources) after(src *source, c *conn, p *spec.Packet, from, to ConnStat
 	case to != ConnVerifying:
 		delete(src.pending, c)
 	case p.Action == spec.LOGIN: // a new or replaced verification
-		if src.pending == nil {
-			src.pending = make(map[*conn]time.Time)
-		}
-		src.pending[c] = now.Add(ss.verifyTTL)
+		ss.reserve(src, c, now)
 	}
+}
+
+// reserve counts c's verification, started now, against src. Caller
+// holds mu.
+func (ss *sources) reserve(src *source, c *conn, now time.Time) {
+	if src.pending == nil {
+		src.pending = make(map[*conn]time.Time)
+	}
+	src.pending[c] = now.Add(ss.verifyTTL)
 }
