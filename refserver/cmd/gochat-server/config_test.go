@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,4 +142,28 @@ func TestParseConfigLimitErrors(t *testing.T) {
 		require.ErrorContains(t, err, want, body)
 		require.ErrorContains(t, err, file, body)
 	}
+}
+
+// The --server-cmd template that docs/implementers.md gives for
+// gochat-server parses, and turns the per-source limits off (the suite is
+// one source; docs/operations.md).
+func TestImplementersTemplateParses(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "implementers.md"))
+	require.NoError(t, err)
+	doc := string(b)
+	start := strings.Index(doc, "--server-cmd 'gochat-server ")
+	require.GreaterOrEqual(t, start, 0, "template not found")
+	tmpl := doc[start+len("--server-cmd 'gochat-server "):]
+	tmpl = tmpl[:strings.Index(tmpl, "'")]
+	tmpl = strings.NewReplacer("\\\n", " ", "{addr}", "127.0.0.1:1", "{tls_addr}", "127.0.0.1:2",
+		"{idle_timeout}", "300ms", "{verify_timeout}", "2m", "{max_clients}", "0", "{token_ttl}", "30m",
+		"{write_timeout}", "30s", "{admin_user}", "adm", "{admin_pub}", "a.pem",
+		"{owner_user}", "own", "{owner_pub}", "o.pem").Replace(tmpl)
+	c, rest, err := parseConfig(strings.Fields(tmpl), io.Discard)
+	require.NoError(t, err, tmpl)
+	require.Empty(t, rest)
+	l := c.limits()
+	require.Zero(t, l.MaxConnsPerSource)
+	require.Zero(t, l.MaxPendingPerSource)
+	require.True(t, l.Reg.Off() && l.Login.Off() && l.VerifyFail.Off())
 }
