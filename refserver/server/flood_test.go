@@ -78,8 +78,9 @@ func TestFloodFromOneSource(t *testing.T) {
 	require.Equal(t, int64(floodAttempts), f.kept.Load()+f.refused.Load()+f.failed.Load(), "every attempt accounted for")
 	require.LessOrEqual(t, f.kept.Load(), int64(lim.MaxConnsPerSource), "the flooder holds at most its cap")
 	require.Positive(t, f.kept.Load())
-	require.GreaterOrEqual(t, obs.hits(server.LimitConnsPerSource), int64(floodAttempts-lim.MaxConnsPerSource))
-	require.Equal(t, int64(math.Ceil(elapsed.Minutes())), logged.n.Load(), "one log line per source and minute")
+	require.GreaterOrEqual(t, obs.hits(server.LimitConnsPerSource), f.refused.Load())
+	require.Positive(t, logged.n.Load())
+	require.LessOrEqual(t, logged.n.Load(), int64(math.Ceil(elapsed.Minutes())), "one log line per source and minute at most")
 
 	// A bucket hands out its burst, then N per Per.
 	allowance := func(r server.Rate) int64 {
