@@ -156,8 +156,8 @@ func (ss *sources) sweep(now time.Time) {
 
 // allow decides whether c, not logged in, may have p handled; it takes
 // the tokens that p costs, and a place for the verification a LOGIN will
-// start. A refused request is answered
-// ERR_LOGIN without being read further (E-49, E-52).
+// start. The caller answers a refused request with ERR_LOGIN and handles
+// nothing of it (E-49, E-52).
 func (ss *sources) allow(src *source, c *conn, p *spec.Packet) (Limit, bool) {
 	if src == nil {
 		return 0, true
