@@ -1,6 +1,12 @@
 // Package testserver starts the in-process reference server for a test:
 // loopback listeners, an in-memory SQLite store unless one is given, and a
 // cleanup that shuts the server down and closes the store.
+//
+// The limits for the open internet (server.Limits: per-source connection
+// cap, login deadline, REG/LOGIN throttles...) are off unless WithLimits
+// sets them: the load generator, the fuzzer and many tests open hundreds
+// or thousands of connections and accounts from 127.0.0.1, which the
+// shipped limits (server.DefaultLimits) would refuse.
 package testserver
 
 import (
@@ -64,6 +70,12 @@ func WithTimeouts(idle, verify, write time.Duration) Option {
 		o.cfg.IdleTimeout, o.cfg.VerifyTimeout, o.cfg.WriteTimeout = idle, verify, write
 	}
 }
+
+// WithLimits sets the limits for the open internet (default: all off).
+func WithLimits(l server.Limits) Option { return func(o *options) { o.cfg.Limits = l } }
+
+// WithObserver passes the server's events to obs (metrics).
+func WithObserver(obs server.Observer) Option { return func(o *options) { o.cfg.Observer = obs } }
 
 // WithStore serves st instead of a fresh in-memory SQLite store. The
 // cleanup closes it all the same.

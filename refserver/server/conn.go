@@ -55,6 +55,11 @@ type conn struct {
 
 	rbuf []byte // Reply's encoding buffer; only the reader goroutine replies
 
+	// The login phase (guard.go); only the reader goroutine uses them.
+	src     *source   // per-source limits; nil without them
+	state   ConnState // ConnAnonymous, ConnVerifying or ConnLoggedIn
+	loginBy time.Time // login deadline while not logged in; zero = none
+
 	closeOnce sync.Once
 	closeCode int // ERR code to send before closing, -1 for none
 }
@@ -64,7 +69,7 @@ type outItem struct {
 	done chan error // nil, or buffered(1): result of the write
 }
 
-func newConn(srv *Server, nc net.Conn, secure bool) *conn {
+func newConn(srv *Server, nc net.Conn, secure bool, src *source) *conn {
 	ip := nc.RemoteAddr().String()
 	if host, _, err := net.SplitHostPort(ip); err == nil {
 		ip = host
@@ -79,6 +84,8 @@ func newConn(srv *Server, nc net.Conn, secure bool) *conn {
 		kick:   make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 		dead:   make(chan struct{}),
+		src:    src,
+		state:  ConnAnonymous,
 	}
 }
 
@@ -443,6 +450,9 @@ const readBufSize = 4096
 // are buffered it reads on, so a burst of MSGs is delivered and answered
 // in a few writes. The idle deadline is re-armed before every read that
 // may block, which restarts it after every packet, KEEP included (E-37).
+// Until the connection logs in, the login deadline (E-48) and the
+// per-source throttles (E-49) apply too; once logged in, they cost one
+// comparison per packet.
 func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader) {
 	br := bufio.NewReaderSize(r, readBufSize)
 	dec := spec.NewDecoder(br, spec.ServerBound, c.srv.cfg.Dialect)
@@ -453,7 +463,7 @@ func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader)
 				c.closeQuiet()
 				return
 			}
-			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+			_ = c.nc.SetReadDeadline(c.readDeadline(time.Now()))
 		}
 		if err := dec.ReadPacket(&p); err != nil {
 			// Answer what was read before the failure, ahead of its ERR.
@@ -466,9 +476,21 @@ func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader)
 			return // closing: process nothing more (CONN-6)
 		default:
 		}
+		if c.state != ConnLoggedIn {
+			handle, ok := c.screen(ctx, &p)
+			if !ok {
+				return
+			}
+			if !handle {
+				continue
+			}
+		}
 		if err := sess.Handle(ctx, &p); err != nil {
 			c.closeQuiet()
 			return
+		}
+		if changesLogin(p.Action) {
+			c.settle(sess, &p)
 		}
 	}
 }
@@ -504,6 +526,10 @@ func (c *conn) readFailed(err error) {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
+		if c.loginOverdue(time.Now()) {
+			c.closeLoginDeadline()
+			return
+		}
 		c.log.Info("idle timeout")
 		c.Close(spec.CodeIdle)
 		return

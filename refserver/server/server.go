@@ -40,8 +40,14 @@ type Config struct {
 	WriteTimeout     time.Duration
 	TokenTTL         time.Duration
 	MaxPending       int // pending verifications server-wide; 0 = 1024
-	Logger           *slog.Logger
-	Now              func() time.Time
+	// Limits are the defences for the open internet (E-48 to E-52). Unlike
+	// the fields above, their zero value means off, not a default: tests
+	// and the load generator open many connections from one address;
+	// gochat-server uses DefaultLimits.
+	Limits   Limits
+	Observer Observer // metrics; nil = none
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 func (c *Config) setDefaults() {
@@ -64,6 +70,9 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
 }
 
 // Server is a gochat v1 server. Create it with New, then Start it.
@@ -71,8 +80,12 @@ type Server struct {
 	cfg  Config
 	st   store.Store
 	log  *slog.Logger
+	obs  Observer
 	gate gate
 	hub  *hub.Hub
+	src  *sources // per-source limits and the descriptor budget; set by Start
+
+	refuseERR []byte // ERR_CONN, ID 0: the answer to a socket refused at accept
 
 	// ctx is the lifetime of connections; cancel ends them all.
 	ctx    context.Context
@@ -108,14 +121,23 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if cfg.MaxClients < 0 {
 		return nil, errors.New("server: negative MaxClients")
 	}
+	if err := cfg.Limits.check(); err != nil {
+		return nil, err
+	}
 	cfg.setDefaults()
+	refuse, err := spec.MarshalPacket(&spec.Packet{Action: spec.ERR, Info: uint8(spec.CodeConn), ID: spec.NullID}, cfg.Dialect)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		cfg:   cfg,
-		st:    st,
-		log:   cfg.Logger,
-		gate:  gate{max: cfg.MaxClients},
-		conns: make(map[*conn]struct{}),
-		done:  make(chan struct{}),
+		cfg:       cfg,
+		st:        st,
+		log:       cfg.Logger,
+		obs:       cfg.Observer,
+		gate:      gate{max: cfg.MaxClients},
+		conns:     make(map[*conn]struct{}),
+		done:      make(chan struct{}),
+		refuseERR: refuse,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -130,6 +152,12 @@ func (s *Server) Start(ctx context.Context) error {
 		return errors.New("server: already started")
 	}
 	s.started = true
+	budget, err := s.descriptorBudget()
+	if err != nil {
+		return err
+	}
+	s.src = newSources(s.cfg.Limits, budget, s.cfg.VerifyTimeout, s.cfg.Now)
+	s.logLimits()
 	h, err := hub.New(ctx, hub.Config{
 		Dialect:       s.cfg.Dialect,
 		MOTD:          s.cfg.MOTD,
@@ -232,14 +260,29 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			continue
 		}
 		delay = 0
+		src, ref, ok := s.src.admit(sourceKey(nc.RemoteAddr()))
+		if !ok {
+			s.refuse(nc, tcfg != nil, ref)
+			continue
+		}
 		s.wg.Add(1)
-		go s.serveConn(nc, tcfg)
+		go s.serveConn(nc, tcfg, src)
 	}
 }
 
 // serveConn runs one connection from admission to close.
-func (s *Server) serveConn(nc net.Conn, tcfg *tls.Config) {
+func (s *Server) serveConn(nc net.Conn, tcfg *tls.Config, src *source) {
 	defer s.wg.Done()
+	var c *conn
+	state := ConnWaiting
+	s.obs.ConnMoved(ConnNone, state)
+	defer func() {
+		if c != nil {
+			state = c.state
+		}
+		s.obs.ConnMoved(state, ConnNone)
+		s.src.release(src, c)
+	}()
 	pre, err := s.gate.acquire(s.ctx, nc)
 	if err != nil {
 		nc.Close()
@@ -248,6 +291,8 @@ func (s *Server) serveConn(nc net.Conn, tcfg *tls.Config) {
 	defer s.gate.release()
 	var rw net.Conn = &prefixConn{Conn: nc, pre: pre}
 	if tcfg != nil {
+		s.obs.ConnMoved(state, ConnHandshake)
+		state = ConnHandshake
 		tc := tls.Server(rw, tcfg)
 		hctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandshakeTimeout)
 		err := tc.HandshakeContext(hctx)
@@ -259,7 +304,8 @@ func (s *Server) serveConn(nc net.Conn, tcfg *tls.Config) {
 		}
 		rw = tc
 	}
-	c := newConn(s, rw, tcfg != nil)
+	c = newConn(s, rw, tcfg != nil, src)
+	s.obs.ConnMoved(state, c.state)
 	if !s.track(c) {
 		nc.Close()
 		return
@@ -278,8 +324,9 @@ func (s *Server) serveConn(nc net.Conn, tcfg *tls.Config) {
 // logged and only closes this connection.
 func (s *Server) run(c *conn) {
 	sess := session.New(session.Config{
-		Dialect: s.cfg.Dialect,
-		Logger:  c.log,
+		Dialect:  s.cfg.Dialect,
+		Logger:   c.log,
+		Observer: s.obs,
 	}, s.hub, s.st, c)
 	defer sess.Close()
 	defer func() {
@@ -294,6 +341,7 @@ func (s *Server) run(c *conn) {
 		c.closeQuiet()
 		return
 	}
+	c.armLoginDeadline(time.Now())
 	c.readLoop(s.ctx, sess, c.nc)
 }
 

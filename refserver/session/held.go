@@ -102,9 +102,11 @@ func (s *Session) Flush(ctx context.Context) error {
 		}
 	}
 	out := h.out[:0]
+	live := len(h.msgs) // less those that fell back to the store
 	for _, hm := range h.msgs {
 		p := spec.Packet{Action: spec.OK, Info: spec.EmptyInfo, ID: hm.id}
 		if hm.fallback {
+			live--
 			if code, ok := s.storeHeld(ctx, hm); !ok {
 				p = spec.Packet{Action: spec.ERR, Info: uint8(code), ID: hm.id}
 			}
@@ -115,6 +117,7 @@ func (s *Session) Flush(ctx context.Context) error {
 		}
 	}
 	h.out = out
+	s.cfg.Observer.MessagesLive(live)
 	if err := s.conn.ReplyBytes(ctx, out); err != nil {
 		return ErrClosed
 	}

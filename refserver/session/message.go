@@ -119,6 +119,7 @@ func (s *Session) store(ctx context.Context, msg store.Message) error {
 		}
 		return err
 	}
+	s.cfg.Observer.MessageStored()
 	return nil
 }
 
@@ -137,10 +138,13 @@ func (s *Session) catchUp(ctx context.Context, r *request) error {
 	if err := s.ok(ctx, r); err != nil {
 		return err
 	}
+	sent := 0
+	defer func() { s.cfg.Observer.CaughtUp(sent) }()
 	for round := 0; len(msgs) > 0 && round < catchUpRounds; round++ {
 		if err := s.sendBatch(ctx, msgs); err != nil {
 			return err
 		}
+		sent += len(msgs)
 		if len(msgs) < catchUpBatch {
 			return nil
 		}

@@ -30,8 +30,9 @@ type Conn interface {
 
 // Config holds the session's tunables.
 type Config struct {
-	Dialect spec.Dialect
-	Logger  *slog.Logger
+	Dialect  spec.Dialect
+	Logger   *slog.Logger
+	Observer Observer // nil = none
 }
 
 // Session is the protocol state of one connection. Handle and Close must be
@@ -55,6 +56,9 @@ type Session struct {
 func New(cfg Config, h *hub.Hub, st store.Store, conn Conn) *Session {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	return &Session{cfg: cfg, hub: h, st: st, conn: conn, log: cfg.Logger}
 }

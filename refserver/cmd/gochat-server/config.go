@@ -12,6 +12,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/gochatproto/gochat/refserver/metrics"
+	"github.com/gochatproto/gochat/refserver/server"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -57,6 +59,7 @@ func (c *config) checkDurations() error {
 		{"handshake_timeout", c.HandshakeTimeout},
 		{"write_timeout", c.WriteTimeout},
 		{"token_ttl", c.TokenTTL},
+		{"login_deadline", c.LoginDeadline},
 	} {
 		if s.v < 0 {
 			return fmt.Errorf("%s: negative duration %s", s.key, time.Duration(s.v))
@@ -89,9 +92,23 @@ type config struct {
 	OwnerKey         string   `yaml:"owner_key"`
 	Admin            string   `yaml:"admin"`
 	AdminKey         string   `yaml:"admin_key"`
+
+	// Limits for the open internet (server.Limits, docs/operations.md).
+	MaxConnsPerIP   int      `yaml:"max_conns_per_ip"`
+	LoginDeadline   duration `yaml:"login_deadline"`
+	RegRate         rate     `yaml:"reg_rate"`
+	RegBurst        int      `yaml:"reg_burst"`
+	LoginRate       rate     `yaml:"login_rate"`
+	LoginBurst      int      `yaml:"login_burst"`
+	VerifFailRate   rate     `yaml:"verif_fail_rate"`
+	VerifFailBurst  int      `yaml:"verif_fail_burst"`
+	MaxPendingPerIP int      `yaml:"max_pending_per_ip"`
+	FDReserve       int      `yaml:"fd_reserve"`
+	MetricsAddr     string   `yaml:"metrics_addr"`
 }
 
 func defaults() config {
+	lim := server.DefaultLimits()
 	return config{
 		Addr:             ":9037",
 		TLSAddr:          ":8037",
@@ -106,6 +123,16 @@ func defaults() config {
 		MaxPending:       1024,
 		LogLevel:         "info",
 		LogFormat:        "text",
+		MaxConnsPerIP:    lim.MaxConnsPerSource,
+		LoginDeadline:    duration(lim.LoginDeadline),
+		RegRate:          rate{N: lim.Reg.N, Per: lim.Reg.Per},
+		RegBurst:         lim.Reg.Burst,
+		LoginRate:        rate{N: lim.Login.N, Per: lim.Login.Per},
+		LoginBurst:       lim.Login.Burst,
+		VerifFailRate:    rate{N: lim.VerifyFail.N, Per: lim.VerifyFail.Per},
+		VerifFailBurst:   lim.VerifyFail.Burst,
+		MaxPendingPerIP:  lim.MaxPendingPerSource,
+		FDReserve:        lim.FDReserve,
 	}
 }
 
@@ -153,7 +180,93 @@ func flags(c *config, out io.Writer) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.OwnerKey, "owner-key", c.OwnerKey, "key `file` for -owner: RSA 4096 public key (PEM or DER) or PEM private key")
 	fs.StringVar(&c.Admin, "admin", c.Admin, "ensure this user exists as admin (level 1) at start; needs -admin-key")
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "key `file` for -admin, like -owner-key")
+	limitFlags(fs, c)
 	return fs, path
+}
+
+// limitFlags binds the limits for the open internet and the metrics
+// endpoint (docs/operations.md). A source is an IPv4 address or an IPv6 /64.
+func limitFlags(fs *flag.FlagSet, c *config) {
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "client sockets one source may hold; more are closed at accept (0 = no cap)")
+	fs.Var(&c.LoginDeadline, "login-deadline", "close a connection not logged in this `duration` after HELLO (0 = none)")
+	fs.Var(&c.RegRate, "reg-rate", "REGs per source, as `N/PERIOD` (30/1h); more get ERR_LOGIN (0 = no limit)")
+	fs.IntVar(&c.RegBurst, "reg-burst", c.RegBurst, "REGs a source may make at once before -reg-rate applies")
+	fs.Var(&c.LoginRate, "login-rate", "LOGINs per source, as `N/PERIOD`; more get ERR_LOGIN (0 = no limit)")
+	fs.IntVar(&c.LoginBurst, "login-burst", c.LoginBurst, "LOGINs a source may make at once before -login-rate applies")
+	fs.Var(&c.VerifFailRate, "verif-fail-rate", "failed VERIFs per source, as `N/PERIOD`; past it VERIF gets ERR_LOGIN (0 = no limit)")
+	fs.IntVar(&c.VerifFailBurst, "verif-fail-burst", c.VerifFailBurst, "failed VERIFs a source may make at once before -verif-fail-rate applies")
+	fs.IntVar(&c.MaxPendingPerIP, "max-pending-per-ip", c.MaxPendingPerIP, "login verifications one source may have waiting; more LOGINs get ERR_LOGIN (0 = no cap)")
+	fs.IntVar(&c.FDReserve, "fd-reserve", c.FDReserve, "descriptors of the open-file limit kept for the store; client sockets beyond the rest are closed at accept (0 = no budget)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics and /healthz on `HOST:PORT` (\":9100\" means 127.0.0.1:9100; empty = off)")
+}
+
+// rate is a server.Rate's N/PERIOD part in flags and files ("30/1h", "0").
+type rate struct {
+	N   int
+	Per time.Duration
+}
+
+func (r *rate) UnmarshalText(b []byte) error {
+	v, err := server.ParseRate(string(b))
+	if err != nil {
+		return err
+	}
+	*r = rate{N: v.N, Per: v.Per}
+	return nil
+}
+
+func (r rate) MarshalText() ([]byte, error) { return []byte(r.server(0).String()), nil }
+func (r *rate) String() string              { return r.server(0).String() }
+func (r *rate) Set(s string) error          { return r.UnmarshalText([]byte(s)) }
+
+func (r rate) server(burst int) server.Rate { return server.Rate{N: r.N, Per: r.Per, Burst: burst} }
+
+// checkCounts refuses negative counts, naming the setting.
+func (c *config) checkCounts() error {
+	for _, s := range []struct {
+		name string
+		v    int
+	}{
+		{"max-clients", c.MaxClients},
+		{"max-pending", c.MaxPending},
+		{"max-conns-per-ip", c.MaxConnsPerIP},
+		{"reg-burst", c.RegBurst},
+		{"login-burst", c.LoginBurst},
+		{"verif-fail-burst", c.VerifFailBurst},
+		{"max-pending-per-ip", c.MaxPendingPerIP},
+		{"fd-reserve", c.FDReserve},
+	} {
+		if s.v < 0 {
+			return fmt.Errorf("%s (%s in a config file): negative value %d", s.name, strings.ReplaceAll(s.name, "-", "_"), s.v)
+		}
+	}
+	return nil
+}
+
+// checkSettings refuses negative counts and a malformed metrics address.
+func (c *config) checkSettings() error {
+	if err := c.checkCounts(); err != nil {
+		return err
+	}
+	if c.MetricsAddr != "" {
+		if _, err := metrics.ListenAddr(c.MetricsAddr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// limits maps the settings onto server.Limits.
+func (c *config) limits() server.Limits {
+	return server.Limits{
+		MaxConnsPerSource:   c.MaxConnsPerIP,
+		LoginDeadline:       time.Duration(c.LoginDeadline),
+		Reg:                 c.RegRate.server(c.RegBurst),
+		Login:               c.LoginRate.server(c.LoginBurst),
+		VerifyFail:          c.VerifFailRate.server(c.VerifFailBurst),
+		MaxPendingPerSource: c.MaxPendingPerIP,
+		FDReserve:           c.FDReserve,
+	}
 }
 
 // parseConfig applies defaults, the config file and the flags, and returns
@@ -176,6 +289,9 @@ func parseConfig(args []string, out io.Writer) (config, []string, error) {
 		if err := c.checkDurations(); err != nil {
 			return c, nil, fmt.Errorf("%s: %w", *path, err)
 		}
+		if err := c.checkSettings(); err != nil {
+			return c, nil, fmt.Errorf("%s: %w", *path, err)
+		}
 		// Parse again so that flags override the file.
 		if err := fs.Parse(args); err != nil {
 			return c, nil, err
@@ -194,6 +310,9 @@ func parseConfig(args []string, out io.Writer) (config, []string, error) {
 		return c, nil, errors.New("-admin and -admin-key go together")
 	}
 	if _, err := spec.ParseDialect(c.Dialect); err != nil {
+		return c, nil, err
+	}
+	if err := c.checkSettings(); err != nil {
 		return c, nil, err
 	}
 	return c, fs.Args(), nil

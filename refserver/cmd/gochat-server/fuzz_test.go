@@ -23,6 +23,8 @@ func FuzzConfigFile(f *testing.F) {
 		"dialect: [1, 2]\nmotd: &a [*a]\n",
 		"tls_cert: x\ntls_key: y\n",
 		"--- !!binary\n\t- ? : {\n",
+		"max_conns_per_ip: 8\nlogin_deadline: 30s\nreg_rate: 5/m\nreg_burst: 2\nlogin_rate: 0\nmetrics_addr: \":9100\"\n",
+		"verif_fail_rate: 1/never\nfd_reserve: -1\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/gochatproto/gochat/refserver/metrics"
 	"github.com/gochatproto/gochat/refserver/server"
 	"github.com/gochatproto/gochat/refserver/store"
 	"github.com/gochatproto/gochat/refserver/store/sqlstore"
@@ -63,12 +65,26 @@ func run(args []string) error {
 		return err
 	}
 	scfg.Logger = log
-	srv, err := server.New(scfg, st)
+	var served store.Store = st
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		m = metrics.New()
+		scfg.Observer = m
+		served = m.WrapStore(st)
+	}
+	srv, err := server.New(scfg, served)
 	if err != nil {
 		return err
 	}
 	if err := srv.Start(ctx); err != nil {
 		return err
+	}
+	var web *metrics.Endpoint
+	if m != nil {
+		if web, err = serveMetrics(cfg.MetricsAddr, m, srv, served, log); err != nil {
+			_ = srv.Shutdown(context.Background())
+			return err
+		}
 	}
 	select {
 	case <-ctx.Done():
@@ -77,7 +93,34 @@ func run(args []string) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	if web != nil {
+		_ = web.Close(sctx)
+	}
+	return err
+}
+
+// healthTimeout bounds the store read behind /healthz.
+const healthTimeout = 2 * time.Second
+
+// serveMetrics starts -metrics-addr: /metrics, and /healthz, healthy while
+// the server runs and its store answers.
+func serveMetrics(addr string, m *metrics.Metrics, srv *server.Server, st store.Store, log *slog.Logger) (*metrics.Endpoint, error) {
+	storeOK := metrics.StoreHealth(st, healthTimeout)
+	health := func(ctx context.Context) error {
+		select {
+		case <-srv.Done():
+			return errors.New("server stopped")
+		default:
+		}
+		return storeOK(ctx)
+	}
+	web, err := metrics.Listen(addr, m.Handler(health), log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("metrics", "addr", web.Addr(), "paths", "/metrics /healthz")
+	return web, nil
 }
 
 // serverConfig maps the command's settings onto server.Config.
@@ -94,6 +137,7 @@ func serverConfig(c config) (server.Config, error) {
 		HandshakeTimeout: time.Duration(c.HandshakeTimeout),
 		WriteTimeout:     time.Duration(c.WriteTimeout),
 		TokenTTL:         time.Duration(c.TokenTTL),
+		Limits:           c.limits(),
 	}
 	switch {
 	case c.TLSCert != "":
