@@ -19,9 +19,14 @@ import (
 )
 
 // Run runs the suite. open must return a new, empty store for each call and
-// close it when t ends (it is called from parallel subtests); the suite may also Close it itself, so a second
-// Close must be harmless.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// close it when t ends (it is called from parallel subtests); the suite may
+// also Close it itself, so a second Close must be harmless. opts add what
+// the suite cannot do through the interface, such as injecting faults.
+func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -43,6 +48,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteManyChunks", testDeleteManyChunks},
 		{"Settings", testSettings},
 		{"ConcurrentQueue", testConcurrentQueue},
+		{"QueueMessages", testQueueMessages},
+		{"GroupCommit", testGroupCommit},
+		{"ReadPendingPages", testReadPendingPages},
+		{"BatchFailure", func(t *testing.T, s store.Store) { testBatchFailure(t, s, &o) }},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {
