@@ -246,8 +246,10 @@ func (s *Store) PendingMessages(ctx context.Context, to string, limit int) ([]st
 // recipient's (recipient_id, stamp, id) range in order; the bodies are
 // handed to fn without a copy.
 func (s *Store) ReadPending(ctx context.Context, to string, after store.Cursor, limit int, fn func(*store.Message) bool) error {
-	q := `SELECT m.id, u.name, m.stamp, m.body, m.queued
-		FROM messages m JOIN users u ON u.id = m.sender_id
+	// The sender's name comes from a scalar subquery rather than a join:
+	// with a join, MariaDB may start from users and sort the result.
+	q := `SELECT m.id, (SELECT name FROM users WHERE id = m.sender_id), m.stamp, m.body, m.queued
+		FROM messages m
 		WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)`
 	args := []any{to}
 	if after.ID != 0 {
