@@ -446,9 +446,10 @@ const readBufSize = 4096
 func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader) {
 	br := bufio.NewReaderSize(r, readBufSize)
 	dec := spec.NewDecoder(br, spec.ServerBound, c.srv.cfg.Dialect)
+	probe := newInputProbe(c.nc, br)
 	var p spec.Packet
 	for {
-		if !packetBuffered(br) {
+		if !packetBuffered(br) && !(sess.Holding() && probe.nextPacketArrived()) {
 			if err := sess.Flush(ctx); err != nil {
 				c.closeQuiet()
 				return

@@ -97,6 +97,9 @@ func (h *heldMsgs) dest(m *hub.Member) int {
 
 func (h *heldMsgs) full() bool { return len(h.msgs) >= maxHeldMsgs || h.size >= maxHeldBytes }
 
+// Holding reports whether MSGs are held, waiting for Flush.
+func (s *Session) Holding() bool { return len(s.held.msgs) > 0 }
+
 // Flush delivers the held MSGs and answers them. The transport calls it
 // before it may block reading; an error means the connection is unusable.
 func (s *Session) Flush(ctx context.Context) error {
