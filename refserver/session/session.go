@@ -46,8 +46,7 @@ type Session struct {
 
 	req      request  // the packet being handled
 	held     heldMsgs // MSGs accepted but not yet answered
-	catchup  catchUpState
-	stampBuf []byte // scratch for encoding RECIVs
+	stampBuf []byte   // scratch for encoding RECIVs
 	fromBuf  []byte
 	args     [][]byte
 }
