@@ -155,7 +155,8 @@ func (s *Session) storeHeld(ctx context.Context) []spec.ErrCode {
 		if hm.dest >= 0 {
 			to = h.dests[hm.dest].m.Name
 		}
-		body := append([]byte(nil), h.bodies[hm.body[0]:hm.body[1]]...)
+		// The store does not keep Body past the call; h.bodies outlives it.
+		body := h.bodies[hm.body[0]:hm.body[1]:hm.body[1]]
 		ms = append(ms, store.Message{From: hm.from, To: to, Stamp: hm.stamp, Body: body})
 		idx = append(idx, i)
 	}

@@ -125,6 +125,7 @@ type Store interface {
 	// concurrent calls together (group commit); it never splits one call
 	// across commits, so one call's messages are all stored or, but for
 	// ErrNotFound ones, all failed. IDs are assigned but not reported.
+	// ms and its bodies are not kept after the call returns.
 	QueueMessages(ctx context.Context, ms []Message) []error
 
 	// ReadPending calls fn with up to limit messages queued for to, in
