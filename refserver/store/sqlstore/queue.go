@@ -75,12 +75,28 @@ func (s *Store) QueueMessages(ctx context.Context, ms []store.Message) []error {
 	}
 	group := g.take()
 	g.mu.Unlock()
+	// Whatever happens to the commit, even a panic in the driver, the
+	// group's callers are released and the next call leads.
+	defer g.finish(group)
 
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
+	defer cancel()
+	committed := false
+	defer func() {
+		if !committed {
+			failGroup(group, errors.New("sqlstore: queue messages: commit did not finish"))
+		}
+	}()
 	s.commitGroup(tctx, group)
-	cancel()
+	committed = true
+	return c.errs
+}
 
+// finish removes the group (the front of the queue), wakes its callers
+// and hands the front to the next call.
+func (g *groupCommit) finish(group []*queueCall) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	rest := copy(g.queue, g.queue[len(group):])
 	clear(g.queue[rest:])
 	g.queue = g.queue[:rest]
@@ -91,8 +107,6 @@ func (s *Store) QueueMessages(ctx context.Context, ms []store.Message) []error {
 	if len(g.queue) > 0 {
 		g.queue[0].wake <- struct{}{}
 	}
-	g.mu.Unlock()
-	return c.errs
 }
 
 // take returns the calls of the next group, from the front of the queue:
@@ -132,7 +146,11 @@ func (s *Store) commitGroup(ctx context.Context, group []*queueCall) {
 	if err == nil {
 		return
 	}
-	err = fmt.Errorf("sqlstore: queue messages: %w", err)
+	failGroup(group, fmt.Errorf("sqlstore: queue messages: %w", err))
+}
+
+// failGroup sets err for every message of the group that was to be stored.
+func failGroup(group []*queueCall, err error) {
 	for _, c := range group {
 		for i := range c.errs {
 			if !errors.Is(c.errs[i], store.ErrNotFound) {
