@@ -203,3 +203,43 @@ func TestCatchUpStalledReceiverLosesNothing(t *testing.T) {
 		require.True(t, seen[fmt.Sprintf("%08d", i)], "message %d lost", i)
 	}
 }
+
+// A client that streams MSGs without pause for several idle timeouts is
+// not idle: the reader keeps holding while the next packet is already in
+// the kernel, and re-arms the idle deadline before each socket read.
+func TestStreamingClientIsNotIdle(t *testing.T) {
+	t.Parallel()
+	const idle = 300 * time.Millisecond
+	e := newEnv(t, func(c *server.Config) { c.IdleTimeout = idle })
+	e.user("inbox", 0, 0)
+	e.user("alice", 1, 0)
+	a := e.dial()
+	a.login("alice", 1)
+	d := e.cfg.Dialect
+	stop := make(chan struct{})
+	wrote := make(chan error, 1)
+	go func() {
+		burst := offlineMsgs(t, d, 1, 64, "s")
+		for {
+			select {
+			case <-stop:
+				wrote <- nil
+				return
+			default:
+			}
+			if _, err := a.nc.Write(burst); err != nil {
+				wrote <- err // after the close
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(4 * idle)
+	for time.Now().Before(deadline) {
+		p, err := a.tryRead(5 * time.Second)
+		require.NoError(t, err)
+		require.NotEqual(t, spec.ERR, p.Action, "got %s while streaming", p)
+	}
+	close(stop)
+	a.nc.Close() // the writer may be blocked: we stopped reading answers
+	<-wrote
+}
