@@ -26,6 +26,9 @@ type dialect struct {
 	upsertSetting string
 	// isUnique reports whether err is a unique-constraint violation.
 	isUnique func(error) bool
+	// prepareBulk sends statements with many arguments as prepared
+	// statements (see execBulk).
+	prepareBulk bool
 	// lockShared follows a SELECT of user rows inside a transaction so
 	// they cannot change before it commits.
 	lockShared string
