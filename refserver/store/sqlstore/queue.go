@@ -102,10 +102,20 @@ func (g *groupCommit) finish(group []*queueCall) {
 	g.queue = g.queue[:rest]
 	for _, o := range group[1:] {
 		o.done = true
-		o.wake <- struct{}{}
+		o.signal()
 	}
 	if len(g.queue) > 0 {
-		g.queue[0].wake <- struct{}{}
+		g.queue[0].signal()
+	}
+}
+
+// signal wakes c's caller. A call is signalled once (done, or now at the
+// front); the buffer keeps a signal for a caller not yet waiting, and a
+// full buffer already holds one, so this never blocks under g.mu.
+func (c *queueCall) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
