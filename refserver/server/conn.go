@@ -445,9 +445,9 @@ const readBufSize = 4096
 // deadline is re-armed before every read from the socket, which restarts
 // it after every packet that needed one, KEEP included (E-37).
 func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader) {
-	br := bufio.NewReaderSize(r, readBufSize)
+	probe := newInputProbe(c.nc, r, readBufSize)
+	br := probe.br
 	dec := spec.NewDecoder(br, spec.ServerBound, c.srv.cfg.Dialect)
-	probe := newInputProbe(c.nc, br)
 	var p spec.Packet
 	for {
 		if !packetBuffered(br) {

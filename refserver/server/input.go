@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"syscall"
 
@@ -16,10 +17,16 @@ import (
 // commit. Asking the kernel keeps a pipelined burst in one flush, so the
 // MSGs of many senders share a commit. The probe only answers yes when
 // the whole next packet is there, so a read it allows never blocks.
+//
+// The kernel is asked only when the last socket read filled the buffer it
+// was given: a shorter read emptied the socket, so nothing more is likely
+// there and one message at a time (online-w1) pays no extra syscall.
 type inputProbe struct {
-	raw syscall.RawConn // nil: unknown (TLS, other platforms): always no
-	pre *prefixConn     // bytes replayed from admission
-	br  *bufio.Reader
+	raw  syscall.RawConn // nil: unknown (TLS, other platforms): always no
+	pre  *prefixConn     // bytes replayed from admission
+	br   *bufio.Reader
+	src  io.Reader // what br reads from
+	full bool      // the last read from src filled its buffer
 	hdr [spec.HeaderSize]byte
 	// The probe's syscalls and their scratch (see kernelBytes).
 	inq, peek func(fd uintptr)
@@ -27,8 +34,12 @@ type inputProbe struct {
 	n         int
 }
 
-func newInputProbe(nc net.Conn, br *bufio.Reader) *inputProbe {
-	p := &inputProbe{br: br}
+// newInputProbe returns a probe for nc; r is the reader the caller reads
+// nc through, and the caller must build its bufio.Reader of size on the
+// probe (p.Read), so the probe sees how full each socket read was.
+func newInputProbe(nc net.Conn, r io.Reader, size int) *inputProbe {
+	p := &inputProbe{src: r}
+	p.br = bufio.NewReaderSize(p, size)
 	if pc, ok := nc.(*prefixConn); ok {
 		p.pre = pc
 		nc = pc.Conn
@@ -41,10 +52,17 @@ func newInputProbe(nc net.Conn, br *bufio.Reader) *inputProbe {
 	return p
 }
 
+// Read implements io.Reader for the probe's bufio.Reader.
+func (p *inputProbe) Read(b []byte) (int, error) {
+	n, err := p.src.Read(b)
+	p.full = n == len(b)
+	return n, err
+}
+
 // nextPacketArrived reports whether the packet after what br holds can be
 // read without blocking. Called only when br does not hold it whole.
 func (p *inputProbe) nextPacketArrived() bool {
-	if p.raw == nil || (p.pre != nil && len(p.pre.pre) > 0) {
+	if p.raw == nil || !p.full || (p.pre != nil && len(p.pre.pre) > 0) {
 		return false
 	}
 	avail := p.kernelBytes()

@@ -3,7 +3,6 @@
 package server
 
 import (
-	"bufio"
 	"net"
 	"testing"
 	"time"
@@ -21,8 +20,8 @@ func TestInputProbe(t *testing.T) {
 	require.NoError(t, err)
 	for _, buffered := range []int{0, 3, 16} { // header bytes already read into the buffer
 		cli, nc := tcpPair(t)
-		br := bufio.NewReaderSize(nc, 16) // the smallest bufio allows
-		p := newInputProbe(nc, br)
+		p := newInputProbe(nc, nc, 16) // the smallest bufio allows
+		br := p.br
 		write := func(b []byte, unread int) {
 			t.Helper()
 			_, err := cli.Write(b)
@@ -40,12 +39,17 @@ func TestInputProbe(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, buffered, br.Buffered())
 		}
+		// As if the last socket read had filled the buffer (a burst).
+		p.full = true
 		write(pkt[buffered:buffered+2], 2)
 		require.False(t, p.nextPacketArrived(), "buffered %d: 2 more bytes", buffered)
 		write(pkt[buffered+2:len(pkt)-1], len(pkt)-buffered-1)
 		require.False(t, p.nextPacketArrived(), "buffered %d: one byte missing", buffered)
 		write(pkt[len(pkt)-1:], len(pkt)-buffered)
 		require.True(t, p.nextPacketArrived(), "buffered %d: all there", buffered)
+		p.full = false // the last read emptied the socket: not asked
+		require.False(t, p.nextPacketArrived(), "buffered %d: after a short read", buffered)
+		p.full = true
 
 		nc.pre = []byte{0} // a byte replayed from admission: not probed
 		require.False(t, p.nextPacketArrived())
