@@ -27,7 +27,7 @@ type inputProbe struct {
 	br   *bufio.Reader
 	src  io.Reader // what br reads from
 	full bool      // the last read from src filled its buffer
-	hdr [spec.HeaderSize]byte
+	hdr  [spec.HeaderSize]byte
 	// The probe's syscalls and their scratch (see kernelBytes).
 	inq, peek func(fd uintptr)
 	dst       []byte
