@@ -14,8 +14,8 @@ import (
 
 const cliUsage = `usage: load [flags] PROFILE...
 
-Profiles: online, login, catchup, conns, mixed (several run one after the
-other). The target must be a loopback address unless --allow-remote is given.
+Profiles: online, login, catchup, offline, conns, mixed (several run one
+after the other). The target must be a loopback address unless --allow-remote is given.
 --stub runs the profiles against an in-process stub server instead, to
 measure the generator's own ceiling.
 
@@ -45,8 +45,8 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed for payload bytes")
 	fs.BoolVar(&o.ReuseAccounts, "reuse-accounts", false, "keep accounts with names derived from the keys between runs instead of registering and deregistering fresh ones")
 	fs.StringVar(&o.Prefix, "prefix", o.Prefix, "account name `prefix`")
-	fs.IntVar(&o.Pairs, "pairs", o.Pairs, "online: sender/receiver pairs")
-	fs.IntVar(&o.Window, "window", o.Window, "online: messages in flight per sender")
+	fs.IntVar(&o.Pairs, "pairs", o.Pairs, "online: sender/receiver pairs; offline: senders")
+	fs.IntVar(&o.Window, "window", o.Window, "online, offline: messages in flight per sender")
 	fs.IntVar(&o.Payload, "payload", o.Payload, "ciphertext size in `bytes`")
 	fs.IntVar(&o.Logins, "logins", o.Logins, "login: concurrent workers")
 	fs.IntVar(&o.Messages, "messages", o.Messages, "catchup: messages cached per round")

@@ -11,6 +11,8 @@
 //     the decrypted challenge, LOGOUT); logins per second.
 //   - catchup: cache Messages messages for an offline user, then time
 //     RECIV→OK and RECIV→last message of the catch-up.
+//   - offline: Pairs senders keep Window MSGs in flight to recipients who
+//     stay offline; stored messages per second and MSG→OK (see offline.go).
 //   - conns: open Conns idle connections, each receiving HELLO; how many
 //     held, and the server's RSS if it can be read.
 //   - mixed: online and login at the same time, next to idle connections.
@@ -31,7 +33,7 @@ import (
 )
 
 // Profiles lists the profile names Run accepts.
-var Profiles = []string{"online", "login", "catchup", "conns", "mixed"}
+var Profiles = []string{"online", "login", "catchup", "offline", "conns", "mixed"}
 
 // Run runs one profile against o.Addr. mixed returns one result per part.
 func Run(ctx context.Context, profile string, o Options) ([]*Result, error) {
@@ -51,6 +53,8 @@ func Run(ctx context.Context, profile string, o Options) ([]*Result, error) {
 		return one(runLogin(ctx, &o))
 	case "catchup":
 		return one(runCatchup(ctx, &o))
+	case "offline":
+		return one(runOffline(ctx, &o))
 	case "conns":
 		return one(runConns(ctx, &o))
 	case "mixed":

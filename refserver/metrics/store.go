@@ -10,7 +10,8 @@ import (
 
 // storeOps are the op label values, one per store.Store method.
 var storeOps = [...]string{"create_user", "user_by_name", "deregister", "set_perm", "list_users",
-	"queue_message", "pending_messages", "delete_messages", "count_pending", "setting", "set_setting"}
+	"queue_message", "pending_messages", "delete_messages", "count_pending", "setting", "set_setting",
+	"queue_messages", "read_pending"}
 
 const (
 	opCreateUser = iota
@@ -24,6 +25,8 @@ const (
 	opCountPending
 	opSetting
 	opSetSetting
+	opQueueMessages
+	opReadPending
 )
 
 // WrapStore returns st with every call timed into
@@ -96,6 +99,29 @@ func (s *timedStore) QueueMessage(ctx context.Context, msg store.Message) (int64
 	id, err := s.Store.QueueMessage(ctx, msg)
 	s.done(opQueueMessage, t, err)
 	return id, err
+}
+
+// QueueMessages counts one group commit as one call; its error counter
+// counts calls in which any message failed other than as documented.
+func (s *timedStore) QueueMessages(ctx context.Context, ms []store.Message) []error {
+	t := time.Now()
+	errs := s.Store.QueueMessages(ctx, ms)
+	var first error
+	for _, err := range errs {
+		if err != nil && !expected(err) {
+			first = err
+			break
+		}
+	}
+	s.done(opQueueMessages, t, first)
+	return errs
+}
+
+func (s *timedStore) ReadPending(ctx context.Context, to string, after store.Cursor, limit int, fn func(*store.Message) bool) error {
+	t := time.Now()
+	err := s.Store.ReadPending(ctx, to, after, limit, fn)
+	s.done(opReadPending, t, err)
+	return err
 }
 
 func (s *timedStore) PendingMessages(ctx context.Context, to string, limit int) ([]store.Message, error) {

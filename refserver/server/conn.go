@@ -446,22 +446,24 @@ const readBufSize = 4096
 
 // readLoop decodes packets and hands them to the session until the
 // connection ends. Before it may block on the socket it flushes the
-// session, which answers the MSGs it held back; while complete packets
-// are buffered it reads on, so a burst of MSGs is delivered and answered
-// in a few writes. The idle deadline is re-armed before every read that
-// may block, which restarts it after every packet, KEEP included (E-37).
-// Until the connection logs in, the login deadline (E-48) and the
-// per-source throttles (E-49) apply too; once logged in, they cost one
-// comparison per packet.
+// session, which answers the MSGs it held back; while the next packet is
+// buffered, or already in the kernel (inputProbe), it reads on, so a
+// burst of MSGs is delivered and answered in a few writes. The idle
+// deadline is re-armed before every read from the socket, which restarts
+// it after every packet that needed one, KEEP included (E-37).
 func (c *conn) readLoop(ctx context.Context, sess *session.Session, r io.Reader) {
-	br := bufio.NewReaderSize(r, readBufSize)
+	probe := newInputProbe(c.nc, r, readBufSize)
+	br := probe.br
 	dec := spec.NewDecoder(br, spec.ServerBound, c.srv.cfg.Dialect)
 	var p spec.Packet
 	for {
 		if !packetBuffered(br) {
-			if err := sess.Flush(ctx); err != nil {
-				c.closeQuiet()
-				return
+			// The next packet is in the kernel already: keep holding.
+			if !(sess.Holding() && probe.nextPacketArrived()) {
+				if err := sess.Flush(ctx); err != nil {
+					c.closeQuiet()
+					return
+				}
 			}
 			_ = c.nc.SetReadDeadline(c.readDeadline(time.Now()))
 		}

@@ -97,7 +97,7 @@ func TestCatchUpLarge(t *testing.T) {
 	e.user("alice", 0, 0)
 	e.user("bob", 1, 0)
 	ctx := context.Background()
-	const n = 300 // more than one batch of 256
+	const n = 300 // more than the first page (256)
 	for i := range n {
 		_, err := e.st.QueueMessage(ctx, store.Message{From: "alice", To: "bob", Stamp: time.Unix(int64(1000+i), 0), Body: []byte{byte(i), byte(i >> 8)}})
 		require.NoError(t, err)

@@ -34,11 +34,12 @@ type heldMsgs struct {
 
 type heldMsg struct {
 	id       uint16
-	dest     int
+	dest     int    // index into dests, or -1: the recipient is offline
+	to       string // the recipient when offline
 	from     string
 	stamp    time.Time
 	body     [2]int // bodies[body[0]:body[1]]
-	fallback bool   // the RECIV was not written: store instead
+	fallback bool   // to be stored: offline, or the RECIV was not written
 }
 
 type heldDest struct {
@@ -67,6 +68,18 @@ func (s *Session) hold(id uint16, m *hub.Member, from string, stamp time.Time, b
 	return nil
 }
 
+// holdOffline holds a MSG to an offline recipient until the next flush,
+// which stores it together with the other held ones in one call, so that
+// concurrent senders share a commit (OK only after it, E-27).
+func (s *Session) holdOffline(id uint16, to, from string, stamp time.Time, body []byte) {
+	h := &s.held
+	start := len(h.bodies)
+	h.bodies = append(h.bodies, body...)
+	h.msgs = append(h.msgs, heldMsg{id: id, dest: -1, to: to, from: from, stamp: stamp,
+		body: [2]int{start, len(h.bodies)}, fallback: true})
+	h.size += len(body)
+}
+
 // dest returns the index of m's buffer, adding one if needed.
 func (h *heldMsgs) dest(m *hub.Member) int {
 	for i := range h.ndest {
@@ -83,6 +96,9 @@ func (h *heldMsgs) dest(m *hub.Member) int {
 }
 
 func (h *heldMsgs) full() bool { return len(h.msgs) >= maxHeldMsgs || h.size >= maxHeldBytes }
+
+// Holding reports whether MSGs are held, waiting for Flush.
+func (s *Session) Holding() bool { return len(s.held.msgs) > 0 }
 
 // Flush delivers the held MSGs and answers them. The transport calls it
 // before it may block reading; an error means the connection is unusable.
@@ -101,15 +117,18 @@ func (s *Session) Flush(ctx context.Context) error {
 			}
 		}
 	}
+	codes := s.storeHeld(ctx)
 	out := h.out[:0]
-	live := len(h.msgs) // less those that fell back to the store
-	for _, hm := range h.msgs {
+	live := 0
+	for i, hm := range h.msgs {
 		p := spec.Packet{Action: spec.OK, Info: spec.EmptyInfo, ID: hm.id}
-		if hm.fallback {
-			live--
-			if code, ok := s.storeHeld(ctx, hm); !ok {
-				p = spec.Packet{Action: spec.ERR, Info: uint8(code), ID: hm.id}
-			}
+		switch {
+		case !hm.fallback:
+			live++
+		case codes[i] != 0:
+			p = spec.Packet{Action: spec.ERR, Info: uint8(codes[i]), ID: hm.id}
+		default:
+			s.cfg.Observer.MessageStored()
 		}
 		var err error
 		if out, err = spec.AppendPacket(out, &p, s.cfg.Dialect); err != nil {
@@ -124,21 +143,60 @@ func (s *Session) Flush(ctx context.Context) error {
 	return nil
 }
 
-// storeHeld queues a held MSG whose live delivery failed; it returns the
-// ERR code to answer with if that failed too.
-func (s *Session) storeHeld(ctx context.Context, hm heldMsg) (spec.ErrCode, bool) {
-	to := s.held.dests[hm.dest].m.Name
-	body := append([]byte(nil), s.held.bodies[hm.body[0]:hm.body[1]]...)
-	err := s.store(ctx, store.Message{From: hm.from, To: to, Stamp: hm.stamp, Body: body})
-	var re replyErr
-	switch {
-	case err == nil:
-		return 0, true
-	case errors.As(err, &re):
-		return spec.ErrCode(re), false
+// storeHeld stores every held MSG that is to be stored with one
+// QueueMessages call and returns, per held MSG, the ERR code to answer
+// with (0: OK), or nil if nothing was to be stored. A failed commit
+// answers ERR_SERVER to every MSG in it.
+func (s *Session) storeHeld(ctx context.Context) []spec.ErrCode {
+	h := &s.held
+	var (
+		ms  []store.Message
+		idx []int
+	)
+	for i := range h.msgs {
+		hm := &h.msgs[i]
+		if !hm.fallback {
+			continue
+		}
+		to := hm.to
+		if hm.dest >= 0 {
+			to = h.dests[hm.dest].m.Name
+		}
+		// The store does not keep Body past the call; h.bodies outlives it.
+		body := h.bodies[hm.body[0]:hm.body[1]:hm.body[1]]
+		ms = append(ms, store.Message{From: hm.from, To: to, Stamp: hm.stamp, Body: body})
+		idx = append(idx, i)
 	}
-	s.log.Error("storing undelivered message", "from", hm.from, "to", to, "err", err)
-	return spec.CodeServer, false
+	if len(ms) == 0 {
+		return nil
+	}
+	codes := make([]spec.ErrCode, len(h.msgs))
+	for j, err := range s.st.QueueMessages(ctx, ms) {
+		codes[idx[j]] = s.storeCode(ctx, ms[j], err)
+	}
+	return codes
+}
+
+// storeCode is the answer to a MSG whose storing ended with err.
+func (s *Session) storeCode(ctx context.Context, m store.Message, err error) spec.ErrCode {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		// Which of the two: the recipient is unknown or deregistered.
+		_, err = s.liveUser(ctx, m.To)
+		var re replyErr
+		if errors.As(err, &re) {
+			return spec.ErrCode(re)
+		}
+		if err == nil {
+			// Live again cannot happen (names are never reused), and
+			// senders are never deleted; refuse all the same.
+			return spec.CodeNotFound
+		}
+	}
+	s.log.Error("storing message", "from", m.From, "to", m.To, "err", err)
+	return spec.CodeServer
 }
 
 // reset empties h, keeping modest buffers for the next burst.

@@ -2,18 +2,22 @@ package session
 
 import (
 	"context"
-	"errors"
 
 	"github.com/gochatproto/gochat/refserver/store"
 	"github.com/gochatproto/gochat/spec"
 )
 
-// catchUpBatch bounds how many queued messages one round of a catch-up
-// holds in memory; catchUpRounds bounds the rounds, so a sender who keeps
-// queueing cannot hold the connection in RECIV forever.
+// A catch-up reads the queue in pages of up to catchUpPage messages or
+// catchUpPageBytes of encoded RECIVs (one read, one write each) and sends
+// at most catchUpMax messages per RECIV, so a sender who keeps queueing
+// cannot hold the connection in RECIV forever. The first page is small:
+// OK waits for it (ERR_EMPTY needs to know), and the client starts
+// receiving while the larger pages are read.
 const (
-	catchUpBatch  = 256
-	catchUpRounds = 64
+	catchUpFirstPage = 256
+	catchUpPage      = 2048
+	catchUpPageBytes = 1 << 20
+	catchUpMax       = 16384
 )
 
 // requestUser is REQ <username>: the key in the server's dialect and the
@@ -92,88 +96,109 @@ func (s *Session) message(ctx context.Context, r *request) error {
 		if err := s.hold(r.ID, m, from, stamp, body); err != nil {
 			return err
 		}
-		if s.held.full() {
-			return s.Flush(ctx)
-		}
-		return nil
+	} else {
+		s.holdOffline(r.ID, to, from, stamp, body)
 	}
-	if err := s.Flush(ctx); err != nil {
-		return err
+	if s.held.full() {
+		return s.Flush(ctx)
 	}
-	msg := store.Message{From: from, To: to, Stamp: stamp, Body: append([]byte(nil), body...)}
-	if err := s.store(ctx, msg); err != nil {
-		return err
-	}
-	return s.ok(ctx, r)
-}
-
-// store queues a message for a recipient who is offline or whose live
-// delivery failed; the recipient must still be a live account.
-func (s *Session) store(ctx context.Context, msg store.Message) error {
-	if _, err := s.liveUser(ctx, msg.To); err != nil {
-		return err
-	}
-	if _, err := s.st.QueueMessage(ctx, msg); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fail(spec.CodeNotFound)
-		}
-		return err
-	}
-	s.cfg.Observer.MessageStored()
 	return nil
 }
 
 // catchUp is RECIV from the client (E-28): OK, then every queued message
-// as a null-ID RECIV in stamp order; each batch is deleted only after its
-// last packet was written, and only the ids that were sent.
+// as a null-ID RECIV in stamp order. Pages are read by cursor, each encoded
+// straight from the store's rows into one write; the messages are deleted
+// after the last page was written, by id, so a message is deleted only
+// after its RECIV was written and never one that arrived meanwhile.
 func (s *Session) catchUp(ctx context.Context, r *request) error {
 	name := s.member.Name
-	msgs, err := s.st.PendingMessages(ctx, name, catchUpBatch)
-	if err != nil {
+	c := &s.catchup
+	defer c.release()
+	sent := 0
+	defer func() { s.cfg.Observer.CaughtUp(sent) }()
+	if err := s.readPage(ctx, name, store.Cursor{}); err != nil {
 		return err
 	}
-	if len(msgs) == 0 {
+	if c.n == 0 {
 		return fail(spec.CodeEmpty)
 	}
 	if err := s.ok(ctx, r); err != nil {
 		return err
 	}
-	sent := 0
-	defer func() { s.cfg.Observer.CaughtUp(sent) }()
-	for round := 0; len(msgs) > 0 && round < catchUpRounds; round++ {
-		if err := s.sendBatch(ctx, msgs); err != nil {
-			return err
+	for {
+		err := s.conn.Deliver(ctx, c.buf)
+		if err == nil {
+			c.written = append(c.written, c.ids...)
+			sent += c.n
 		}
-		sent += len(msgs)
-		if len(msgs) < catchUpBatch {
+		if err != nil || !c.more || len(c.written) >= catchUpMax {
+			s.deleteWritten(ctx, name)
+			if err != nil {
+				return ErrClosed
+			}
 			return nil
 		}
-		if msgs, err = s.st.PendingMessages(ctx, name, catchUpBatch); err != nil {
+		if err := s.readPage(ctx, name, c.next); err != nil {
 			s.log.Error("catch-up", "user", name, "err", err)
+			s.deleteWritten(ctx, name)
 			return nil // OK was already sent; nothing else to say
 		}
 	}
-	return nil
 }
 
-// sendBatch writes msgs as RECIVs in one Deliver, which returns once they
-// were written, and only then deletes them.
-func (s *Session) sendBatch(ctx context.Context, msgs []store.Message) error {
-	ids := make([]int64, len(msgs))
-	var buf []byte
-	for i, m := range msgs {
-		ids[i] = m.ID
-		p := spec.NewPacket(spec.RECIV, spec.NullID, []byte(m.From), s.cfg.Dialect.AppendTimestamp(nil, m.Stamp), m.Body)
-		var err error
-		if buf, err = spec.AppendPacket(buf, p, s.cfg.Dialect); err != nil {
-			return err
-		}
-	}
-	if err := s.conn.Deliver(ctx, buf); err != nil {
-		return ErrClosed
-	}
-	if err := s.st.DeleteMessages(ctx, s.member.Name, ids); err != nil {
-		s.log.Error("catch-up delete", "user", s.member.Name, "err", err)
-	}
-	return nil
+// catchUpState is the page being sent and the ids already written.
+type catchUpState struct {
+	buf     []byte  // the page's encoded RECIVs
+	ids     []int64 // the page's messages
+	n       int
+	next    store.Cursor // where the next page starts
+	more    bool         // the page was full: there may be more
+	written []int64
 }
+
+// readPage reads the page after pos and encodes it into c.buf.
+func (s *Session) readPage(ctx context.Context, name string, pos store.Cursor) error {
+	c := &s.catchup
+	c.buf, c.ids, c.n, c.more = c.buf[:0], c.ids[:0], 0, false
+	limit := min(catchUpPage, catchUpMax-len(c.written))
+	if pos == (store.Cursor{}) {
+		limit = catchUpFirstPage
+	} else if c.buf == nil {
+		c.buf = make([]byte, 0, catchUpPageBytes+8<<10) // one RECIV past the bound fits
+	}
+	p := spec.Packet{Action: spec.RECIV, Info: spec.EmptyInfo, ID: spec.NullID}
+	var encErr error
+	err := s.st.ReadPending(ctx, name, pos, limit, func(m *store.Message) bool {
+		s.stampBuf = s.cfg.Dialect.AppendTimestamp(s.stampBuf[:0], m.Stamp)
+		s.fromBuf = append(s.fromBuf[:0], m.From...)
+		s.args = append(s.args[:0], s.fromBuf, s.stampBuf, m.Body)
+		p.Args = s.args
+		if c.buf, encErr = spec.AppendPacket(c.buf, &p, s.cfg.Dialect); encErr != nil {
+			return false
+		}
+		c.ids = append(c.ids, m.ID)
+		c.n++
+		c.next = m.After()
+		return len(c.buf) < catchUpPageBytes
+	})
+	if err == nil {
+		err = encErr
+	}
+	c.more = c.n == limit || len(c.buf) >= catchUpPageBytes
+	return err
+}
+
+// deleteWritten deletes the messages whose RECIVs were written.
+func (s *Session) deleteWritten(ctx context.Context, name string) {
+	c := &s.catchup
+	if len(c.written) == 0 {
+		return
+	}
+	if err := s.st.DeleteMessages(ctx, name, c.written); err != nil {
+		s.log.Error("catch-up delete", "user", name, "err", err)
+	}
+	c.written = c.written[:0]
+}
+
+// release drops the page buffers: an idle session should stay small.
+func (c *catchUpState) release() { *c = catchUpState{} }

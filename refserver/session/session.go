@@ -47,7 +47,8 @@ type Session struct {
 
 	req      request  // the packet being handled
 	held     heldMsgs // MSGs accepted but not yet answered
-	stampBuf []byte   // scratch for encoding RECIVs
+	catchup  catchUpState
+	stampBuf []byte // scratch for encoding RECIVs
 	fromBuf  []byte
 	args     [][]byte
 }

@@ -68,6 +68,17 @@ type Message struct {
 	Queued time.Time
 }
 
+// Cursor is a position in a recipient's queue, whose order is by Stamp and
+// then by ID: ReadPending continues after it. The zero Cursor (ID 0, which
+// no message has) is the position before the first message.
+type Cursor struct {
+	Stamp int64 // Unix seconds
+	ID    int64
+}
+
+// After returns the position just after m.
+func (m *Message) After() Cursor { return Cursor{Stamp: m.Stamp.Unix(), ID: m.ID} }
+
 // Store is the server's persistent state. Implementations are safe for
 // concurrent use by multiple goroutines. Every method that returns nil has
 // committed its effect durably.
@@ -104,6 +115,26 @@ type Store interface {
 	// Stamp and then by arrival; limit <= 0 means all. An unknown recipient
 	// has no messages.
 	PendingMessages(ctx context.Context, to string, limit int) ([]Message, error)
+
+	// QueueMessages stores each message of ms as QueueMessage would, and
+	// returns one error per message, in order: nil once the message is
+	// durably committed, ErrNotFound if its sender does not exist or its
+	// recipient does not exist or is deregistered (that message alone is
+	// not stored), or the error that failed the commit meant to hold it
+	// (that message is not stored). A backend may commit the messages of
+	// concurrent calls together (group commit); it never splits one call
+	// across commits, so one call's messages are all stored or, but for
+	// ErrNotFound ones, all failed. IDs are assigned but not reported.
+	// ms and its bodies are not kept after the call returns.
+	QueueMessages(ctx context.Context, ms []Message) []error
+
+	// ReadPending calls fn with up to limit messages queued for to, in
+	// PendingMessages order, starting after the position after (the zero
+	// Cursor: from the first). The Message and its From and Body are
+	// valid only during the call, so a caller can encode it without a
+	// copy; fn returns false to stop early. limit must be positive. An
+	// unknown recipient has no messages.
+	ReadPending(ctx context.Context, to string, after Cursor, limit int, fn func(*Message) bool) error
 
 	// DeleteMessages deletes the messages with the given IDs that are
 	// addressed to to, and nothing else, so a message queued while a

@@ -85,6 +85,7 @@ func steps(q bool) []step {
 		{"online-w1", "online", func(o *load.Options) { o.Pairs, o.Window, o.Duration = 16, 1, dur }, both},
 		{"login", "login", func(o *load.Options) { o.Logins, o.Duration = 4, dur }, both},
 		{"catchup", "catchup", func(o *load.Options) { o.Messages, o.Count, o.Duration = msgs, 3, 0 }, both},
+		{"offline", "offline", func(o *load.Options) { o.Pairs, o.Window, o.Duration = 16, 64, dur }, both},
 		{"conns", "conns", func(o *load.Options) { o.Conns, o.Hold, o.Duration = conns, 2*time.Second, time.Minute }, []string{"sqlite"}},
 		{"stub-online-w16", "online", func(o *load.Options) { o.Pairs, o.Window, o.Duration = 16, 16, dur }, nil},
 		{"stub-online-w1", "online", func(o *load.Options) { o.Pairs, o.Window, o.Duration = 16, 1, dur }, nil},

@@ -41,8 +41,16 @@
 //	                        protocol value fits)
 //	          body          opaque ciphertext
 //	          queued        Unix nanoseconds when stored
-//	          index (recipient_id, stamp, id): catch-up is one ordered range scan
+//	          index (recipient_id, stamp, id): catch-up is one ordered range scan;
+//	          on MariaDB that is the primary key (migration 0002), so the rows
+//	          themselves are stored in delivery order per recipient, and id
+//	          has a unique key of its own
 //	settings  name (primary key), content
+//
+// Messages for offline users arrive through QueueMessages, which commits
+// the messages of concurrent callers in one transaction (group commit, see
+// queue.go); catch-ups read them with ReadPending, page by page from a
+// cursor, and delete them by id.
 //
 // User rows are never deleted, so a deregistered name keeps its row and can
 // never be registered again, and messages a deregistered user sent stay

@@ -14,6 +14,8 @@ var mariadbDialect = &dialect{
 	name: "mariadb",
 	upsertSetting: `INSERT INTO settings (name, content) VALUES (?, ?)
 		ON DUPLICATE KEY UPDATE content = VALUES(content)`,
+	lockShared:  ` LOCK IN SHARE MODE`,
+	prepareBulk: true,
 	isUnique: func(err error) bool {
 		var e *mysql.MySQLError
 		// 1062 ER_DUP_ENTRY, 1586 ER_DUP_ENTRY_WITH_KEY_NAME

@@ -24,7 +24,7 @@ func openMariaDB(tb testing.TB, dsn string) *sqlstore.Store {
 
 func TestMariaDB(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store { return openMariaDB(t, mariadbtest.DSN(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return openMariaDB(t, mariadbtest.DSN(t)) }, faults)
 }
 
 func TestMariaDBMigrations(t *testing.T) {

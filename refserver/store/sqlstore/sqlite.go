@@ -44,7 +44,9 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	memory := path == ":memory:"
 	dsn := path + "?" + sqliteParams
 	if !memory {
-		dsn += "&_pragma=journal_mode(WAL)"
+		// synchronous FULL is SQLite's default; it is named because the
+		// server's OK means durable: every commit syncs the WAL.
+		dsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

@@ -20,16 +20,19 @@ func openSQLite(tb testing.TB, path string) *sqlstore.Store {
 	return s
 }
 
+// faults lets the shared suite fail group commits.
+var faults = storetest.WithCommitFault(sqlstore.SetCommitFault)
+
 func TestSQLiteMemory(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store { return openSQLite(t, ":memory:") })
+	storetest.Run(t, func(t *testing.T) store.Store { return openSQLite(t, ":memory:") }, faults)
 }
 
 func TestSQLiteFile(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openSQLite(t, filepath.Join(t.TempDir(), "gochat.db"))
-	})
+	}, faults)
 }
 
 func TestSQLiteMigrations(t *testing.T) {

@@ -26,6 +26,12 @@ type dialect struct {
 	upsertSetting string
 	// isUnique reports whether err is a unique-constraint violation.
 	isUnique func(error) bool
+	// prepareBulk sends statements with many arguments as prepared
+	// statements (see execBulk).
+	prepareBulk bool
+	// lockShared follows a SELECT of user rows inside a transaction so
+	// they cannot change before it commits.
+	lockShared string
 	// lockMigrations serialises concurrent openers of one database; it may
 	// be nil when the engine needs no extra lock.
 	lockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
@@ -33,8 +39,9 @@ type dialect struct {
 
 // Store is a store.Store on a database/sql database.
 type Store struct {
-	db *sql.DB
-	d  *dialect
+	db    *sql.DB
+	d     *dialect
+	group groupCommit
 }
 
 // open migrates db and wraps it; it closes db on failure.
@@ -226,38 +233,71 @@ func (s *Store) QueueMessage(ctx context.Context, m store.Message) (int64, error
 	return id, nil
 }
 
-// PendingMessages implements store.Store with a single query that walks the
-// (recipient_id, stamp, id) index in order.
+// PendingMessages implements store.Store: ReadPending, copied.
 func (s *Store) PendingMessages(ctx context.Context, to string, limit int) ([]store.Message, error) {
-	q := `SELECT m.id, u.name, m.stamp, m.body, m.queued
-		FROM messages m JOIN users u ON u.id = m.sender_id
-		WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)
-		ORDER BY m.stamp, m.id`
+	var ms []store.Message
+	err := s.ReadPending(ctx, to, store.Cursor{}, limit, func(m *store.Message) bool {
+		c := *m
+		c.Body = append([]byte(nil), m.Body...)
+		ms = append(ms, c)
+		return true
+	})
+	return ms, err
+}
+
+// ReadPending implements store.Store with one query that walks the
+// recipient's (recipient_id, stamp, id) range in order; the bodies are
+// handed to fn without a copy.
+func (s *Store) ReadPending(ctx context.Context, to string, after store.Cursor, limit int, fn func(*store.Message) bool) error {
+	// The sender's name comes from a scalar subquery rather than a join:
+	// with a join, MariaDB may start from users and sort the result.
+	q := `SELECT m.id, (SELECT name FROM users WHERE id = m.sender_id), m.stamp, m.body, m.queued
+		FROM messages m
+		WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)`
 	args := []any{to}
+	if after.ID != 0 {
+		// (stamp, id) > (after): the first term lets both engines seek
+		// the (recipient_id, stamp, id) order; the second only filters
+		// the few rows with the cursor's own stamp.
+		q += ` AND m.stamp >= ? AND (m.stamp > ? OR m.id > ?)`
+		args = append(args, after.Stamp, after.Stamp, after.ID)
+	}
+	q += ` ORDER BY m.stamp, m.id`
 	if limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: pending messages: %w", err)
+		return fmt.Errorf("sqlstore: pending messages: %w", err)
 	}
 	defer rows.Close()
-	var ms []store.Message
+	var (
+		m             = store.Message{To: to}
+		from, body    sql.RawBytes
+		stamp, queued int64
+	)
 	for rows.Next() {
-		m := store.Message{To: to}
-		var stamp, queued int64
-		if err := rows.Scan(&m.ID, &m.From, &stamp, &m.Body, &queued); err != nil {
-			return nil, fmt.Errorf("sqlstore: pending messages: %w", err)
+		if err := rows.Scan(&m.ID, &from, &stamp, &body, &queued); err != nil {
+			return fmt.Errorf("sqlstore: pending messages: %w", err)
+		}
+		if m.From != string(from) { // senders repeat: keep the string
+			m.From = string(from)
 		}
 		m.Stamp = time.Unix(stamp, 0).UTC()
 		m.Queued = time.Unix(0, queued).UTC()
-		ms = append(ms, m)
+		m.Body = body
+		if m.Body == nil {
+			m.Body = []byte{}
+		}
+		if !fn(&m) {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: pending messages: %w", err)
+		return fmt.Errorf("sqlstore: pending messages: %w", err)
 	}
-	return ms, nil
+	return nil
 }
 
 // DeleteMessages implements store.Store, in chunks inside one transaction.

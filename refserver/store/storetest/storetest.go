@@ -19,9 +19,14 @@ import (
 )
 
 // Run runs the suite. open must return a new, empty store for each call and
-// close it when t ends (it is called from parallel subtests); the suite may also Close it itself, so a second
-// Close must be harmless.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// close it when t ends (it is called from parallel subtests); the suite may
+// also Close it itself, so a second Close must be harmless. opts add what
+// the suite cannot do through the interface, such as injecting faults.
+func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -43,6 +48,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteManyChunks", testDeleteManyChunks},
 		{"Settings", testSettings},
 		{"ConcurrentQueue", testConcurrentQueue},
+		{"QueueMessages", testQueueMessages},
+		{"GroupCommit", testGroupCommit},
+		{"ReadPendingPages", testReadPendingPages},
+		{"BatchFailure", func(t *testing.T, s store.Store) { testBatchFailure(t, s, &o) }},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {
@@ -501,30 +510,19 @@ func testClose(t *testing.T, s store.Store) {
 	assert.Error(t, err, "a closed store fails")
 }
 
-// seed queues n messages from -> to with increasing stamps, using a few
-// goroutines because on a server database each insert is its own commit.
+// seed queues n messages from -> to with increasing stamps, in batches
+// through QueueMessages (one commit each, not one per message).
 func seed(tb testing.TB, s store.Store, from, to string, n int) {
 	tb.Helper()
-	const workers = 8
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < n; i += workers {
-				_, err := s.QueueMessage(context.Background(), store.Message{
-					From: from, To: to, Stamp: time.Unix(int64(1_700_000_000+i), 0),
-					Body: bytes.Repeat([]byte{byte(i)}, 256),
-				})
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(tb, err)
+	const batch = 1000
+	for start := 0; start < n; start += batch {
+		ms := make([]store.Message, min(batch, n-start))
+		for i := range ms {
+			ms[i] = store.Message{From: from, To: to, Stamp: time.Unix(int64(1_700_000_000+start+i), 0),
+				Body: bytes.Repeat([]byte{byte(start + i)}, 256)}
+		}
+		for _, err := range s.QueueMessages(context.Background(), ms) {
+			require.NoError(tb, err)
+		}
 	}
 }
