@@ -74,7 +74,7 @@ func (s *Session) storeIncoming(m core.Message) error {
 	defer cancel()
 	_, _, err := s.st.AddMessage(ctx, store.Message{
 		Server: s.server.Name, Account: user, Peer: m.From, Direction: store.Incoming,
-		Stamp: m.Stamp, Body: m.Text,
+		Stamp: m.Stamp, Body: m.Text, Ciphertext: m.Ciphertext,
 	})
 	return err
 }
