@@ -292,9 +292,9 @@ func (b *Backend) hook(ctx context.Context, server, name string, sub bool) error
 	if err != nil {
 		return err
 	}
-	h, err := spec.ParseHook(name)
-	if err != nil || !h.Valid() {
-		return fmt.Errorf("unknown hook %q", name)
+	h, err := core.ParseHookName(name)
+	if err != nil {
+		return err
 	}
 	if sub {
 		return describe(s.Client().Subscribe(ctx, h))

@@ -93,26 +93,6 @@ func cmdReciv(s *Shell, ctx context.Context, _ args) error {
 	return nil
 }
 
-// hookNames are the original client's names, plus the protocol's.
-var hookNames = map[string]spec.Hook{
-	"all":                spec.HookAll,
-	"new_login":          spec.HookNewLogin,
-	"new_logout":         spec.HookNewLogout,
-	"duplicated_session": spec.HookDupSess,
-	"permissions_change": spec.HookPermsChg,
-}
-
-func parseHook(s string) (spec.Hook, error) {
-	if h, ok := hookNames[strings.ToLower(s)]; ok {
-		return h, nil
-	}
-	h, err := spec.ParseHook(s)
-	if err != nil || !h.Valid() {
-		return 0, fmt.Errorf("unknown hook %q (all, new_login, new_logout, duplicated_session, permissions_change)", s)
-	}
-	return h, nil
-}
-
 func cmdSub(s *Shell, ctx context.Context, a args) error   { return hookCmd(s, ctx, a, true) }
 func cmdUnsub(s *Shell, ctx context.Context, a args) error { return hookCmd(s, ctx, a, false) }
 
@@ -122,7 +102,7 @@ func hookCmd(s *Shell, ctx context.Context, a args, sub bool) error {
 		return err
 	}
 	c := sess.Client()
-	h, err := parseHook(a.fields[0])
+	h, err := core.ParseHookName(a.fields[0])
 	if err != nil {
 		return err
 	}
