@@ -2,7 +2,9 @@ package core
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"errors"
+	"fmt"
 
 	"github.com/gochatproto/gochat/spec"
 )
@@ -141,4 +143,39 @@ func undecodable(dec *spec.Decoder, err error) (Undecodable, bool) {
 	raw := make([]byte, 0, len(hb)+2+len(payload))
 	raw = append(append(append(raw, hb[:]...), sep[:]...), payload...)
 	return Undecodable{Raw: raw, Err: err}, true
+}
+
+// DecodeRECIV decodes a kept RECIV packet (Undecodable.Raw) in dialect d
+// and decrypts it with priv. It is how a packet kept while the dialect was
+// unknown becomes a message again.
+func DecodeRECIV(raw []byte, d spec.Dialect, priv *rsa.PrivateKey) (Message, error) {
+	dec := spec.NewDecoder(bytes.NewReader(raw), spec.ClientBound, d)
+	var p spec.Packet
+	if err := dec.ReadPacket(&p); err != nil {
+		return Message{}, err
+	}
+	if p.Action != spec.RECIV || p.ID != spec.NullID {
+		return Message{}, fmt.Errorf("%w: %s is not a pushed RECIV", ErrUnexpectedReply, p.Action)
+	}
+	if dec.Buffered() != 0 {
+		return Message{}, fmt.Errorf("%w: %d bytes after the packet", ErrUnexpectedReply, dec.Buffered())
+	}
+	m := Message{From: string(p.Args[0]), Ciphertext: bytes.Clone(p.Args[2])}
+	var err error
+	if m.Stamp, err = d.ParseTimestamp(p.Args[1]); err != nil {
+		return m, err
+	}
+	pt, err := spec.Decrypt(priv, m.Ciphertext)
+	if err != nil {
+		return m, err
+	}
+	m.Text = string(pt)
+	return m, nil
+}
+
+// EncodeRECIV rebuilds the packet of a received message in dialect d, to
+// keep a message whose text could not be recovered (DecryptErr).
+func EncodeRECIV(m Message, d spec.Dialect) ([]byte, error) {
+	return spec.MarshalPacket(spec.NewPacket(spec.RECIV, spec.NullID,
+		[]byte(m.From), d.AppendTimestamp(nil, m.Stamp), m.Ciphertext), d)
 }

@@ -155,7 +155,7 @@ func cmdHistory(s *Shell, ctx context.Context, a args) error {
 			return fmt.Errorf("bad count %q", a.fields[1])
 		}
 	}
-	msgs, err := sess.History(ctx, peer, n)
+	msgs, err := sess.History(ctx, peer, 0, n)
 	if err != nil {
 		return err
 	}

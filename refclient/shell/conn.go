@@ -4,40 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/gochatproto/gochat/refclient/app"
 	"github.com/gochatproto/gochat/refclient/store"
-	"github.com/gochatproto/gochat/spec"
 )
-
-// serverFlags parses "[-tls] [-insecure] [-dialect D]" in any order.
-func serverFlags(sv *store.Server, flags []string) error {
-	for i := 0; i < len(flags); i++ {
-		switch strings.ToLower(flags[i]) {
-		case "-tls":
-			sv.TLS = true
-		case "-insecure", "-noverify":
-			sv.InsecureSkipVerify = true
-		case "-dialect":
-			if i+1 == len(flags) {
-				return errors.New("-dialect needs spec or gochat1")
-			}
-			i++
-			d, err := spec.ParseDialect(flags[i])
-			if err != nil {
-				return err
-			}
-			sv.Dialect = store.Dialect(d.String())
-		default:
-			return fmt.Errorf("unknown option %q", flags[i])
-		}
-	}
-	if sv.InsecureSkipVerify && !sv.TLS {
-		return errors.New("-insecure only makes sense with -tls")
-	}
-	return nil
-}
 
 func cmdConn(s *Shell, ctx context.Context, a args) error {
 	if _, err := s.conn(); err == nil {
@@ -80,7 +50,7 @@ func (s *Shell) resolveServer(ctx context.Context, f []string) (store.Server, er
 		return store.Server{}, err
 	}
 	want := store.Server{Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
-	if err := serverFlags(&want, f[2:]); err != nil {
+	if err := app.ParseServerOptions(&want, f[2:]); err != nil {
 		return want, err
 	}
 	return app.ServerForAddress(ctx, s.st, want)
@@ -136,7 +106,7 @@ func cmdRegServer(s *Shell, ctx context.Context, a args) error {
 		return err
 	}
 	sv := store.Server{Name: a.fields[0], Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
-	if err := serverFlags(&sv, a.fields[3:]); err != nil {
+	if err := app.ParseServerOptions(&sv, a.fields[3:]); err != nil {
 		return err
 	}
 	if err := s.st.AddServer(ctx, sv); err != nil {
@@ -173,7 +143,7 @@ func cmdReconn(s *Shell, ctx context.Context, _ args) error {
 	case last == nil:
 		return errors.New("no previous connection (use CONN)")
 	}
-	sess, res, err := last.Reconnect(ctx)
+	sess, res, err := last.Reconnect(ctx, app.LoginOptions{})
 	if sess == nil {
 		return err
 	}
