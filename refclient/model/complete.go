@@ -15,6 +15,7 @@ type completion struct {
 	cands  []string
 	idx    int
 	suffix string
+	after  string // the input as the completion left it
 }
 
 // Complete completes the word before the cursor, as irssi and weechat do:
@@ -30,6 +31,9 @@ func (m *Model) Complete(dir int) bool {
 	if e.Secret {
 		return false
 	}
+	if c := m.comp; c != nil && c.after != e.String() {
+		m.comp = nil // the input changed under the completion
+	}
 	if c := m.comp; c != nil && len(c.cands) > 1 {
 		n := len(c.cands)
 		switch {
@@ -41,6 +45,7 @@ func (m *Model) Complete(dir int) bool {
 			c.idx = ((c.idx+dir)%n + n) % n
 		}
 		m.replaceWord(c.start, c.cands[c.idx]+c.suffix)
+		c.after = e.String()
 		return true
 	}
 	start := e.wordStart()
@@ -55,17 +60,17 @@ func (m *Model) Complete(dir int) bool {
 		m.comp = nil
 		return true
 	}
-	m.comp = &completion{start: start, typed: word, cands: cands, idx: -1, suffix: suffix}
 	if p := commonPrefix(cands); len([]rune(p)) > len([]rune(word)) {
 		m.replaceWord(start, p)
 	}
+	m.comp = &completion{start: start, typed: word, cands: cands, idx: -1, suffix: suffix, after: e.String()}
 	return true
 }
 
 // Completions returns the candidates of the completion in progress and
 // the index of the one shown (-1 if none), for the popup.
 func (m *Model) Completions() ([]string, int) {
-	if m.comp == nil {
+	if m.comp == nil || m.comp.after != m.Editor.String() {
 		return nil, -1
 	}
 	return m.comp.cands, m.comp.idx
