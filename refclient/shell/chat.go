@@ -71,10 +71,21 @@ func cmdMsg(s *Shell, ctx context.Context, a args) error {
 	if err != nil {
 		return err
 	}
-	if _, err := sess.Send(ctx, to, a.textFrom(1)); err != nil {
+	res, err := sess.Send(ctx, to, a.textFrom(1))
+	if err != nil {
+		if len(res.Parts) > 0 {
+			return fmt.Errorf("%d of the parts sent, then: %w (not sent: %q)", len(res.Parts), describe(err), res.Unsent)
+		}
 		return describe(err)
 	}
-	s.okf("message sent to %s", to)
+	note := ""
+	if len(res.Parts) > 1 {
+		note = fmt.Sprintf(" in %d parts (too long for one)", len(res.Parts))
+	}
+	if res.Queued {
+		note += "; " + to + " is offline: queued on the server until they log in"
+	}
+	s.okf("message sent to %s%s", to, note)
 	return nil
 }
 
@@ -165,7 +176,11 @@ func cmdHistory(s *Shell, ctx context.Context, a args) error {
 		if m.Direction == store.Outgoing {
 			from = account
 		}
-		s.printf("%s %s: %s", m.Stamp.Format(time.DateTime), from, m.Body)
+		queued := ""
+		if m.Queued {
+			queued = " (queued)"
+		}
+		s.printf("%s %s: %s%s", m.Stamp.Format(time.DateTime), from, m.Body, queued)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gochatproto/gochat/refclient/app"
 	"github.com/gochatproto/gochat/refclient/store"
@@ -35,25 +36,23 @@ func cmdConn(s *Shell, ctx context.Context, a args) error {
 }
 
 // resolveServer finds the server named by CONN's arguments: a saved
-// server's name, or an address that is looked up among the saved servers
-// and saved under the name "host:port" when new.
+// server's name, or an address ("addr port", or "[tls:]host[:port]" with
+// the recommended port when none is given) that is looked up among the
+// saved servers and saved under the name "host:port" when new.
 func (s *Shell) resolveServer(ctx context.Context, f []string) (store.Server, error) {
-	if len(f) == 1 {
-		sv, err := s.st.Server(ctx, f[0])
-		if errors.Is(err, store.ErrNotFound) {
-			return sv, fmt.Errorf("no saved server %q (see SERVERS, or CONN addr port)", f[0])
+	want := store.Server{Dialect: store.Dialect(s.opts.Dialect.String())}
+	target, flags := f[0], f[1:]
+	if len(f) > 1 && !strings.HasPrefix(f[1], "-") {
+		addr, err := app.HostPort(f[0], f[1])
+		if err != nil {
+			return want, err
 		}
-		return sv, err
+		target, flags = addr, f[2:]
 	}
-	addr, err := app.HostPort(f[0], f[1])
-	if err != nil {
-		return store.Server{}, err
-	}
-	want := store.Server{Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
-	if err := app.ParseServerOptions(&want, f[2:]); err != nil {
+	if err := app.ParseServerOptions(&want, flags); err != nil {
 		return want, err
 	}
-	return app.ServerForAddress(ctx, s.st, want)
+	return app.ResolveServer(ctx, s.st, target, want)
 }
 
 func cmdDiscn(s *Shell, _ context.Context, _ args) error {
