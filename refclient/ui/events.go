@@ -95,6 +95,11 @@ func (u *ui) statusChange(ev StatusEvent) {
 	}
 	if ev.Text != "" {
 		u.notice(ev.Server, ev.Text)
+		// Said in the conversation being read too: that is where the
+		// user looks.
+		if cs, cb := u.m.Current(); cs == s && cb.Kind == model.BufferQuery {
+			u.m.Add(s.Name, cb.Name, model.Line{Time: u.now(), Text: ev.Text, Kind: model.KindNotice})
+		}
 	}
 	if ev.State == model.LoggedIn {
 		u.refreshUsers(ev.Server, false, false)
