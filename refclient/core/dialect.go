@@ -149,6 +149,21 @@ func undecodable(dec *spec.Decoder, err error) (Undecodable, bool) {
 // and decrypts it with priv. It is how a packet kept while the dialect was
 // unknown becomes a message again.
 func DecodeRECIV(raw []byte, d spec.Dialect, priv *rsa.PrivateKey) (Message, error) {
+	m, err := parseRECIV(raw, d)
+	if err != nil {
+		return m, err
+	}
+	pt, err := spec.Decrypt(priv, m.Ciphertext)
+	if err != nil {
+		return m, err
+	}
+	m.Text = string(pt)
+	return m, nil
+}
+
+// parseRECIV reads exactly one pushed RECIV from raw: sender, stamp and
+// ciphertext.
+func parseRECIV(raw []byte, d spec.Dialect) (Message, error) {
 	dec := spec.NewDecoder(bytes.NewReader(raw), spec.ClientBound, d)
 	var p spec.Packet
 	if err := dec.ReadPacket(&p); err != nil {
@@ -162,15 +177,8 @@ func DecodeRECIV(raw []byte, d spec.Dialect, priv *rsa.PrivateKey) (Message, err
 	}
 	m := Message{From: string(p.Args[0]), Ciphertext: bytes.Clone(p.Args[2])}
 	var err error
-	if m.Stamp, err = d.ParseTimestamp(p.Args[1]); err != nil {
-		return m, err
-	}
-	pt, err := spec.Decrypt(priv, m.Ciphertext)
-	if err != nil {
-		return m, err
-	}
-	m.Text = string(pt)
-	return m, nil
+	m.Stamp, err = d.ParseTimestamp(p.Args[1])
+	return m, err
 }
 
 // EncodeRECIV rebuilds the packet of a received message in dialect d, to
