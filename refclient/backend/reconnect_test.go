@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,9 +82,25 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	assert.Equal(t, "bob", st.User)
 	_, err = bob.Send(ctx, srv.addr, "alice", "sent while you reconnected")
 	require.NoError(t, err)
-	st = status(t, alice, model.LoggedIn)
+	// Live or caught up, depending on who reconnects first: the message
+	// may come before or after the status.
+	var msg ui.MessageEvent
+	st = ui.StatusEvent{}
+	deadline := time.After(10 * time.Second)
+	for msg.Text == "" || st.State != model.LoggedIn {
+		select {
+		case ev := <-alice.Events():
+			switch ev := ev.(type) {
+			case ui.MessageEvent:
+				msg = ev
+			case ui.StatusEvent:
+				st = ev
+			}
+		case <-deadline:
+			t.Fatalf("alice did not reconnect and receive the message: %+v %+v", st, msg)
+		}
+	}
 	assert.Equal(t, "Reconnected; logged in as alice.", st.Text)
-	msg := next[ui.MessageEvent](t, alice)
 	assert.Equal(t, "sent while you reconnected", msg.Text)
 	users, err := alice.Users(ctx, srv.addr, false)
 	require.NoError(t, err)
