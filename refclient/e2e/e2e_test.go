@@ -80,6 +80,11 @@ func needTmux(t *testing.T) string {
 func newTUI(t *testing.T, tmux, dir string) *tui {
 	u := &tui{tmux: tmux, sock: filepath.Join(dir, "tmux.sock"), name: "gochat-e2e"}
 	t.Cleanup(func() { u.cmd("kill-server").Run() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the TUI's last screen:\n%s", u.capture(t))
+		}
+	})
 	return u
 }
 
@@ -147,11 +152,15 @@ func startShell(t *testing.T, bin, data, pwFile string, extra ...string) *shell 
 	return &shell{in: in, out: out}
 }
 
+// run sends a command and waits for want in what the shell prints after
+// it (earlier output may hold the same words).
 func (s *shell) run(t *testing.T, line, want string) {
 	t.Helper()
+	from := len(s.out.String())
 	_, err := io.WriteString(s.in, line+"\n")
 	require.NoError(t, err)
-	s.wait(t, want)
+	require.Eventually(t, func() bool { return strings.Contains(s.out.String()[from:], want) },
+		waitFor, 20*time.Millisecond, "shell output after %q lacks %q:\n%s", line, want, s.out)
 }
 
 func (s *shell) wait(t *testing.T, want string) {
