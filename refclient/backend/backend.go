@@ -116,7 +116,7 @@ func (b *Backend) session(server string) (*app.Session, error) {
 // with options -tls, -insecure, -dialect), which is saved as a server
 // named after it. A reconnection in progress for that server is dropped.
 func (b *Backend) Connect(ctx context.Context, target string, options []string) (string, error) {
-	want := store.Server{Dialect: store.Dialect(b.cfg.Dialect.String())}
+	want := store.Server{Dialect: store.Dialect(b.cfg.Dialect.String()), TLS: strings.HasPrefix(target, "tls:")}
 	if err := app.ParseServerOptions(&want, options); err != nil {
 		return "", err
 	}

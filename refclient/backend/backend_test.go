@@ -132,3 +132,32 @@ func TestServerCloses(t *testing.T) {
 	_, err = be.Users(ctx, addr, false)
 	require.ErrorContains(t, err, "not connected")
 }
+
+// The TUI connects over TLS to an address, with the recommended port
+// filled in when none is given, and to a named server.
+func TestConnectTLSAndNamedServers(t *testing.T) {
+	ctx := context.Background()
+	srv := testserver.Start(t, testserver.WithTLS(), testserver.WithMOTD("tls"))
+	be := newBackend(t, "alice")
+	name, err := be.Connect(ctx, "tls:"+srv.TLSAddr(), []string{"-insecure"})
+	require.NoError(t, err)
+	assert.Equal(t, "tls:"+srv.TLSAddr(), name)
+	assert.Equal(t, "MOTD: tls", next[ui.NoticeEvent](t, be).Text)
+	require.NoError(t, be.Disconnect(ctx, name))
+
+	require.NoError(t, be.AddServer(ctx, "secure", srv.TLSAddr(), []string{"-tls", "-insecure"}))
+	require.Error(t, be.AddServer(ctx, "secure", srv.TLSAddr(), nil), "names are unique")
+	require.ErrorContains(t, be.AddServer(ctx, "bad", srv.TLSAddr(), []string{"-insecure"}), "-insecure only makes sense with -tls")
+	name, err = be.Connect(ctx, "secure", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "secure", name)
+	require.NoError(t, be.Register(ctx, name, "alice", "pw"))
+	require.NoError(t, be.Login(ctx, name, "alice", "pw"))
+	require.ErrorContains(t, be.DeleteServer(ctx, "secure"), "disconnect from secure first")
+	require.NoError(t, be.Disconnect(ctx, name))
+	require.NoError(t, be.DeleteServer(ctx, "secure"))
+	assert.NotContains(t, be.Servers(), "secure")
+
+	_, err = be.Connect(ctx, "localhost", []string{"-dialect", "klingon"})
+	require.Error(t, err)
+}

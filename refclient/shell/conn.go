@@ -40,7 +40,7 @@ func cmdConn(s *Shell, ctx context.Context, a args) error {
 // the recommended port when none is given) that is looked up among the
 // saved servers and saved under the name "host:port" when new.
 func (s *Shell) resolveServer(ctx context.Context, f []string) (store.Server, error) {
-	want := store.Server{Dialect: store.Dialect(s.opts.Dialect.String())}
+	want := store.Server{Dialect: store.Dialect(s.opts.Dialect.String()), TLS: strings.HasPrefix(f[0], "tls:")}
 	target, flags := f[0], f[1:]
 	if len(f) > 1 && !strings.HasPrefix(f[1], "-") {
 		addr, err := app.HostPort(f[0], f[1])
