@@ -336,14 +336,12 @@ func (c *Client) readLoop(dec *spec.Decoder) {
 		decoding = c.Dialect()
 	)
 	for {
-		if d := c.Dialect(); d != decoding { // switched by Register
+		if d := c.Dialect(); d != decoding { // switched to the server's (E-53)
 			dec, decoding = spec.NewDecoder(c.br, spec.ClientBound, d), d
 		}
 		err := dec.ReadPacket(&p)
 		if err != nil {
-			if c.splitInOtherDialect(dec, err, &p) {
-				dec, decoding = spec.NewDecoder(c.br, spec.ClientBound, c.Dialect()), c.Dialect()
-			} else {
+			if !c.splitInOtherDialect(dec, err, &p) { // if it did, the loop switches decoders
 				if ev, ok := undecodable(dec, err); ok {
 					c.events.push(ev)
 				}
