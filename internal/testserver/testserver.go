@@ -57,6 +57,10 @@ type Option func(*options)
 // WithTLS adds a TLS listener with the server's self-signed certificate.
 func WithTLS() Option { return func(o *options) { o.cfg.TLSAddr = loopback } }
 
+// WithAddr listens for plain TCP on addr instead of a free loopback port,
+// so a test can stop a server and start another where clients expect it.
+func WithAddr(addr string) Option { return func(o *options) { o.cfg.Addr = addr } }
+
 // WithDialect sets the server's dialect.
 func WithDialect(d spec.Dialect) Option { return func(o *options) { o.cfg.Dialect = d } }
 

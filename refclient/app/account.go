@@ -107,46 +107,80 @@ type LoginOptions struct {
 type LoginResult struct {
 	core.LoginResult
 	CaughtUp int // messages received by CatchUp
+	// Recovered are messages kept undecoded earlier (core.Undecodable)
+	// that this login could read at last; they are stored now.
+	Recovered []core.Message
 }
 
 // Login unseals name's local key with password and logs in with it.
 func (s *Session) Login(ctx context.Context, name string, password []byte, opts LoginOptions) (LoginResult, error) {
-	var res LoginResult
 	key, err := s.OpenKey(ctx, name, password)
 	if err != nil {
-		return res, err
+		return LoginResult{}, err
 	}
+	return s.login(ctx, core.Credentials{User: name, Key: key}, opts, func(ctx context.Context) (core.LoginResult, error) {
+		return s.c.Login(ctx, name, key)
+	})
+}
+
+// Relogin logs in again with the credentials held since Redial: the
+// reusable token over TLS, else the handshake with the key in memory.
+func (s *Session) Relogin(ctx context.Context, opts LoginOptions) (LoginResult, error) {
+	s.mu.Lock()
+	cr := s.held
+	s.mu.Unlock()
+	if cr.User == "" {
+		return LoginResult{}, ErrNotLoggedIn
+	}
+	return s.login(ctx, cr, opts, func(ctx context.Context) (core.LoginResult, error) {
+		return s.c.Restore(ctx, cr)
+	})
+}
+
+// login runs do (the protocol login) as cr.User and then the steps opts
+// ask for. The server dialect is known once do returns (E-53), so the
+// catch-up and the retry of kept packets read it right.
+func (s *Session) login(ctx context.Context, cr core.Credentials, opts LoginOptions,
+	do func(context.Context) (core.LoginResult, error)) (LoginResult, error) {
+	var res LoginResult
 	// The pinner and the message store need the account name as soon as
 	// the server may push a message, which is right after the OK.
 	s.mu.Lock()
 	prevUser, prevKey := s.user, s.key
-	s.user, s.key = name, key
+	s.user, s.key = cr.User, cr.Key
 	s.mu.Unlock()
-	if res.LoginResult, err = s.c.Login(ctx, name, key); err != nil {
+	var err error
+	if res.LoginResult, err = do(ctx); err != nil {
 		s.mu.Lock()
 		s.user, s.key = prevUser, prevKey
 		s.mu.Unlock()
 		return res, err
 	}
-	if err := s.st.RecordLogin(ctx, s.server.Name, name); err != nil {
+	s.mu.Lock()
+	s.held = core.Credentials{}
+	s.mu.Unlock()
+	if err := s.st.RecordLogin(ctx, s.server.Name, cr.User); err != nil {
 		s.cfg.Logger.Debug("recording login", "err", err)
 	}
 	if opts.SubscribeAll {
 		if err := s.c.Subscribe(ctx, spec.HookAll); err != nil {
 			return res, fmt.Errorf("logged in, but subscribing to hooks failed: %w", err)
 		}
+		s.trackPresence(ctx)
 	}
 	if opts.CatchUp {
 		if res.CaughtUp, err = s.c.CatchUp(ctx); err != nil {
 			return res, fmt.Errorf("logged in, but fetching cached messages failed: %w", err)
 		}
 	}
+	res.Recovered = s.retryKept(ctx)
 	return res, nil
 }
 
 func (s *Session) forget() {
 	s.mu.Lock()
 	s.user, s.key = "", nil
+	s.online, s.tracking = nil, false
 	s.mu.Unlock()
 }
 

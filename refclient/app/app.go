@@ -68,12 +68,20 @@ func (c Config) withDefaults() Config {
 }
 
 // Event is one event of a session, in the order the server sent them.
-// Core is a core.Message, core.Hook, core.Shutdown, core.ServerNotice or
-// core.Disconnected (always the last). For a message, StoreErr is set
-// when it could not be saved locally.
+// Core is a core.Message, core.Hook, core.Shutdown, core.ServerNotice,
+// core.DialectSwitched, core.Undecodable or core.Disconnected (always the
+// last).
+//
+// A message is stored before the handler sees it: StoredID is its row
+// (0 when it was not stored), StoreErr says why storing failed. A message
+// that cannot be read (core.Undecodable, or a core.Message whose
+// DecryptErr is set) is kept byte for byte instead and retried at the next
+// login; Kept says so.
 type Event struct {
 	Session  *Session
 	Core     core.Event
+	StoredID int64
+	Kept     bool
 	StoreErr error
 }
 
@@ -87,12 +95,21 @@ type Session struct {
 	cfg    Config
 	st     *store.Store
 	c      *core.Client
-	server store.Server
 	handle Handler
 
-	mu   sync.Mutex
-	user string
-	key  *rsa.PrivateKey // the logged-in user's key, for Reconnect
+	mu     sync.Mutex
+	server store.Server // its Dialect follows a switch (E-53)
+	user   string
+	key    *rsa.PrivateKey // the logged-in user's key, for Reconnect
+	// held are the credentials of the last login, kept across Redial so
+	// that Relogin can restore the session without a password.
+	held core.Credentials
+	// online is the set of users logged in, tracked from hooks while the
+	// session is subscribed to logins and logouts (tracking).
+	online   map[string]bool
+	tracking bool
+	// shutdownAt is the time of the last SHTDWN announcement.
+	shutdownAt time.Time
 
 	sync chan chan struct{}
 	done chan struct{}
@@ -126,7 +143,7 @@ func newSession(cfg Config, sv store.Server, handle Handler) *Session {
 func (s *Session) coreConfig(d spec.Dialect) core.Config {
 	return core.Config{
 		Addr: s.server.Address, TLS: s.server.TLS, InsecureSkipVerify: s.server.InsecureSkipVerify,
-		Dialect: d, KeepAlive: s.cfg.KeepAlive, RequestTimeout: s.cfg.RequestTimeout,
+		Dialect: d, DetectDialect: true, KeepAlive: s.cfg.KeepAlive, RequestTimeout: s.cfg.RequestTimeout,
 		Pinner: storePinner{s}, Logger: s.cfg.Logger, DialContext: s.cfg.DialContext,
 	}
 }
@@ -136,33 +153,53 @@ func (s *Session) start(c *core.Client) {
 	go s.pump()
 }
 
-// Reconnect closes s, dials its server again and restores the session
-// (core.Client.Reconnect: the reusable token over TLS, else the handshake
-// with the key held in memory). The new session is returned even when
-// restoring the login failed; then err says why and User is "".
-func (s *Session) Reconnect(ctx context.Context) (*Session, core.LoginResult, error) {
+// Redial closes s and connects to its server again without logging in,
+// in the dialect s spoke last. The new session holds s's credentials, so
+// Relogin can restore the login without a password.
+func (s *Session) Redial(ctx context.Context) (*Session, error) {
+	held := s.credentials()
 	s.Close()
-	ns := newSession(s.cfg, s.server, s.handle)
-	// The pinner needs the account before the server can push anything.
-	s.mu.Lock()
-	ns.user, ns.key = s.user, s.key
-	s.mu.Unlock()
-	c, res, err := s.c.Reconnect(ctx)
-	if c == nil {
-		return nil, res, fmt.Errorf("reconnecting to %s: %w", s.server.Address, err)
-	}
-	user, _ := c.User()
+	ns := newSession(s.cfg, s.Server(), s.handle)
+	ns.held = held
+	c, err := s.c.Redial(ctx)
 	if err != nil {
-		user = ""
+		return nil, fmt.Errorf("reconnecting to %s: %w", ns.server.Address, err)
 	}
-	ns.mu.Lock()
-	ns.user = user
-	if user == "" {
-		ns.key = nil
-	}
-	ns.mu.Unlock()
 	ns.start(c)
+	return ns, nil
+}
+
+// Reconnect is Redial followed, when s held a login, by Relogin with opts.
+// The new session is returned even when restoring the login failed; then
+// err says why and User is "".
+func (s *Session) Reconnect(ctx context.Context, opts LoginOptions) (*Session, LoginResult, error) {
+	ns, err := s.Redial(ctx)
+	if err != nil {
+		return nil, LoginResult{}, err
+	}
+	if ns.held.User == "" {
+		return ns, LoginResult{}, nil
+	}
+	res, err := ns.Relogin(ctx, opts)
 	return ns, res, err
+}
+
+// credentials returns what a Redial keeps: the live login's, else those
+// still held from an earlier Redial.
+func (s *Session) credentials() core.Credentials {
+	if cr := s.c.Credentials(); cr.User != "" {
+		return cr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// CanRelogin reports whether the session holds credentials for Relogin.
+func (s *Session) CanRelogin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held.User != "" && s.held.Key != nil
 }
 
 // Client is the protocol session, for operations that need no local data
@@ -170,7 +207,19 @@ func (s *Session) Reconnect(ctx context.Context) (*Session, core.LoginResult, er
 func (s *Session) Client() *core.Client { return s.c }
 
 // Server is the saved server this session is connected to.
-func (s *Session) Server() store.Server { return s.server }
+func (s *Session) Server() store.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.server
+}
+
+// ShutdownAt is the time of the last shutdown the server announced, or
+// the zero time.
+func (s *Session) ShutdownAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutdownAt
+}
 
 // User returns the logged-in account, or "".
 func (s *Session) User() string {
@@ -212,24 +261,67 @@ func Username(s string) (string, error) {
 	return n, nil
 }
 
+// The ports the specification recommends, used when an address has none.
+const (
+	DefaultPort    = "9037"
+	DefaultTLSPort = "8037"
+)
+
 // ResolveServer finds a server in st by saved name or, failing that, by
-// address ("host:port") with ServerForAddress. want carries the TLS,
-// verification and dialect settings for an address.
+// address with ServerForAddress. An address is host, host:port, or either
+// prefixed with "tls:" (as saved TLS servers are named); without a port
+// the recommended one is used (9037, or 8037 with TLS). want carries the
+// TLS, verification and dialect settings for an address.
 func ResolveServer(ctx context.Context, st *store.Store, target string, want store.Server) (store.Server, error) {
 	sv, err := st.Server(ctx, target)
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return sv, err
 	}
+	if rest, ok := strings.CutPrefix(target, "tls:"); ok {
+		target, want.TLS = rest, true
+	}
 	host, port, perr := net.SplitHostPort(target)
 	if perr != nil {
-		return sv, fmt.Errorf("no saved server %q (use a saved name or host:port)", target)
+		host, port = strings.TrimSuffix(strings.TrimPrefix(target, "["), "]"), DefaultPort
+		if want.TLS {
+			port = DefaultTLSPort
+		}
 	}
 	addr, err := HostPort(host, port)
 	if err != nil {
-		return sv, err
+		return sv, fmt.Errorf("no saved server %q, and not an address: %w", target, err)
 	}
 	want.Address = addr
 	return ServerForAddress(ctx, st, want)
+}
+
+// ParseServerOptions applies "[-tls] [-insecure] [-dialect spec|gochat1]",
+// in any order, to sv. -noverify is taken for -insecure.
+func ParseServerOptions(sv *store.Server, flags []string) error {
+	for i := 0; i < len(flags); i++ {
+		switch strings.ToLower(flags[i]) {
+		case "-tls":
+			sv.TLS = true
+		case "-insecure", "-noverify":
+			sv.InsecureSkipVerify = true
+		case "-dialect":
+			if i+1 == len(flags) {
+				return errors.New("-dialect needs spec or gochat1")
+			}
+			i++
+			d, err := spec.ParseDialect(flags[i])
+			if err != nil {
+				return err
+			}
+			sv.Dialect = store.Dialect(d.String())
+		default:
+			return fmt.Errorf("unknown option %q (-tls, -insecure, -dialect spec|gochat1)", flags[i])
+		}
+	}
+	if sv.InsecureSkipVerify && !sv.TLS {
+		return errors.New("-insecure only makes sense with -tls")
+	}
+	return nil
 }
 
 // ServerForAddress looks want.Address up among the saved servers (same

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gochatproto/gochat/refclient/split"
 	"github.com/gochatproto/gochat/refclient/store"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -70,71 +71,74 @@ func (s *Session) RequestKey(ctx context.Context, user string) (fingerprint stri
 	return spec.Fingerprint(pub), perm, nil
 }
 
+// SentPart is one MSG of a sent message.
+type SentPart struct {
+	Text  string
+	Stamp time.Time // whole seconds, as sent and stored
+	ID    int64     // its stored row (0 if storing failed)
+}
+
+// SendResult describes a send.
+type SendResult struct {
+	// Parts are the MSGs sent, in order: one unless the text was longer
+	// than one RSA block holds (SplitMessage).
+	Parts []SentPart
+	// Unsent is the text not sent because a part failed, "" if none.
+	Unsent string
+	// Queued says the recipient was offline: the server holds the
+	// message until they log in.
+	Queued bool
+}
+
 // Send encrypts text to the pinned key of to, sends it and stores it.
-// It returns the stamp sent and stored (whole seconds).
-func (s *Session) Send(ctx context.Context, to, text string) (time.Time, error) {
+// Text longer than one RSA block holds is split at word boundaries into
+// several MSGs, each encrypted separately (split.Message, E-55). If a part fails, the
+// parts before it stay sent and the rest is returned in Unsent with the
+// error.
+func (s *Session) Send(ctx context.Context, to, text string) (SendResult, error) {
+	var res SendResult
 	account, err := s.account()
 	if err != nil {
-		return time.Time{}, err
+		return res, err
 	}
 	pub, err := s.ContactKey(ctx, to)
 	if err != nil {
-		return time.Time{}, err
+		return res, err
 	}
-	at := s.cfg.Now().Truncate(time.Second)
-	if err := s.c.SendMessage(ctx, to, pub, text, at); err != nil {
-		return at, err
+	if online, err := s.IsOnline(ctx, to); err == nil {
+		res.Queued = !online
 	}
-	if _, _, err := s.st.AddMessage(ctx, store.Message{
-		Server: s.server.Name, Account: account, Peer: to, Direction: store.Outgoing, Stamp: at, Body: text,
-	}); err != nil {
-		return at, fmt.Errorf("sent, but not saved locally: %w", err)
-	}
-	return at, nil
-}
-
-// History returns the last n stored messages with peer, oldest first.
-func (s *Session) History(ctx context.Context, peer string, n int) ([]store.Message, error) {
-	account, err := s.account()
-	if err != nil {
-		return nil, err
-	}
-	return s.st.History(ctx, s.server.Name, account, peer, 0, n)
-}
-
-// historyScan bounds how many stored messages HistoryBefore reads.
-const historyScan = 20 * store.MaxHistoryLimit
-
-// HistoryBefore returns up to n stored messages with peer stamped before
-// before, oldest first (in storage order). The store pages by message ID,
-// so this scans back from the newest message, at most historyScan of them.
-func (s *Session) HistoryBefore(ctx context.Context, peer string, before time.Time, n int) ([]store.Message, error) {
-	account, err := s.account()
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Message // newest first while collecting
-	var cursor int64
-	for scanned := 0; len(out) < n && scanned < historyScan; {
-		page, err := s.st.History(ctx, s.server.Name, account, peer, cursor, store.MaxHistoryLimit)
+	pieces, starts := split.Message(text, spec.MaxPlaintext(pub))
+	for i, piece := range pieces {
+		at := s.cfg.Now().Truncate(time.Second)
+		if err := s.c.SendMessage(ctx, to, pub, piece, at); err != nil {
+			res.Unsent = text[starts[i]:]
+			return res, err
+		}
+		id, _, err := s.st.AddMessage(ctx, store.Message{
+			Server: s.server.Name, Account: account, Peer: to, Direction: store.Outgoing,
+			Stamp: at, Body: piece, Queued: res.Queued,
+		})
+		res.Parts = append(res.Parts, SentPart{Text: piece, Stamp: at, ID: id})
 		if err != nil {
-			return nil, err
-		}
-		if len(page) == 0 {
-			break
-		}
-		scanned += len(page)
-		cursor = page[0].ID
-		for i := len(page) - 1; i >= 0 && len(out) < n; i-- {
-			if page[i].Stamp.Before(before) {
-				out = append(out, page[i])
+			if i+1 < len(pieces) {
+				res.Unsent = text[starts[i+1]:]
 			}
+			return res, fmt.Errorf("sent, but not saved locally: %w", err)
 		}
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
+	return res, nil
+}
+
+// History returns up to n stored messages with peer older than the row
+// before (0: the newest), oldest first. Paging by row, not by stamp, keeps
+// messages of the same second apart.
+func (s *Session) History(ctx context.Context, peer string, before int64, n int) ([]store.Message, error) {
+	account, err := s.account()
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return s.st.History(ctx, s.server.Name, account, peer, before, n)
 }
 
 // ErrNoKeyChange means Trust found no pending key change.

@@ -3,22 +3,25 @@
 // saved server's name.
 //
 // Goroutines: each session's event pump (owned by app.Session) translates
-// its events into ui events and hands them to the Events channel; Quit
-// stops every pump by closing every session, and a pump blocked on a full
-// channel gives up once Quit has begun.
+// its events into ui events and hands them to the Events channel; a lost
+// logged-in connection starts a reconnection loop for its server (see
+// reconnect.go). Quit stops the loops, then every pump by closing every
+// session; a pump or loop blocked on a full channel gives up once Quit has
+// begun.
 package backend
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gochatproto/gochat/refclient/app"
 	"github.com/gochatproto/gochat/refclient/core"
-	"github.com/gochatproto/gochat/refclient/model"
 	"github.com/gochatproto/gochat/refclient/store"
 	"github.com/gochatproto/gochat/refclient/ui"
 	"github.com/gochatproto/gochat/spec"
@@ -27,26 +30,51 @@ import (
 // eventBuffer is the capacity of the Events channel.
 const eventBuffer = 1024
 
+// Options tune a Backend; the zero value is usable.
+type Options struct {
+	// Backoff is the wait before reconnection attempt n (0, 1, ...);
+	// default DefaultBackoff.
+	Backoff func(attempt int) time.Duration
+}
+
+// DefaultBackoff doubles the wait from one second up to half a minute,
+// with a fifth of jitter so clients a restart cut off do not come back in
+// step.
+func DefaultBackoff(attempt int) time.Duration {
+	d := 30 * time.Second
+	if attempt < 5 {
+		d = time.Second << attempt
+	}
+	return d - time.Duration(rand.Int64N(int64(d/5)))
+}
+
 // Backend is a ui.Backend. Create it with New.
 type Backend struct {
 	cfg    app.Config
+	opts   Options
 	events chan ui.Event
 	quit   chan struct{}
+	wg     sync.WaitGroup // reconnection loops
 
 	mu       sync.Mutex
-	sessions map[string]*app.Session
+	sessions map[string]*app.Session // live connections
+	lost     map[string]*lostLink    // lost logins being restored
 	quitting bool
 }
 
 var _ ui.Backend = (*Backend)(nil)
 
 // New returns a backend whose sessions use cfg (cfg.Store is required).
-func New(cfg app.Config) *Backend {
+func New(cfg app.Config, opts Options) *Backend {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Backend{cfg: cfg, events: make(chan ui.Event, eventBuffer),
-		quit: make(chan struct{}), sessions: make(map[string]*app.Session)}
+	if opts.Backoff == nil {
+		opts.Backoff = DefaultBackoff
+	}
+	return &Backend{cfg: cfg, opts: opts, events: make(chan ui.Event, eventBuffer),
+		quit: make(chan struct{}), sessions: make(map[string]*app.Session),
+		lost: make(map[string]*lostLink)}
 }
 
 // Servers lists the saved servers.
@@ -84,10 +112,14 @@ func (b *Backend) session(server string) (*app.Session, error) {
 	return s, nil
 }
 
-// Connect connects to a saved server or to a host:port address, which is
-// saved as a server named after it.
-func (b *Backend) Connect(ctx context.Context, target string) (string, error) {
-	want := store.Server{Dialect: store.Dialect(b.cfg.Dialect.String())}
+// Connect connects to a saved server or to an address ("[tls:]host[:port]"
+// with options -tls, -insecure, -dialect), which is saved as a server
+// named after it. A reconnection in progress for that server is dropped.
+func (b *Backend) Connect(ctx context.Context, target string, options []string) (string, error) {
+	want := store.Server{Dialect: store.Dialect(b.cfg.Dialect.String()), TLS: strings.HasPrefix(target, "tls:")}
+	if err := app.ParseServerOptions(&want, options); err != nil {
+		return "", err
+	}
 	sv, err := app.ResolveServer(ctx, b.cfg.Store, target, want)
 	if err != nil {
 		return "", err
@@ -95,22 +127,31 @@ func (b *Backend) Connect(ctx context.Context, target string) (string, error) {
 	if _, err := b.session(sv.Name); err == nil {
 		return "", fmt.Errorf("already connected to %s", sv.Name)
 	}
+	b.stopReconnecting(sv.Name)
 	s, err := app.Connect(ctx, b.cfg, sv, b.handle)
 	if err != nil {
-		return "", err
+		return "", errors.New(app.Explain(err))
 	}
-	b.mu.Lock()
-	if b.quitting || b.sessions[sv.Name] != nil {
-		b.mu.Unlock()
+	if !b.adopt(s) {
 		s.Close()
 		return "", fmt.Errorf("already connected to %s", sv.Name)
 	}
-	b.sessions[sv.Name] = s
-	b.mu.Unlock()
 	if motd := s.Client().MOTD(); motd != "" {
 		b.emit(ui.NoticeEvent{Server: sv.Name, Text: "MOTD: " + motd})
 	}
 	return sv.Name, nil
+}
+
+// adopt makes s the live session of its server unless there is one.
+func (b *Backend) adopt(s *app.Session) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	name := s.Server().Name
+	if b.quitting || b.sessions[name] != nil {
+		return false
+	}
+	b.sessions[name] = s
+	return true
 }
 
 // drop forgets s if it is still the session of its server.
@@ -122,14 +163,46 @@ func (b *Backend) drop(s *app.Session) {
 	}
 }
 
-// Disconnect closes the connection to server.
+// Disconnect closes the connection to server, or stops reconnecting to it.
 func (b *Backend) Disconnect(_ context.Context, server string) error {
+	stopped := b.stopReconnecting(server)
 	s, err := b.session(server)
 	if err != nil {
+		if stopped {
+			return nil
+		}
 		return err
 	}
 	b.drop(s)
 	return s.Close()
+}
+
+// AddServer saves a named server.
+func (b *Backend) AddServer(ctx context.Context, name, address string, options []string) error {
+	sv := store.Server{Name: name, Dialect: store.Dialect(b.cfg.Dialect.String())}
+	if err := app.ParseServerOptions(&sv, options); err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		host, port = address, app.DefaultPort
+		if sv.TLS {
+			port = app.DefaultTLSPort
+		}
+	}
+	if sv.Address, err = app.HostPort(host, port); err != nil {
+		return err
+	}
+	return b.cfg.Store.AddServer(ctx, sv)
+}
+
+// DeleteServer forgets a saved server with its local accounts and history.
+func (b *Backend) DeleteServer(ctx context.Context, name string) error {
+	if _, err := b.session(name); err == nil {
+		return fmt.Errorf("disconnect from %s first", name)
+	}
+	b.stopReconnecting(name)
+	return b.cfg.Store.DeleteServer(ctx, name)
 }
 
 // Register registers user with a new key sealed with password (or the key
@@ -169,6 +242,10 @@ func (b *Backend) Deregister(ctx context.Context, server, password string) error
 	return describe(err)
 }
 
+// loginOptions are the original client's: every hook, and the messages
+// cached while the user was offline.
+var loginOptions = app.LoginOptions{CatchUp: true, SubscribeAll: true}
+
 // Login logs in, subscribes to every hook and fetches the messages cached
 // while the user was offline, as the original client did.
 func (b *Backend) Login(ctx context.Context, server, user, password string) error {
@@ -176,7 +253,7 @@ func (b *Backend) Login(ctx context.Context, server, user, password string) erro
 	if err != nil {
 		return err
 	}
-	res, err := s.Login(ctx, name, []byte(password), app.LoginOptions{CatchUp: true, SubscribeAll: true})
+	res, err := s.Login(ctx, name, []byte(password), loginOptions)
 	if err != nil && s.User() == name {
 		// Logged in; only a follow-up step failed. Say so, but let the
 		// interface show the session.
@@ -186,10 +263,21 @@ func (b *Backend) Login(ctx context.Context, server, user, password string) erro
 	if err != nil {
 		return describe(err)
 	}
+	b.afterLogin(server, res)
+	return nil
+}
+
+// afterLogin reports what a login brought: cached and recovered messages.
+func (b *Backend) afterLogin(server string, res app.LoginResult) {
+	for _, m := range res.Recovered {
+		b.emit(ui.MessageEvent{Server: server, Peer: m.From, Message: ui.Message{Time: m.Stamp, From: m.From, Text: m.Text}})
+	}
+	if n := len(res.Recovered); n > 0 {
+		b.emit(ui.NoticeEvent{Server: server, Text: fmt.Sprintf("%d kept messages could be read at last.", n)})
+	}
 	if res.CaughtUp > 0 {
 		b.emit(ui.NoticeEvent{Server: server, Text: fmt.Sprintf("%d messages received while you were away.", res.CaughtUp)})
 	}
-	return nil
 }
 
 // Logout ends the session; the connection stays open.
@@ -211,33 +299,28 @@ func (b *Backend) Query(ctx context.Context, server, user string) error {
 	return describe(err)
 }
 
-// Send encrypts, sends and stores a message.
-func (b *Backend) Send(ctx context.Context, server, peer, text string) (time.Time, error) {
+// Send encrypts, sends and stores a message, split if it is too long.
+func (b *Backend) Send(ctx context.Context, server, peer, text string) (ui.SendResult, error) {
 	s, name, err := b.named(server, peer)
 	if err != nil {
-		return time.Time{}, err
+		return ui.SendResult{}, err
 	}
-	at, err := s.Send(ctx, name, text)
-	return at, describe(err)
+	res, err := s.Send(ctx, name, text)
+	out := ui.SendResult{Unsent: res.Unsent, Queued: res.Queued}
+	for _, p := range res.Parts {
+		out.Parts = append(out.Parts, ui.Message{Time: p.Stamp, From: s.User(), Text: p.Text, ID: p.ID, Queued: res.Queued})
+	}
+	return out, describe(err)
 }
 
-// LoadHistory returns stored messages with peer stamped before before.
-//
-// Protocol stamps are whole seconds, so a before with a fraction of a
-// second is the interface's "now" for an empty buffer, not a message's
-// stamp: then the newest messages are returned, including those of the
-// current second and any a fast peer clock stamped in the future.
-func (b *Backend) LoadHistory(ctx context.Context, server, peer string, before time.Time, n int) ([]ui.Message, error) {
+// LoadHistory returns up to n stored messages with peer older than the
+// stored message before (0: the newest).
+func (b *Backend) LoadHistory(ctx context.Context, server, peer string, before int64, n int) ([]ui.Message, error) {
 	s, name, err := b.named(server, peer)
 	if err != nil {
 		return nil, err
 	}
-	var msgs []store.Message
-	if before.Nanosecond() != 0 {
-		msgs, err = s.History(ctx, name, n)
-	} else {
-		msgs, err = s.HistoryBefore(ctx, name, before, n)
-	}
+	msgs, err := s.History(ctx, name, before, n)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +333,7 @@ func (b *Backend) LoadHistory(ctx context.Context, server, peer string, before t
 		if at.IsZero() {
 			at = m.ReceivedAt
 		}
-		out[i] = ui.Message{Time: at, From: from, Text: m.Body}
+		out[i] = ui.Message{Time: at, From: from, Text: m.Body, ID: m.ID, Queued: m.Queued}
 	}
 	return out, nil
 }
@@ -292,14 +375,14 @@ func (b *Backend) hook(ctx context.Context, server, name string, sub bool) error
 	if err != nil {
 		return err
 	}
-	h, err := spec.ParseHook(name)
-	if err != nil || !h.Valid() {
-		return fmt.Errorf("unknown hook %q", name)
+	h, err := core.ParseHookName(name)
+	if err != nil {
+		return err
 	}
 	if sub {
 		return describe(s.Client().Subscribe(ctx, h))
 	}
-	return describe(s.Client().Unsubscribe(ctx, h))
+	return describe(s.Unsubscribe(ctx, h))
 }
 
 // Admin runs an administrative operation (see app.Session.Admin).
@@ -326,7 +409,8 @@ func (b *Backend) Trust(ctx context.Context, server, user string) error {
 	return err
 }
 
-// Quit closes every connection and waits for their pumps to stop.
+// Quit stops reconnecting, closes every connection and waits for the
+// loops and pumps to stop.
 func (b *Backend) Quit() error {
 	b.mu.Lock()
 	if b.quitting {
@@ -335,6 +419,9 @@ func (b *Backend) Quit() error {
 	}
 	b.quitting = true
 	close(b.quit)
+	b.mu.Unlock()
+	b.wg.Wait() // no loop adopts a session after this
+	b.mu.Lock()
 	sessions := b.sessions
 	b.sessions = map[string]*app.Session{}
 	b.mu.Unlock()
@@ -349,58 +436,67 @@ func (b *Backend) handle(e app.Event) {
 	server := e.Session.Server().Name
 	switch ev := e.Core.(type) {
 	case core.Message:
-		b.message(server, ev, e.StoreErr)
+		b.message(server, ev, e)
+	case core.Undecodable:
+		b.kept(server, e, "A message arrived that this client cannot read: "+ev.Err.Error())
 	case core.Hook:
 		b.emit(ui.HookEvent{Server: server, Hook: strings.TrimPrefix(ev.Kind.String(), "HOOK_"),
 			User: ev.User, Perm: int(ev.Perm), Addr: ev.IP})
 	case core.Shutdown:
 		b.emit(ui.ShutdownEvent{Server: server, At: ev.At})
 	case core.ServerNotice:
-		b.emit(ui.ErrorEvent{Server: server, Text: "Server notice: " + ev.Code.String()})
-	case core.Disconnected:
-		b.mu.Lock()
-		ours := b.sessions[server] == e.Session
-		b.mu.Unlock()
-		b.drop(e.Session)
-		if ours { // not asked for by Disconnect or Quit
-			text := "Disconnected by the server."
-			if ev.Err != nil {
-				text = "Disconnected: " + describe(ev.Err).Error()
-			}
-			b.emit(ui.StatusEvent{Server: server, State: model.Disconnected, Text: text})
+		if ev.Code != spec.CodeDiscn && ev.Code != spec.CodeIdle { // the disconnection says those
+			b.emit(ui.ErrorEvent{Server: server, Text: "Server notice: " + app.ServerErrorText(&core.ServerError{Code: ev.Code})})
 		}
+	case core.DialectSwitched:
+		text := fmt.Sprintf("This server speaks the %s dialect (%s): switched to it, and saved it for %s. (-dialect %s, or /connect ... -dialect %s, chooses it up front.)",
+			ev.Dialect, ev.Evidence, server, ev.Dialect, ev.Dialect)
+		if e.StoreErr != nil {
+			text += " Saving it failed: " + e.StoreErr.Error()
+		}
+		b.emit(ui.NoticeEvent{Server: server, Text: text})
+	case core.Disconnected:
+		b.lostConnection(e.Session, ev.Err)
 	}
 }
 
-func (b *Backend) message(server string, m core.Message, storeErr error) {
+func (b *Backend) message(server string, m core.Message, e app.Event) {
 	if m.DecryptErr != nil {
-		b.emit(ui.ErrorEvent{Server: server, Text: fmt.Sprintf("Message from %s cannot be decrypted: %v", m.From, m.DecryptErr)})
+		b.kept(server, e, fmt.Sprintf("A message from %s cannot be decrypted (%v)", m.From, m.DecryptErr))
 		return
 	}
 	at := m.Stamp
 	if m.StampErr != nil {
 		at = b.cfg.Now()
 	}
-	b.emit(ui.MessageEvent{Server: server, Peer: m.From, Message: ui.Message{Time: at, From: m.From, Text: m.Text}})
-	if storeErr != nil {
-		b.emit(ui.ErrorEvent{Server: server, Text: fmt.Sprintf("Message from %s not saved: %v", m.From, storeErr)})
+	b.emit(ui.MessageEvent{Server: server, Peer: m.From, Message: ui.Message{Time: at, From: m.From, Text: m.Text, ID: e.StoredID}})
+	if e.StoreErr != nil {
+		b.emit(ui.ErrorEvent{Server: server, Text: fmt.Sprintf("Message from %s not saved: %v", m.From, e.StoreErr)})
 	}
 }
 
-// describe words an error from the core for the user.
+// kept reports a message that could not be read, and whether it was kept.
+func (b *Backend) kept(server string, e app.Event, what string) {
+	switch {
+	case e.Kept:
+		what += "; it is kept and will be read again at your next login."
+	case e.StoreErr != nil:
+		what += "; keeping it failed: " + e.StoreErr.Error()
+	}
+	b.emit(ui.ErrorEvent{Server: server, Text: what})
+}
+
+// describe words an error from a session for the user.
 func describe(err error) error {
-	var se *core.ServerError
 	var kc *core.KeyChangedError
 	var kp *app.KeyPendingError
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &se):
-		return fmt.Errorf("server replied %s", se.Code)
 	case errors.As(err, &kc):
 		return fmt.Errorf("%v; check it with %s, then /trust %s", err, kc.User, kc.User)
 	case errors.As(err, &kp):
 		return fmt.Errorf("%v; check it with %s, then /trust %s", err, kp.User, kp.User)
 	}
-	return err
+	return errors.New(app.Explain(err))
 }

@@ -10,6 +10,7 @@
 package core
 
 import (
+	"bufio"
 	"context"
 	"crypto/rsa"
 	"crypto/tls"
@@ -19,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gochatproto/gochat/spec"
@@ -45,6 +47,13 @@ type Config struct {
 	InsecureSkipVerify bool
 	// Dialect selects the encoding of keys and timestamps.
 	Dialect spec.Dialect
+	// DetectDialect lets the client switch to the server's dialect when a
+	// reply gives it away (E-53): the key in the first REQ reply (which
+	// the client requests right after login, before any catch-up), a REG
+	// refused with ERR_ARGS that the other key encoding passes, or a
+	// packet only the other dialect can split. Without it the client
+	// keeps Dialect; ServerDialect reports what it saw.
+	DetectDialect bool
 	// KeepAlive is the idle time after which a KEEP is sent: 0 means
 	// DefaultKeepAlive, a negative value disables KEEP.
 	KeepAlive time.Duration
@@ -52,7 +61,8 @@ type Config struct {
 	// DefaultRequestTimeout. A context deadline applies as well.
 	RequestTimeout time.Duration
 	// EventBuffer is the capacity of the Events channel (0: default).
-	// When it is full the oldest event is dropped; see Dropped.
+	// When it is full the reader waits for the consumer; only after Close
+	// are events dropped (see Dropped).
 	EventBuffer int
 	// Pinner, if set, pins the public keys returned by REQ and used by
 	// SendMessage (trust on first use).
@@ -90,10 +100,14 @@ type reply struct {
 type Client struct {
 	cfg    Config
 	conn   net.Conn
+	br     *bufio.Reader // under the decoder, so a dialect switch keeps buffered bytes
 	secure bool
 	motd   string
 	events *eventQueue
 	log    *slog.Logger
+
+	dialect atomic.Uint32 // the spec.Dialect spoken now
+	settled atomic.Bool   // the server's dialect has been seen (E-53)
 
 	wmu  sync.Mutex // serialises writes; guards wbuf
 	wbuf []byte
@@ -105,11 +119,14 @@ type Client struct {
 	closeErr error     // why the connection ended
 	lastSend time.Time // for KEEP
 	sess     session
+	seen     spec.Dialect // the server's, once settled
 
-	readerDone chan struct{}
-	stop       chan struct{} // closed by Close and by the reader's exit
-	stopOnce   sync.Once
-	bg         sync.WaitGroup
+	readerDone  chan struct{}
+	stop        chan struct{} // closed by Close and by the reader's exit
+	stopOnce    sync.Once
+	closing     chan struct{} // closed by Close only: events may be dropped
+	closingOnce sync.Once
+	bg          sync.WaitGroup
 }
 
 // session is the login state, guarded by Client.mu.
@@ -172,15 +189,18 @@ func newClient(ctx context.Context, conn net.Conn, cfg Config) (*Client, error) 
 	c := &Client{
 		cfg:        cfg,
 		conn:       conn,
+		br:         bufio.NewReaderSize(conn, 4096),
 		secure:     secure,
-		events:     newEventQueue(cfg.EventBuffer),
 		log:        cfg.Logger,
 		pending:    make(map[uint16]chan reply),
 		readerDone: make(chan struct{}),
 		stop:       make(chan struct{}),
+		closing:    make(chan struct{}),
 		lastSend:   time.Now(),
 	}
-	dec := spec.NewDecoder(conn, spec.ClientBound, cfg.Dialect)
+	c.events = newEventQueue(cfg.EventBuffer, c.closing)
+	c.dialect.Store(uint32(cfg.Dialect))
+	dec := spec.NewDecoder(c.br, spec.ClientBound, cfg.Dialect)
 	if err := c.readHello(ctx, dec); err != nil {
 		return nil, err
 	}
@@ -224,18 +244,21 @@ func (c *Client) MOTD() string { return c.motd }
 // Secure reports whether the connection uses TLS.
 func (c *Client) Secure() bool { return c.secure }
 
-// Dialect is the dialect this client speaks.
-func (c *Client) Dialect() spec.Dialect { return c.cfg.Dialect }
+// Dialect is the dialect this client speaks now: Config.Dialect, or the
+// server's once DetectDialect has switched to it.
+func (c *Client) Dialect() spec.Dialect { return spec.Dialect(c.dialect.Load()) }
 
 // Addr is the address the client dialled.
 func (c *Client) Addr() string { return c.cfg.Addr }
 
 // Events returns the channel of pushed packets and state changes. It is
-// closed after the final Disconnected event. If nobody reads it, the
-// oldest events are dropped once EventBuffer are queued (see Dropped).
+// closed after the final Disconnected event. The client waits for a slow
+// reader rather than drop anything; after Close, unread events are
+// dropped (see Dropped).
 func (c *Client) Events() <-chan Event { return c.events.ch }
 
-// Dropped is the number of events discarded because Events was full.
+// Dropped is the number of events discarded because Events was full
+// after Close.
 func (c *Client) Dropped() uint64 { return c.events.dropped.Load() }
 
 // User returns the logged-in user's name and level, or "" if none.
@@ -266,6 +289,7 @@ func (c *Client) Err() error {
 // Close closes the connection without logging out and waits for the
 // session goroutines to stop. It is safe to call more than once.
 func (c *Client) Close() error {
+	c.closingOnce.Do(func() { close(c.closing) })
 	c.shutdown(nil)
 	c.bg.Wait()
 	return nil
@@ -309,14 +333,24 @@ func (c *Client) readLoop(dec *spec.Decoder) {
 		p        spec.Packet
 		notice   *ServerError
 		recivSeq uint64
+		decoding = c.Dialect()
 	)
 	for {
+		if d := c.Dialect(); d != decoding { // switched to the server's (E-53)
+			dec, decoding = spec.NewDecoder(c.br, spec.ClientBound, d), d
+		}
 		err := dec.ReadPacket(&p)
 		if err != nil {
-			c.readerExit(err, notice)
-			return
+			if !c.splitInOtherDialect(dec, err, &p) { // if it did, the loop switches decoders
+				if ev, ok := undecodable(dec, err); ok {
+					c.events.push(ev)
+				}
+				c.readerExit(err, notice)
+				return
+			}
 		}
 		if p.ID != spec.NullID {
+			c.senseDialect(&p)
 			c.deliver(&p, recivSeq)
 			continue
 		}
@@ -329,7 +363,7 @@ func (c *Client) readLoop(dec *spec.Decoder) {
 				c.events.push(h)
 			}
 		case spec.SHTDWN:
-			at, err := c.cfg.Dialect.ParseTimestamp(p.Args[0])
+			at, err := c.Dialect().ParseTimestamp(p.Args[0])
 			if err != nil {
 				c.readerExit(err, notice)
 				return
@@ -387,7 +421,7 @@ func (c *Client) deliver(p *spec.Packet, recivSeq uint64) {
 
 func (c *Client) decodeMessage(p *spec.Packet) Message {
 	m := Message{From: string(p.Args[0]), Ciphertext: append([]byte(nil), p.Args[2]...)}
-	m.Stamp, m.StampErr = c.cfg.Dialect.ParseTimestamp(p.Args[1])
+	m.Stamp, m.StampErr = c.Dialect().ParseTimestamp(p.Args[1])
 	c.mu.Lock()
 	priv := c.sess.priv
 	c.mu.Unlock()
@@ -428,7 +462,7 @@ func (c *Client) write(p *spec.Packet) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var err error
-	c.wbuf, err = spec.AppendPacket(c.wbuf[:0], p, c.cfg.Dialect)
+	c.wbuf, err = spec.AppendPacket(c.wbuf[:0], p, c.Dialect())
 	if err != nil {
 		return err
 	}
@@ -467,7 +501,7 @@ func (c *Client) roundTrip(ctx context.Context, p *spec.Packet) (reply, error) {
 			return r, r.err
 		}
 		if r.pkt.Action == spec.ERR {
-			return r, &ServerError{Code: spec.ErrCode(r.pkt.Info), Action: p.Action}
+			return r, &ServerError{Code: spec.ErrCode(r.pkt.Info), Action: p.Action, Info: p.Info}
 		}
 		return r, nil
 	case <-ctx.Done():

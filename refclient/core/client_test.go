@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"errors"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func TestServerErrorReply(t *testing.T) {
 	err := <-done
 	var se *ServerError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, &ServerError{Code: spec.CodeExists, Action: spec.SUB}, se)
+	assert.Equal(t, &ServerError{Code: spec.CodeExists, Action: spec.SUB, Info: uint8(spec.HookDupSess)}, se)
 }
 
 // A malformed packet from the server closes the connection: the waiting
@@ -330,24 +331,65 @@ func TestKeepAliveWhenIdle(t *testing.T) {
 	assert.Empty(t, p.Args)
 }
 
-// With nobody reading events, the oldest are dropped and counted; the
-// reader never blocks and Disconnected still arrives last.
-func TestEventsDropOldest(t *testing.T) {
+// A slow reader loses nothing: with a buffer of two, five messages and the
+// reply queued behind them all arrive, in order, as the reader catches up
+// (the server has already forgotten these messages). Only after Close are
+// unread events dropped, and Disconnected still arrives last.
+func TestEventsNeverDroppedWhileOpen(t *testing.T) {
+	alice, _ := testKeys(t)
 	c, f := pipePair(t, Config{EventBuffer: 2})
-	for _, u := range []string{"a", "b", "c", "d", "e"} {
+	c.mu.Lock()
+	c.sess = session{user: "alice", priv: alice}
+	c.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- c.Logout(testCtx(t)) }()
+	req := f.recv()
+	go func() { // the pipe is synchronous: write while the test reads
+		for i := range 5 {
+			ct, _ := spec.Encrypt(&alice.PublicKey, []byte{byte('a' + i)})
+			f.send(spec.NewPacket(spec.RECIV, 0, []byte("bob"), spec.DialectSpec.AppendTimestamp(nil, time.Unix(100, 0)), ct))
+		}
+		f.reply(req, spec.OK)
+	}()
+	for i := range 5 {
+		m, ok := nextEvent(t, c).(Message)
+		require.True(t, ok)
+		assert.Equal(t, string(rune('a'+i)), m.Text)
+	}
+	require.NoError(t, <-done)
+	assert.Zero(t, c.Dropped())
+
+	for _, u := range []string{"x", "y", "z"} {
 		p := spec.NewPacket(spec.HOOK, 0, []byte(u))
 		p.Info = uint8(spec.HookNewLogout)
 		f.send(p)
 	}
-	done := make(chan error, 1)
-	go func() { done <- c.Logout(testCtx(t)) }()
-	f.reply(f.recv(), spec.OK)
-	require.NoError(t, <-done)
-	assert.Equal(t, uint64(3), c.Dropped())
-	assert.Equal(t, Hook{Kind: spec.HookNewLogout, User: "d"}, nextEvent(t, c))
-	assert.Equal(t, Hook{Kind: spec.HookNewLogout, User: "e"}, nextEvent(t, c))
+	// Two hooks fill the buffer; the reader waits with the third.
+	require.Eventually(t, func() bool { return len(c.Events()) == 2 }, 5*time.Second, time.Millisecond)
 	require.NoError(t, c.Close())
+	assert.Equal(t, uint64(2), c.Dropped(), "x and y made room for z and Disconnected")
+	assert.Equal(t, Hook{Kind: spec.HookNewLogout, User: "z"}, nextEvent(t, c))
 	assert.Equal(t, Disconnected{}, nextEvent(t, c))
+}
+
+// When the server ends the connection, everything it sent before still
+// reaches a slow reader: the end does not make room by dropping.
+func TestEventsSurviveServerClose(t *testing.T) {
+	c, f := pipePair(t, Config{EventBuffer: 1})
+	go func() {
+		for _, u := range []string{"a", "b", "c"} {
+			p := spec.NewPacket(spec.HOOK, 0, []byte(u))
+			p.Info = uint8(spec.HookNewLogout)
+			f.send(p)
+		}
+		f.conn.Close()
+	}()
+	for _, u := range []string{"a", "b", "c"} {
+		assert.Equal(t, Hook{Kind: spec.HookNewLogout, User: u}, nextEvent(t, c))
+	}
+	d := disconnected(t, c)
+	assert.ErrorIs(t, d.Err, io.EOF)
+	assert.Zero(t, c.Dropped())
 }
 
 func TestConcurrentRequestsRace(t *testing.T) {

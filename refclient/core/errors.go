@@ -38,11 +38,14 @@ var (
 )
 
 // ServerError is an ERR packet from the server: the reply to a request
-// (Action is the request's action) or a null-ID notice (Action is
+// (Action and Info are the request's) or a null-ID notice (Action is
 // spec.NullAction).
 type ServerError struct {
 	Code   spec.ErrCode
 	Action spec.Action
+	// Info is the request's Info byte: the ADMIN operation, the hook of
+	// SUB and UNSUB, the USRS list kind.
+	Info uint8
 }
 
 func (e *ServerError) Error() string {

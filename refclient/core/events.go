@@ -10,7 +10,7 @@ import (
 
 // Event is something the server pushed (a null-ID packet) or a change of
 // the connection's state. The concrete types are Message, Hook, Shutdown,
-// ServerNotice and Disconnected.
+// ServerNotice, DialectSwitched, Undecodable and Disconnected.
 type Event interface{ event() }
 
 // Message is a RECIV: a live message, a catch-up message or an
@@ -48,25 +48,59 @@ type ServerNotice struct{ Code spec.ErrCode }
 // before closing, and otherwise the read or protocol error.
 type Disconnected struct{ Err error }
 
-func (Message) event()      {}
-func (Hook) event()         {}
-func (Shutdown) event()     {}
-func (ServerNotice) event() {}
-func (Disconnected) event() {}
+// DialectSwitched reports that the client, with Config.DetectDialect, has
+// switched to the server's dialect, learnt from its first key-bearing reply
+// or a packet only that dialect could split, before reading anything that
+// depends on it (E-53).
+type DialectSwitched struct {
+	Dialect spec.Dialect
+	// Evidence says what gave the dialect away, for the user.
+	Evidence string
+}
 
-// eventQueue is the bounded event channel. Back-pressure policy: the
-// reader goroutine is the only producer and must never block (a stalled
-// consumer would otherwise stall replies too), so when the buffer is full
-// the oldest undelivered event is discarded and counted. Disconnected is
-// delivered the same way and is therefore never lost: it is the last event.
+// Undecodable is a pushed RECIV the client could not split or parse.
+// Raw is the packet byte for byte (header, CRLF, payload), so the caller
+// can keep it: the server has already forgotten the message. The client
+// closes the connection after it (CLIENT-8).
+type Undecodable struct {
+	Raw []byte
+	Err error
+}
+
+func (Message) event()         {}
+func (Hook) event()            {}
+func (Shutdown) event()        {}
+func (ServerNotice) event()    {}
+func (DialectSwitched) event() {}
+func (Undecodable) event()     {}
+func (Disconnected) event()    {}
+
+// eventQueue is the event channel. Back-pressure policy: nothing the
+// server pushed is ever dropped while the connection is in use. A message
+// the server has handed over exists nowhere else (it deleted it from its
+// cache when it wrote it), so when the buffer is full the reader waits for
+// the consumer, and replies queue behind it: a slow consumer delays
+// replies but loses nothing; this holds when the server ends the
+// connection too. Once Close has been called nobody may be reading any
+// more, so from then on the oldest undelivered event is discarded instead
+// of waiting, and counted. Disconnected is pushed the same way and is
+// therefore never lost: it is the last event.
 type eventQueue struct {
 	ch      chan Event
+	stop    <-chan struct{} // closed by Close
 	dropped atomic.Uint64
 }
 
-func newEventQueue(n int) *eventQueue { return &eventQueue{ch: make(chan Event, n)} }
+func newEventQueue(n int, stop <-chan struct{}) *eventQueue {
+	return &eventQueue{ch: make(chan Event, n), stop: stop}
+}
 
 func (q *eventQueue) push(ev Event) {
+	select {
+	case q.ch <- ev:
+		return
+	case <-q.stop:
+	}
 	for range 2 {
 		select {
 		case q.ch <- ev:

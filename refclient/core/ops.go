@@ -33,9 +33,26 @@ func canonicalName(name string) string {
 }
 
 // Register creates an account for name with priv's public key, encoded in
-// the client's dialect. It does not log in.
+// the client's dialect. It does not log in. With DetectDialect, a REG
+// refused with ERR_ARGS before the server's dialect is known is sent again
+// with the other dialect's key encoding: a server of the other dialect may
+// accept only its own (E-53). ERR_ARGS means nothing was created, so the
+// retry cannot register twice.
 func (c *Client) Register(ctx context.Context, name string, priv *rsa.PrivateKey) error {
-	key, err := c.cfg.Dialect.MarshalPublicKey(&priv.PublicKey)
+	err := c.register(ctx, name, priv, c.Dialect())
+	if !IsCode(err, spec.CodeArgs) || !c.cfg.DetectDialect || c.settled.Load() {
+		return err
+	}
+	alt := other(c.Dialect())
+	if c.register(ctx, name, priv, alt) != nil {
+		return err
+	}
+	c.learnDialect(alt, "it refused REG with a "+keyEncoding(other(alt))+" key and took a "+keyEncoding(alt)+" one")
+	return nil
+}
+
+func (c *Client) register(ctx context.Context, name string, priv *rsa.PrivateKey, d spec.Dialect) error {
+	key, err := d.MarshalPublicKey(&priv.PublicKey)
 	if err != nil {
 		return err
 	}
@@ -185,7 +202,7 @@ func (c *Client) SendMessage(ctx context.Context, to string, pub *rsa.PublicKey,
 	if err != nil {
 		return err
 	}
-	stamp := c.cfg.Dialect.AppendTimestamp(nil, at)
+	stamp := c.Dialect().AppendTimestamp(nil, at)
 	_, err = c.expect(ctx, spec.NewPacket(spec.MSG, 0, []byte(to), stamp, ct), spec.OK)
 	return err
 }
@@ -246,7 +263,7 @@ func (c *Client) admin(ctx context.Context, op spec.AdminOp, args ...[]byte) err
 
 // AdminShutdown schedules a server shutdown at at.
 func (c *Client) AdminShutdown(ctx context.Context, at time.Time) error {
-	return c.admin(ctx, spec.AdminShtdwn, c.cfg.Dialect.AppendTimestamp(nil, at))
+	return c.admin(ctx, spec.AdminShtdwn, c.Dialect().AppendTimestamp(nil, at))
 }
 
 // AdminDereg deregisters another user.
@@ -278,84 +295,79 @@ func (c *Client) AdminMOTD(ctx context.Context, text string) error {
 	return c.admin(ctx, spec.AdminMotd, []byte(text))
 }
 
-// Reconnect dials the same server again and restores the session: with
-// the reusable token when one is held and the connection is TLS, and
-// falling back to the handshake with the held private key when the token
-// is refused (expired, E-25). The receiver is closed first. Because the
-// server may not have noticed the old connection's end yet, ERR_DUPSESS is
-// retried for up to about a second. Without a session the new client is
+// Credentials are what a logged-in client holds to log in again: the
+// user, the private key and, over TLS, the reusable token.
+type Credentials struct {
+	User  string
+	Key   *rsa.PrivateKey
+	Token []byte
+}
+
+// Credentials returns a copy of the session's credentials; User is empty
+// when nobody is logged in.
+func (c *Client) Credentials() Credentials {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Credentials{User: c.sess.user, Key: c.sess.priv, Token: bytes.Clone(c.sess.token)}
+}
+
+// Redial connects to the same server again, with the same configuration
+// and the dialect this client speaks now (which DetectDialect may have
+// switched).
+func (c *Client) Redial(ctx context.Context) (*Client, error) {
+	cfg := c.cfg
+	cfg.Dialect = c.Dialect()
+	return Dial(ctx, cfg)
+}
+
+// Reconnect closes the receiver, dials the same server again (Redial) and
+// restores the session with Restore. Without a session the new client is
 // simply connected. The new client is returned even when restoring the
 // session fails.
 func (c *Client) Reconnect(ctx context.Context) (*Client, LoginResult, error) {
-	c.mu.Lock()
-	sess := c.sess
-	sess.token = bytes.Clone(sess.token)
-	c.mu.Unlock()
+	cr := c.Credentials()
 	c.Close()
-	nc, err := Dial(ctx, c.cfg)
+	nc, err := c.Redial(ctx)
 	if err != nil {
 		return nil, LoginResult{}, err
 	}
-	if sess.user == "" {
+	if cr.User == "" {
 		return nc, LoginResult{}, nil
 	}
-	var res LoginResult
+	res, err := nc.Restore(ctx, cr)
+	return nc, res, err
+}
+
+// Restore logs in with cr: with the reusable token when one is held and
+// the connection is TLS, falling back to the handshake with the key when
+// the token is refused (expired, E-25). Because the server may not have
+// noticed an old connection's end yet, ERR_DUPSESS is retried for up to
+// about a second.
+func (c *Client) Restore(ctx context.Context, cr Credentials) (LoginResult, error) {
 	for delay := 10 * time.Millisecond; ; delay *= 2 {
-		res, err = nc.restore(ctx, sess)
+		res, err := c.restore(ctx, cr)
 		if !IsCode(err, spec.CodeDupSess) || delay > 500*time.Millisecond {
-			return nc, res, err
+			return res, err
 		}
 		select {
 		case <-ctx.Done():
-			return nc, res, err
+			return res, err
 		case <-time.After(delay):
 		}
 	}
 }
 
 // restore logs in with the token if possible, else with the handshake.
-func (c *Client) restore(ctx context.Context, sess session) (LoginResult, error) {
-	if len(sess.token) > 0 && c.secure {
-		res, err := c.LoginWithToken(ctx, sess.user, sess.token, sess.priv)
-		if err == nil || sess.priv == nil || IsCode(err, spec.CodeDupSess) {
+func (c *Client) restore(ctx context.Context, cr Credentials) (LoginResult, error) {
+	if len(cr.Token) > 0 && c.secure {
+		res, err := c.LoginWithToken(ctx, cr.User, cr.Token, cr.Key)
+		if err == nil || cr.Key == nil || IsCode(err, spec.CodeDupSess) {
 			return res, err
 		}
 		c.log.Debug("token login failed; trying the handshake", "err", err)
 	}
-	if sess.priv == nil {
+	if cr.Key == nil {
 		return LoginResult{}, ErrNotLoggedIn
 	}
-	return c.Login(ctx, sess.user, sess.priv)
-}
-
-// HookName is the original client's name for a hook: all, new_login,
-// new_logout, duplicated_session or permissions_change.
-func HookName(h spec.Hook) string {
-	switch h {
-	case spec.HookAll:
-		return "all"
-	case spec.HookNewLogin:
-		return "new_login"
-	case spec.HookNewLogout:
-		return "new_logout"
-	case spec.HookDupSess:
-		return "duplicated_session"
-	case spec.HookPermsChg:
-		return "permissions_change"
-	}
-	return h.String()
-}
-
-// FormatHook renders a HOOK event as one line, e.g. "new_login bob perm=1".
-func FormatHook(h Hook) string {
-	name := HookName(h.Kind)
-	switch h.Kind {
-	case spec.HookNewLogin, spec.HookPermsChg:
-		return fmt.Sprintf("%s %s perm=%d", name, h.User, h.Perm)
-	case spec.HookNewLogout:
-		return fmt.Sprintf("%s %s", name, h.User)
-	case spec.HookDupSess:
-		return fmt.Sprintf("%s from %s", name, h.IP)
-	}
-	return name
+	return c.Login(ctx, cr.User, cr.Key)
 }

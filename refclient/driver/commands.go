@@ -107,7 +107,7 @@ func (d *driver) run(ctx context.Context, cl *core.Client, c *Command) (map[stri
 		n, err := cl.CatchUp(ctx)
 		return map[string]any{"count": n}, err
 	case "subscribe", "unsubscribe":
-		h, err := parseHook(c.Hook)
+		h, err := core.ParseHookName(c.Hook)
 		if err != nil {
 			return nil, err
 		}
@@ -272,16 +272,6 @@ func admin(ctx context.Context, cl *core.Client, c *Command) error {
 		return cl.AdminMOTD(ctx, arg(0))
 	}
 	return fmt.Errorf("unknown admin op %q", c.Op)
-}
-
-var hookNames = map[string]spec.Hook{"all": spec.HookAll, "new_login": spec.HookNewLogin,
-	"new_logout": spec.HookNewLogout, "duplicated_session": spec.HookDupSess, "permissions_change": spec.HookPermsChg}
-
-func parseHook(s string) (spec.Hook, error) {
-	if h, ok := hookNames[s]; ok {
-		return h, nil
-	}
-	return spec.ParseHook(s)
 }
 
 // eventJSON renders a core event as a driver event, or nil for none.

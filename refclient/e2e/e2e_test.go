@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,13 +30,73 @@ func startServer(t *testing.T) string {
 	return testserver.Start(t, testserver.WithTLS(), testserver.WithMOTD("e2e")).Addr()
 }
 
-func buildClient(t *testing.T, dir string) string {
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+	buildOut  []byte
+)
+
+// buildClient builds gochat-client once for all the tests of the package.
+func buildClient(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "gochat-client")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/gochatproto/gochat/refclient/cmd/gochat-client")
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gochat-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "gochat-client")
+		cmd := exec.Command("go", "build", "-o", builtBin, "github.com/gochatproto/gochat/refclient/cmd/gochat-client")
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	require.NoError(t, buildErr, "building gochat-client:\n%s", buildOut)
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
+// needTmux returns the tmux binary, skipping (or failing in CI) without it.
+func needTmux(t *testing.T) string {
+	t.Helper()
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is required for the end-to-end test in CI")
+		}
+		t.Skip("tmux not installed; skipping the end-to-end TUI test")
+	}
+	return tmux
+}
+
+// newTUI returns a tmux session for the terminal interface, with its own
+// tmux server socket, killed at the end of the test.
+func newTUI(t *testing.T, tmux, dir string) *tui {
+	u := &tui{tmux: tmux, sock: filepath.Join(dir, "tmux.sock"), name: "gochat-e2e"}
+	t.Cleanup(func() { u.cmd("kill-server").Run() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the TUI's last screen:\n%s", u.capture(t))
+		}
+	})
+	return u
+}
+
+// seed runs a shell script against a data directory, to prepare accounts
+// without the TUI (and without generating RSA keys).
+func seed(t *testing.T, bin, data, pw string, extra []string, lines ...string) {
+	t.Helper()
+	args := append([]string{"-shell", "-e", "-data", data, "-password-file", pw}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "building gochat-client:\n%s", out)
-	return bin
+	require.NoError(t, err, "seeding %s:\n%s", data, out)
 }
 
 func fixture(t *testing.T, name string) string {
@@ -69,9 +130,9 @@ type shell struct {
 	out *lockedBuffer
 }
 
-func startShell(t *testing.T, bin, data, pwFile string) *shell {
+func startShell(t *testing.T, bin, data, pwFile string, extra ...string) *shell {
 	t.Helper()
-	cmd := exec.Command(bin, "-shell", "-data", data, "-password-file", pwFile, "-keepalive", "-1s")
+	cmd := exec.Command(bin, append([]string{"-shell", "-data", data, "-password-file", pwFile, "-keepalive", "-1s"}, extra...)...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	in, err := cmd.StdinPipe()
@@ -91,11 +152,15 @@ func startShell(t *testing.T, bin, data, pwFile string) *shell {
 	return &shell{in: in, out: out}
 }
 
+// run sends a command and waits for want in what the shell prints after
+// it (earlier output may hold the same words).
 func (s *shell) run(t *testing.T, line, want string) {
 	t.Helper()
+	from := len(s.out.String())
 	_, err := io.WriteString(s.in, line+"\n")
 	require.NoError(t, err)
-	s.wait(t, want)
+	require.Eventually(t, func() bool { return strings.Contains(s.out.String()[from:], want) },
+		waitFor, 20*time.Millisecond, "shell output after %q lacks %q:\n%s", line, want, s.out)
 }
 
 func (s *shell) wait(t *testing.T, want string) {
@@ -146,11 +211,30 @@ func (u *tui) line(t *testing.T, text string) { u.keys(t, text, "Enter") }
 
 func (u *tui) wait(t *testing.T, want string) {
 	t.Helper()
-	var screen string
-	require.Eventually(t, func() bool {
-		screen = u.capture(t)
-		return strings.Contains(screen, want)
-	}, waitFor, 50*time.Millisecond, "screen lacks %q:\n%s", want, &screen)
+	u.poll(t, "screen lacks "+strconv.Quote(want), func(screen string) bool { return strings.Contains(screen, want) })
+}
+
+// waitNot waits until the screen no longer shows text.
+func (u *tui) waitNot(t *testing.T, text string) {
+	t.Helper()
+	u.poll(t, "screen still shows "+strconv.Quote(text), func(screen string) bool { return !strings.Contains(screen, text) })
+}
+
+// poll captures the screen until ok accepts it, failing with the last
+// screen after waitFor.
+func (u *tui) poll(t *testing.T, what string, ok func(screen string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		screen := u.capture(t)
+		if ok(screen) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s:\n%s", what, screen)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitGone waits until the TUI process has exited (and with it the
@@ -162,15 +246,10 @@ func (u *tui) waitGone(t *testing.T) {
 }
 
 func TestTUIAndShell(t *testing.T) {
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux is required for the end-to-end test in CI")
-		}
-		t.Skip("tmux not installed; skipping the end-to-end TUI test")
-	}
+	t.Parallel() // the tests mostly wait on screens: they overlap well
+	tmux := needTmux(t)
 	dir := t.TempDir()
-	bin := buildClient(t, dir)
+	bin := buildClient(t)
 	addr := startServer(t)
 	host, port, _ := net.SplitHostPort(addr)
 	pw := filepath.Join(dir, "pw")
@@ -179,10 +258,7 @@ func TestTUIAndShell(t *testing.T) {
 
 	// Give alice's data directory a fixture key, so the TUI's REG uses it
 	// instead of spending seconds generating an RSA-4096 key.
-	seed := exec.Command(bin, "-shell", "-e", "-data", aliceData, "-password-file", pw)
-	seed.Stdin = strings.NewReader("CONN " + host + " " + port + "\nIMPORT alice " + fixture(t, "alice") + "\n")
-	out, err := seed.CombinedOutput()
-	require.NoError(t, err, "seeding alice:\n%s", out)
+	seed(t, bin, aliceData, pw, nil, "CONN "+host+" "+port, "IMPORT alice "+fixture(t, "alice"))
 
 	bob := startShell(t, bin, bobData, pw)
 	bob.run(t, "CONN "+host+" "+port, "[INFO] server MOTD: e2e")
@@ -190,8 +266,7 @@ func TestTUIAndShell(t *testing.T) {
 	bob.run(t, "REG bob", "[OK] user bob registered")
 	bob.run(t, "LOGIN bob", "[OK] logged in as bob")
 
-	u := &tui{tmux: tmux, sock: filepath.Join(dir, "tmux.sock"), name: "gochat-e2e"}
-	t.Cleanup(func() { u.cmd("kill-server").Run() })
+	u := newTUI(t, tmux, dir)
 	u.start(t, bin, "-data", aliceData)
 	u.wait(t, "Welcome to gochat")
 	u.line(t, "/connect "+addr)
@@ -214,11 +289,23 @@ func TestTUIAndShell(t *testing.T) {
 	bob.run(t, "MSG alice hello from the shell", "[OK] message sent to alice")
 	u.wait(t, "hello from the shell")
 
+	// The keys tmux sends as ESC and a control byte: Alt-Enter inserts a
+	// new line, Ctrl-Alt-L opens the help page.
+	u.keys(t, "two", "M-Enter")
+	u.keys(t, "lines")
+	u.wait(t, "two↵lines")
+	u.keys(t, "", "C-M-l")
+	u.wait(t, "Help: Esc closes")
+	u.keys(t, "q") // closes the help page
+	u.waitNot(t, "Help: Esc closes")
+	u.keys(t, "", "Enter")
+	bob.wait(t, "lines")
+
 	// Offline delivery: the message waits on the server until alice logs
 	// in again, and then appears in her conversation.
 	u.line(t, "/logout")
 	u.wait(t, "Logged out.")
-	bob.run(t, "MSG alice sent while you were out", "[OK] message sent to alice")
+	bob.run(t, "MSG alice sent while you were out", "queued on the server until they log in")
 	u.line(t, "/login alice")
 	u.wait(t, "Password for alice")
 	u.line(t, "secret")

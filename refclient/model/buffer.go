@@ -21,6 +21,12 @@ type Line struct {
 	Sender string // empty for notices and errors
 	Text   string
 	Kind   Kind
+	// ID is the message's row in the local store, 0 if it has none
+	// (notices, or a message that could not be stored). History pages by
+	// it.
+	ID int64
+	// Queued marks a sent message the server holds for an offline peer.
+	Queued bool
 }
 
 // BufferKind separates the per-server system buffer from conversations.
@@ -171,12 +177,27 @@ func (b *Buffer) ScrollBottom() { b.scroll = 0 }
 // when the UI asks for older history.
 func (b *Buffer) AtTop() bool { return len(b.lines) == 0 || b.scroll >= len(b.lines)-1 }
 
-// Oldest returns the time of the oldest loaded line, or the zero time.
-func (b *Buffer) Oldest() time.Time {
-	if len(b.lines) == 0 {
-		return time.Time{}
+// OldestID returns the smallest store row among the loaded lines, or 0
+// when none is stored: older history is what the store has before it.
+func (b *Buffer) OldestID() int64 {
+	var id int64
+	for _, l := range b.lines {
+		if l.ID > 0 && (id == 0 || l.ID < id) {
+			id = l.ID
+		}
 	}
-	return b.lines[0].Time
+	return id
+}
+
+// Has reports whether a line with store row id is loaded, so history
+// that overlaps live lines is not shown twice.
+func (b *Buffer) Has(id int64) bool {
+	for _, l := range b.lines {
+		if l.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Clear empties the timeline.

@@ -1,9 +1,12 @@
 package model
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/gochatproto/gochat/spec"
 )
 
 // CommandSpec describes one "/" command for parsing and for the help page.
@@ -21,8 +24,10 @@ type CommandSpec struct {
 
 // Commands is the command table, in the order the help page lists it.
 var Commands = []CommandSpec{
-	{Name: "connect", Usage: "[server | host:port]", Help: "connect to a saved server or an address (default: this server)", MaxArgs: 1},
+	{Name: "connect", Usage: "[server | [tls:]host[:port]] [-tls] [-insecure] [-dialect spec|gochat1]", Help: "connect to a saved server or an address (default: this server; port 9037, 8037 with TLS)", MaxArgs: 5},
 	{Name: "disconnect", Help: "close the connection to this server"},
+	{Name: "reconnect", Help: "connect and log in again now (after a lost connection or a kick)"},
+	{Name: "server", Usage: "list | add <name> <host[:port]> [-tls] [-insecure] [-dialect d] | del <name>", Help: "list, save or delete named servers", MinArgs: 1, MaxArgs: 7},
 	{Name: "register", Usage: "<user>", Help: "create an account (asks for the password twice)", MinArgs: 1, MaxArgs: 1},
 	{Name: "login", Usage: "<user>", Help: "log in (asks for the password)", MinArgs: 1, MaxArgs: 1},
 	{Name: "logout", Help: "log out; conversation buffers are closed"},
@@ -40,6 +45,11 @@ var Commands = []CommandSpec{
 	{Name: "help", Help: "show keys and commands"},
 	{Name: "quit", Aliases: []string{"exit"}, Help: "leave the client"},
 }
+
+// MaxMessageBytes is how much text one message holds: the RSA-OAEP
+// (SHA-256) plaintext limit of the 4096-bit keys every account has (446
+// bytes). Longer text is sent as several messages.
+const MaxMessageBytes = spec.KeyBits/8 - 2*sha256.Size - 2
 
 // Command is a parsed command line.
 type Command struct {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ConnState is a server connection's state as shown in the status line.
@@ -17,6 +18,9 @@ type ConnState int
 // Connection states, in the order a session goes through them.
 const (
 	Disconnected ConnState = iota
+	// Reconnecting: the connection was lost and the client will connect
+	// and log in again by itself (Server.RetryAt).
+	Reconnecting
 	Connecting
 	Connected
 	LoggedIn
@@ -24,6 +28,8 @@ const (
 
 func (s ConnState) String() string {
 	switch s {
+	case Reconnecting:
+		return "reconnecting"
 	case Connecting:
 		return "connecting"
 	case Connected:
@@ -46,6 +52,8 @@ type Server struct {
 	Name  string
 	State ConnState
 	User  string // logged-in user, empty otherwise
+	// RetryAt is when the next reconnection attempt starts (Reconnecting).
+	RetryAt time.Time
 
 	buffers []*Buffer // buffers[0] is the system buffer
 	cur     int
@@ -170,6 +178,7 @@ type Model struct {
 	unfocus bool // the terminal lost focus: new lines stay unread
 	notify  int  // messages that should alert the user, not yet taken
 	Editor  Editor
+	comp    *completion // Tab completion in progress, or nil
 
 	// Pane visibility, toggled by keys.
 	ShowUsers   bool

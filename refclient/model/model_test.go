@@ -168,12 +168,19 @@ func TestScrollAnchorsOnNewLines(t *testing.T) {
 
 func TestPrependKeepsMarker(t *testing.T) {
 	m := New()
-	m.Add("s", "a", msg("a", "new"))
+	live := msg("a", "new")
+	live.ID = 9
+	m.Add("s", "a", live)
 	b := m.Server("s").Buffer("a")
-	m.Prepend("s", "a", []Line{msg("a", "old1"), msg("a", "old2")})
+	assert.Equal(t, int64(9), b.OldestID())
+	old1, old2 := msg("a", "old1"), msg("a", "old2")
+	old1.ID, old2.ID = 4, 7
+	m.Prepend("s", "a", []Line{old1, old2})
 	assert.Equal(t, 2, b.Marker())
 	assert.Equal(t, "old1", b.Lines()[0].Text)
-	assert.Equal(t, time.Unix(0, 0), b.Oldest())
+	assert.Equal(t, int64(4), b.OldestID())
+	assert.True(t, b.Has(7))
+	assert.False(t, b.Has(8))
 }
 
 func TestBufferBounded(t *testing.T) {

@@ -148,3 +148,47 @@ func (m *Model) Title() string {
 	}
 	return t.String()
 }
+
+// RemoveServer forgets a server and its buffers; the local pseudo-server
+// stays. Viewing it moves the view to the local buffer.
+func (m *Model) RemoveServer(name string) {
+	for i, s := range m.servers {
+		if i == 0 || s.Name != name {
+			continue
+		}
+		if m.cur == i {
+			m.selectAt(0, m.servers[0].cur)
+		}
+		m.servers = append(m.servers[:i], m.servers[i+1:]...)
+		if m.cur > i {
+			m.cur--
+		}
+		return
+	}
+}
+
+// RestoreInput gives text that could not be sent back to the user: into
+// the input if the user is still in that buffer with an empty input, else
+// into the buffer's draft if it has none. It reports whether it could.
+func (m *Model) RestoreInput(server, peer, text string) bool {
+	s := m.Server(server)
+	if s == nil {
+		return false
+	}
+	b := s.Buffer(peer)
+	if b == nil {
+		return false
+	}
+	if cs, cb := m.Current(); cs == s && cb == b {
+		if m.Editor.Len() > 0 || m.Editor.Secret {
+			return false
+		}
+		m.Editor.Set(text)
+		return true
+	}
+	if b.draft != "" {
+		return false
+	}
+	b.draft = text
+	return true
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/gochatproto/gochat/refclient/app"
+	"github.com/gochatproto/gochat/refclient/core"
 	"github.com/gochatproto/gochat/refclient/keyring"
 	"github.com/gochatproto/gochat/refclient/store"
 	"github.com/gochatproto/gochat/spec"
@@ -32,7 +33,7 @@ func cmdReg(s *Shell, ctx context.Context, a args) error {
 	} else {
 		pw, err = s.password("password for "+name+": ", true)
 		if err == nil {
-			s.infof("generating RSA-4096 key pair...")
+			s.printf("[...] generating an RSA-4096 key pair (this takes a few seconds)...")
 		}
 	}
 	if err != nil {
@@ -71,7 +72,19 @@ func cmdLogin(s *Shell, ctx context.Context, a args) error {
 		how = "handshake, reusable token kept"
 	}
 	s.okf("logged in as %s with permission level %d (%s)", name, res.Perm, how)
+	s.printRecovered(res.Recovered)
 	return nil
+}
+
+// printRecovered prints messages kept unread earlier that a login could
+// read at last.
+func (s *Shell) printRecovered(ms []core.Message) {
+	for _, m := range ms {
+		s.printMessage(m)
+	}
+	if len(ms) > 0 {
+		s.infof("%d kept messages could be read at last", len(ms))
+	}
 }
 
 func cmdLogout(s *Shell, ctx context.Context, _ args) error {

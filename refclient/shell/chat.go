@@ -71,10 +71,21 @@ func cmdMsg(s *Shell, ctx context.Context, a args) error {
 	if err != nil {
 		return err
 	}
-	if _, err := sess.Send(ctx, to, a.textFrom(1)); err != nil {
+	res, err := sess.Send(ctx, to, a.textFrom(1))
+	if err != nil {
+		if len(res.Parts) > 0 {
+			return fmt.Errorf("%d of the parts sent, then: %w (not sent: %q)", len(res.Parts), describe(err), res.Unsent)
+		}
 		return describe(err)
 	}
-	s.okf("message sent to %s", to)
+	note := ""
+	if len(res.Parts) > 1 {
+		note = fmt.Sprintf(" in %d parts (too long for one)", len(res.Parts))
+	}
+	if res.Queued {
+		note += "; " + to + " is offline: queued on the server until they log in"
+	}
+	s.okf("message sent to %s%s", to, note)
 	return nil
 }
 
@@ -93,26 +104,6 @@ func cmdReciv(s *Shell, ctx context.Context, _ args) error {
 	return nil
 }
 
-// hookNames are the original client's names, plus the protocol's.
-var hookNames = map[string]spec.Hook{
-	"all":                spec.HookAll,
-	"new_login":          spec.HookNewLogin,
-	"new_logout":         spec.HookNewLogout,
-	"duplicated_session": spec.HookDupSess,
-	"permissions_change": spec.HookPermsChg,
-}
-
-func parseHook(s string) (spec.Hook, error) {
-	if h, ok := hookNames[strings.ToLower(s)]; ok {
-		return h, nil
-	}
-	h, err := spec.ParseHook(s)
-	if err != nil || !h.Valid() {
-		return 0, fmt.Errorf("unknown hook %q (all, new_login, new_logout, duplicated_session, permissions_change)", s)
-	}
-	return h, nil
-}
-
 func cmdSub(s *Shell, ctx context.Context, a args) error   { return hookCmd(s, ctx, a, true) }
 func cmdUnsub(s *Shell, ctx context.Context, a args) error { return hookCmd(s, ctx, a, false) }
 
@@ -122,7 +113,7 @@ func hookCmd(s *Shell, ctx context.Context, a args, sub bool) error {
 		return err
 	}
 	c := sess.Client()
-	h, err := parseHook(a.fields[0])
+	h, err := core.ParseHookName(a.fields[0])
 	if err != nil {
 		return err
 	}
@@ -175,7 +166,7 @@ func cmdHistory(s *Shell, ctx context.Context, a args) error {
 			return fmt.Errorf("bad count %q", a.fields[1])
 		}
 	}
-	msgs, err := sess.History(ctx, peer, n)
+	msgs, err := sess.History(ctx, peer, 0, n)
 	if err != nil {
 		return err
 	}
@@ -185,7 +176,11 @@ func cmdHistory(s *Shell, ctx context.Context, a args) error {
 		if m.Direction == store.Outgoing {
 			from = account
 		}
-		s.printf("%s %s: %s", m.Stamp.Format(time.DateTime), from, m.Body)
+		queued := ""
+		if m.Queued {
+			queued = " (queued)"
+		}
+		s.printf("%s %s: %s%s", m.Stamp.Format(time.DateTime), from, m.Body, queued)
 	}
 	return nil
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/gochatproto/gochat/refclient/core"
 )
 
 // command is one shell command. max < 0 means no upper bound.
@@ -19,8 +22,8 @@ var commands map[string]*command
 
 func init() {
 	commands = map[string]*command{
-		"CONN": {1, 6, "CONN <addr> <port> [-tls] [-insecure] [-dialect spec|gochat1] | CONN <server>",
-			"connect to an address (saved as a server named addr:port, or tls:addr:port) or to a saved server", cmdConn},
+		"CONN": {1, 6, "CONN <addr> <port> [-tls] [-insecure] [-dialect spec|gochat1] | CONN [tls:]<host>[:<port>] [options] | CONN <server>",
+			"connect to an address (saved as a server named addr:port, or tls:addr:port; the port defaults to 9037, 8037 with TLS) or to a saved server", cmdConn},
 		"DISCN":     {0, 0, "DISCN", "disconnect", cmdDiscn},
 		"RECONN":    {0, 0, "RECONN", "connect to the previous server again and restore the session (reusable token over TLS, else the handshake)", cmdReconn},
 		"REG":       {1, 1, "REG <user>", "register user on the server: asks for a new password, generates an RSA-4096 key (or uses the key of an IMPORTed local account) and saves it sealed", cmdReg},
@@ -47,6 +50,35 @@ func init() {
 		"EXIT":      {0, 0, "EXIT", "leave the shell (QUIT works too)", cmdExit},
 	}
 	commands["QUIT"] = commands["EXIT"]
+}
+
+// argWords are the words Tab offers after each command.
+var argWords = map[string][]string{
+	"SUB":   core.HookNames(),
+	"UNSUB": core.HookNames(),
+	"USRS":  {"all", "online", "allperms", "onlineperms"},
+	"ADMIN": {"shutdown", "broadcast", "ban", "dereg", "kick", "setperms", "chgperms", "motd"},
+}
+
+func init() {
+	for name := range commands {
+		argWords["HELP"] = append(argWords["HELP"], name)
+	}
+}
+
+// serverNames lists the saved servers, for completing CONN.
+func (s *Shell) serverNames() []string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	list, err := s.st.Servers(ctx)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, len(list))
+	for i, sv := range list {
+		names[i] = sv.Name
+	}
+	return names
 }
 
 func cmdExit(*Shell, context.Context, args) error { return ErrExit }

@@ -8,36 +8,7 @@ import (
 
 	"github.com/gochatproto/gochat/refclient/app"
 	"github.com/gochatproto/gochat/refclient/store"
-	"github.com/gochatproto/gochat/spec"
 )
-
-// serverFlags parses "[-tls] [-insecure] [-dialect D]" in any order.
-func serverFlags(sv *store.Server, flags []string) error {
-	for i := 0; i < len(flags); i++ {
-		switch strings.ToLower(flags[i]) {
-		case "-tls":
-			sv.TLS = true
-		case "-insecure", "-noverify":
-			sv.InsecureSkipVerify = true
-		case "-dialect":
-			if i+1 == len(flags) {
-				return errors.New("-dialect needs spec or gochat1")
-			}
-			i++
-			d, err := spec.ParseDialect(flags[i])
-			if err != nil {
-				return err
-			}
-			sv.Dialect = store.Dialect(d.String())
-		default:
-			return fmt.Errorf("unknown option %q", flags[i])
-		}
-	}
-	if sv.InsecureSkipVerify && !sv.TLS {
-		return errors.New("-insecure only makes sense with -tls")
-	}
-	return nil
-}
 
 func cmdConn(s *Shell, ctx context.Context, a args) error {
 	if _, err := s.conn(); err == nil {
@@ -65,25 +36,23 @@ func cmdConn(s *Shell, ctx context.Context, a args) error {
 }
 
 // resolveServer finds the server named by CONN's arguments: a saved
-// server's name, or an address that is looked up among the saved servers
-// and saved under the name "host:port" when new.
+// server's name, or an address ("addr port", or "[tls:]host[:port]" with
+// the recommended port when none is given) that is looked up among the
+// saved servers and saved under the name "host:port" when new.
 func (s *Shell) resolveServer(ctx context.Context, f []string) (store.Server, error) {
-	if len(f) == 1 {
-		sv, err := s.st.Server(ctx, f[0])
-		if errors.Is(err, store.ErrNotFound) {
-			return sv, fmt.Errorf("no saved server %q (see SERVERS, or CONN addr port)", f[0])
+	want := store.Server{Dialect: store.Dialect(s.opts.Dialect.String()), TLS: strings.HasPrefix(f[0], "tls:")}
+	target, flags := f[0], f[1:]
+	if len(f) > 1 && !strings.HasPrefix(f[1], "-") {
+		addr, err := app.HostPort(f[0], f[1])
+		if err != nil {
+			return want, err
 		}
-		return sv, err
+		target, flags = addr, f[2:]
 	}
-	addr, err := app.HostPort(f[0], f[1])
-	if err != nil {
-		return store.Server{}, err
-	}
-	want := store.Server{Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
-	if err := serverFlags(&want, f[2:]); err != nil {
+	if err := app.ParseServerOptions(&want, flags); err != nil {
 		return want, err
 	}
-	return app.ServerForAddress(ctx, s.st, want)
+	return app.ResolveServer(ctx, s.st, target, want)
 }
 
 func cmdDiscn(s *Shell, _ context.Context, _ args) error {
@@ -136,7 +105,7 @@ func cmdRegServer(s *Shell, ctx context.Context, a args) error {
 		return err
 	}
 	sv := store.Server{Name: a.fields[0], Address: addr, Dialect: store.Dialect(s.opts.Dialect.String())}
-	if err := serverFlags(&sv, a.fields[3:]); err != nil {
+	if err := app.ParseServerOptions(&sv, a.fields[3:]); err != nil {
 		return err
 	}
 	if err := s.st.AddServer(ctx, sv); err != nil {
@@ -173,7 +142,7 @@ func cmdReconn(s *Shell, ctx context.Context, _ args) error {
 	case last == nil:
 		return errors.New("no previous connection (use CONN)")
 	}
-	sess, res, err := last.Reconnect(ctx)
+	sess, res, err := last.Reconnect(ctx, app.LoginOptions{})
 	if sess == nil {
 		return err
 	}

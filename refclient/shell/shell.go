@@ -35,8 +35,13 @@ type Options struct {
 	// Out receives results and events; Err receives "[ERROR]" lines
 	// (default: Out).
 	Out, Err io.Writer
-	// Interactive shows a prompt before each command.
-	Interactive bool
+	// Terminal, if set, makes the shell interactive: commands are read
+	// from it with a prompt, line editing and history, and Out and Err
+	// should be it too, so pushed lines redraw the prompt.
+	Terminal Terminal
+	// Interrupt delivers the user's Ctrl-C (SIGINT) while a command runs:
+	// it cancels that command, not the shell.
+	Interrupt <-chan struct{}
 	// ErrExit stops Run at the first failed command.
 	ErrExit bool
 	// Password returns the password for prompt; confirm asks twice when
@@ -104,24 +109,18 @@ var ErrExit = errors.New("exit")
 // maxLine bounds one input line (a MOTD or a message is far shorter).
 const maxLine = 64 * 1024
 
-// Run reads commands from in until EOF or EXIT and returns the number of
-// failed commands. With ErrExit it stops at the first failure. The
-// connection is closed when Run returns.
+// Run reads commands until EOF or EXIT and returns the number of failed
+// commands: from the Terminal if there is one, else from in, as a script
+// whose errors name their line. With ErrExit it stops at the first
+// failure. The connection is closed when Run returns.
 func (s *Shell) Run(ctx context.Context, in io.Reader) (failed int) {
 	defer s.disconnect()
+	if s.opts.Terminal != nil {
+		return s.interact(ctx)
+	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 4096), maxLine)
-	for {
-		if s.opts.Interactive {
-			s.prompt()
-		}
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
-				s.errorf("reading input: %v", err)
-				failed++
-			}
-			return failed
-		}
+	for n := 1; sc.Scan(); n++ {
 		err := s.Exec(ctx, sc.Text())
 		s.syncEvents()
 		switch {
@@ -129,7 +128,7 @@ func (s *Shell) Run(ctx context.Context, in io.Reader) (failed int) {
 			return failed
 		case err != nil:
 			failed++
-			s.errorf("%v", err)
+			s.errorf("line %d: %v", n, err)
 			if s.opts.ErrExit {
 				return failed
 			}
@@ -138,9 +137,66 @@ func (s *Shell) Run(ctx context.Context, in io.Reader) (failed int) {
 			return failed + 1
 		}
 	}
+	if err := sc.Err(); err != nil {
+		s.errorf("reading input: %v", err)
+		failed++
+	}
+	return failed
 }
 
-func (s *Shell) prompt() {
+// interact runs commands typed at the Terminal.
+func (s *Shell) interact(ctx context.Context) (failed int) {
+	s.infof("type HELP for the commands; Tab completes, Up/Down recall, EXIT or Ctrl-D leaves")
+	for ctx.Err() == nil {
+		line, err := s.opts.Terminal.ReadLine(s.promptText())
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.errorf("reading input: %v", err)
+				failed++
+			}
+			return failed
+		}
+		err = s.execInterruptible(ctx, line)
+		s.syncEvents()
+		switch {
+		case errors.Is(err, ErrExit):
+			return failed
+		case err != nil:
+			failed++
+			s.errorf("%v", err)
+		}
+	}
+	return failed
+}
+
+// execInterruptible runs one command that Ctrl-C cancels.
+func (s *Shell) execInterruptible(ctx context.Context, line string) error {
+	for drained := false; !drained; { // a Ctrl-C typed at the prompt is stale
+		select {
+		case <-s.opts.Interrupt:
+		default:
+			drained = true
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-s.opts.Interrupt:
+			cancel()
+		case <-done:
+		}
+	}()
+	err := s.Exec(cctx, line)
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+		return errors.New("interrupted")
+	}
+	return err
+}
+
+func (s *Shell) promptText() string {
 	s.mu.Lock()
 	conn, user := s.sess != nil, ""
 	if conn {
@@ -151,9 +207,7 @@ func (s *Shell) prompt() {
 	if !conn {
 		p = "(not connected) " + p
 	}
-	s.outm.Lock()
-	fmt.Fprint(s.opts.Out, p)
-	s.outm.Unlock()
+	return p
 }
 
 // Exec runs one command line. Blank lines and lines starting with '#' do
@@ -275,18 +329,21 @@ func (s *Shell) password(prompt string, confirm bool) ([]byte, error) {
 	return s.opts.Password(prompt, confirm)
 }
 
-// describe words an error from the core for the user.
+// describe words an error from a session for the user, with the
+// protocol's code in brackets for server errors: the shell is also a
+// testing tool.
 func describe(err error) error {
 	var se *core.ServerError
+	var kp *app.KeyPendingError
 	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &se):
-		return fmt.Errorf("server replied %s", se.Code)
+		return fmt.Errorf("%s [%s]", app.ServerErrorText(se), se.Code)
 	case errors.Is(err, core.ErrKeyChanged):
 		return fmt.Errorf("%v; run TRUST to accept the new key", err)
-	}
-	var kp *app.KeyPendingError
-	if errors.As(err, &kp) {
+	case errors.As(err, &kp):
 		return fmt.Errorf("%v; verify it and run TRUST %s", err, kp.User)
 	}
-	return err
+	return errors.New(app.Explain(err))
 }

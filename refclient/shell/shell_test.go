@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gochatproto/gochat/internal/testserver"
+	"github.com/gochatproto/gochat/refclient/core"
 	"github.com/gochatproto/gochat/refclient/internal/testkeys"
 	"github.com/gochatproto/gochat/refclient/keyring"
 	"github.com/gochatproto/gochat/refclient/store"
@@ -129,8 +130,8 @@ func TestShellConversation(t *testing.T) {
 	require.True(t, i >= 0 && j > i, "message before summary:\n%s", out)
 
 	// Errors are reported, not fatal.
-	bob.fail(t, "ADMIN kick alice", "ERR_PERMS")
-	bob.fail(t, "REQ nobody", "ERR_NOTFOUND")
+	bob.fail(t, "ADMIN kick alice", "you need admin rights for /admin kick (and a higher level than the user) [ERR_PERMS]")
+	bob.fail(t, "REQ nobody", "no such user [ERR_NOTFOUND]")
 	bob.fail(t, "USRS sideways", "list kind")
 	bob.fail(t, "FLY away", "unknown command")
 	bob.fail(t, "ADMIN broadcast hi", "TLS")
@@ -175,7 +176,7 @@ func TestRunScript(t *testing.T) {
 	}, "\n")
 	assert.Equal(t, 1, ts.Run(context.Background(), strings.NewReader(script)))
 	out := ts.out.String()
-	assert.Contains(t, out, "[ERROR] no local account nobody")
+	assert.Contains(t, out, "[ERROR] line 4: no local account nobody", "a script error names its line")
 	assert.Contains(t, out, "[OK] logged in as alice with permission level 0")
 	assert.Contains(t, out, "127.0.0.1:"+port(plain)+" 127.0.0.1:"+port(plain)+" dialect=spec")
 	assert.Contains(t, out, "MSG <user> <text...>")
@@ -211,4 +212,22 @@ func TestShellReconnect(t *testing.T) {
 	bob.run(t, connLine(plain, ""), "REG bob", "LOGIN bob", "DISCN", "RECONN")
 	assert.Contains(t, bob.out.String(), "[OK] logged in as bob with the handshake")
 	bob.fail(t, "RECONN", "already connected")
+}
+
+// A long MSG to an offline user is split and said to be queued; a
+// message from another day shows its date.
+func TestShellSplitQueuedAndDates(t *testing.T) {
+	plain, _ := startServer(t)
+	alice, bob := newShell(t, "alice"), newShell(t, "bob")
+	bob.run(t, connLine(plain, ""), "REG bob")
+	alice.run(t, "CONN "+plain, "REG alice", "LOGIN alice", "MSG bob "+strings.Repeat("word ", 120))
+	assert.Contains(t, alice.out.String(), "[OK] message sent to bob in 2 parts (too long for one); bob is offline: queued on the server until they log in")
+	alice.run(t, "HISTORY bob")
+	assert.Contains(t, alice.out.String(), "(queued)")
+
+	alice.opts.Now = func() time.Time { return time.Date(2026, 1, 2, 12, 0, 0, 0, time.Local) }
+	alice.printMessage(core.Message{From: "bob", Text: "old", Stamp: time.Date(2025, 12, 31, 23, 0, 0, 0, time.Local)})
+	alice.printMessage(core.Message{From: "bob", Text: "new", Stamp: time.Date(2026, 1, 2, 9, 0, 0, 0, time.Local)})
+	assert.Contains(t, alice.out.String(), "[MSG] 2025-12-31 23:00:00 bob: old")
+	assert.Contains(t, alice.out.String(), "[MSG] 09:00:00 bob: new")
 }

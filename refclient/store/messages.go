@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"time"
@@ -27,6 +28,13 @@ type Message struct {
 	Body       string    // plaintext
 	ReceivedAt time.Time // when stored; set by AddMessage if zero
 	Unread     bool      // incoming and not yet marked read
+	// Ciphertext is the received ciphertext of an incoming message. Only
+	// its SHA-256 is stored, to recognise a redelivery; History leaves it
+	// nil.
+	Ciphertext []byte
+	// Queued marks an outgoing message the server held for an offline
+	// recipient.
+	Queued bool
 }
 
 // DefaultHistoryLimit and MaxHistoryLimit bound a History page.
@@ -35,9 +43,12 @@ const (
 	MaxHistoryLimit     = 1000
 )
 
-// AddMessage stores m and returns its id. An incoming message identical to
-// a stored one (same peer, stamp and body) is not stored again: inserted is
-// false and id is the existing message's. Incoming messages start unread.
+// AddMessage stores m and returns its id. An incoming message with the
+// ciphertext of a stored one from the same peer is a redelivery and is not
+// stored again: inserted is false and id is the existing message's. The
+// text is never compared: RSA-OAEP is randomized, so two sends of the same
+// text differ in ciphertext and are both kept. Incoming messages without a
+// ciphertext are always stored. Incoming messages start unread.
 func (s *Store) AddMessage(ctx context.Context, m Message) (id int64, inserted bool, err error) {
 	if m.Peer == "" || (m.Direction != Incoming && m.Direction != Outgoing) {
 		return 0, false, fmt.Errorf("%w: message needs a peer and a direction", ErrInvalid)
@@ -49,16 +60,21 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (id int64, inserted b
 	if m.Stamp.IsZero() {
 		stamp = recv
 	}
+	var digest []byte
+	if m.Direction == Incoming && m.Ciphertext != nil {
+		sum := sha256.Sum256(m.Ciphertext)
+		digest = sum[:]
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		aid, err := accountID(ctx, tx, m.Server, m.Account)
 		if err != nil {
 			return err
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO messages
-			(account_id, peer, direction, stamp, body, received_at, unread)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+			(account_id, peer, direction, stamp, body, received_at, unread, digest, queued)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
 			aid, m.Peer, string(m.Direction), stamp, m.Body, recv,
-			m.Direction == Incoming).Scan(&id)
+			m.Direction == Incoming, digest, m.Queued && m.Direction == Outgoing).Scan(&id)
 		if err == nil {
 			inserted = true
 			return nil
@@ -67,15 +83,14 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (id int64, inserted b
 			return wrapErr("add message", err)
 		}
 		err = tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE account_id = ? AND peer = ?
-			AND stamp = ? AND body = ? AND direction = 'in'`,
-			aid, m.Peer, stamp, m.Body).Scan(&id)
+			AND digest = ? AND direction = 'in'`, aid, m.Peer, digest).Scan(&id)
 		return wrapErr("add message", err)
 	})
 	return id, inserted, err
 }
 
 const messageSelect = `SELECT m.id, s.name, a.username, m.peer, m.direction, m.stamp, m.body,
-	m.received_at, m.unread
+	m.received_at, m.unread, m.queued
 	FROM messages m JOIN accounts a ON a.id = m.account_id JOIN servers s ON s.id = a.server_id
 	WHERE s.name = ? AND a.username = ? AND m.peer = ?`
 
@@ -103,7 +118,7 @@ func (s *Store) History(ctx context.Context, server, account, peer string, befor
 		var d string
 		var stamp, recv int64
 		if err := rows.Scan(&m.ID, &m.Server, &m.Account, &m.Peer, &d, &stamp, &m.Body,
-			&recv, &m.Unread); err != nil {
+			&recv, &m.Unread, &m.Queued); err != nil {
 			return nil, wrapErr("history", err)
 		}
 		m.Direction, m.Stamp, m.ReceivedAt = Direction(d), fromUnix(stamp), fromUnix(recv)

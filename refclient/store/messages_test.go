@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,6 +14,13 @@ import (
 func msg(peer string, d Direction, sec int, body string) Message {
 	return Message{Server: "srv", Account: "alice", Peer: peer, Direction: d,
 		Stamp: t0.Add(time.Duration(sec) * time.Second), Body: body}
+}
+
+// sealed is msg for an incoming message received as ciphertext ct.
+func sealed(peer string, sec int, body, ct string) Message {
+	m := msg(peer, Incoming, sec, body)
+	m.Ciphertext = []byte(ct)
+	return m
 }
 
 func TestAddMessage(t *testing.T) {
@@ -26,11 +34,13 @@ func TestAddMessage(t *testing.T) {
 		sameAs   int // index of an earlier case whose id must be returned, or -1
 		err      error
 	}{
-		{"incoming", msg("bob", Incoming, 0, "hi"), true, -1, nil},
-		{"incoming duplicate", msg("bob", Incoming, 0, "hi"), false, 0, nil},
-		{"other stamp", msg("bob", Incoming, 1, "hi"), true, -1, nil},
-		{"other body", msg("bob", Incoming, 0, "hi!"), true, -1, nil},
-		{"other peer", msg("carol", Incoming, 0, "hi"), true, -1, nil},
+		{"incoming", sealed("bob", 0, "hi", "ct1"), true, -1, nil},
+		{"redelivery of the same ciphertext", sealed("bob", 0, "hi", "ct1"), false, 0, nil},
+		{"same text, other ciphertext", sealed("bob", 0, "hi", "ct2"), true, -1, nil},
+		{"redelivery with another stamp", sealed("bob", 9, "hi", "ct2"), false, 2, nil},
+		{"same ciphertext from another peer", sealed("carol", 0, "hi", "ct1"), true, -1, nil},
+		{"no ciphertext: never deduplicated", msg("bob", Incoming, 0, "hi"), true, -1, nil},
+		{"no ciphertext again", msg("bob", Incoming, 0, "hi"), true, -1, nil},
 		{"outgoing same content", msg("bob", Outgoing, 0, "hi"), true, -1, nil},
 		{"outgoing repeat kept", msg("bob", Outgoing, 0, "hi"), true, -1, nil},
 		{"empty body", msg("bob", Incoming, 5, ""), true, -1, nil},
@@ -54,6 +64,96 @@ func TestAddMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRepeatedTextSurvivesRestart is the case that used to lose messages:
+// bob sends "ok" three times within one second. The three live messages
+// must still be three rows when the client opens its database again, while
+// a catch-up that redelivers one of them adds nothing.
+func TestRepeatedTextSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "client.db")
+	s, err := Open(ctx, path)
+	require.NoError(t, err)
+	withAccount(t, s)
+	for i, ct := range []string{"oaep-a", "oaep-b", "oaep-c"} {
+		_, inserted, err := s.AddMessage(ctx, sealed("bob", 0, "ok", ct))
+		require.NoError(t, err)
+		require.True(t, inserted, "send %d", i)
+	}
+	require.NoError(t, s.Close())
+
+	s, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer s.Close()
+	_, inserted, err := s.AddMessage(ctx, sealed("bob", 0, "ok", "oaep-b"))
+	require.NoError(t, err)
+	assert.False(t, inserted, "a redelivered ciphertext is one row")
+	h, err := s.History(ctx, "srv", "alice", "bob", 0, 0)
+	require.NoError(t, err)
+	require.Len(t, h, 3)
+	for _, m := range h {
+		assert.Equal(t, "ok", m.Body)
+		assert.Nil(t, m.Ciphertext, "only a digest is stored")
+	}
+}
+
+func TestQueuedMarker(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	withAccount(t, s)
+	out := msg("bob", Outgoing, 0, "for later")
+	out.Queued = true
+	_, _, err := s.AddMessage(ctx, out)
+	require.NoError(t, err)
+	in := msg("bob", Incoming, 1, "reply")
+	in.Queued = true // meaningless for incoming messages: ignored
+	_, _, err = s.AddMessage(ctx, in)
+	require.NoError(t, err)
+	h, err := s.History(ctx, "srv", "alice", "bob", 0, 0)
+	require.NoError(t, err)
+	require.Len(t, h, 2)
+	assert.True(t, h[0].Queued)
+	assert.False(t, h[1].Queued)
+}
+
+func TestUndecodedKeptRaw(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	withAccount(t, s)
+	raw := []byte("\x00\x01\r\nnot decodable\r\n")
+	id, err := s.AddUndecoded(ctx, Undecoded{Server: "srv", Account: "alice", Raw: raw, Reason: "bad timestamp"})
+	require.NoError(t, err)
+	_, err = s.AddUndecoded(ctx, Undecoded{Server: "srv", Account: "alice", Raw: []byte{2}, Reason: "x"})
+	require.NoError(t, err)
+
+	got, err := s.UndecodedPackets(ctx, "srv", "alice")
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, Undecoded{ID: id, Server: "srv", Account: "alice", Raw: raw, Reason: "bad timestamp", ReceivedAt: t0}, got[0])
+	other, err := s.UndecodedPackets(ctx, "srv", "bob")
+	require.NoError(t, err)
+	assert.Empty(t, other)
+
+	require.NoError(t, s.DeleteUndecoded(ctx, id))
+	require.ErrorIs(t, s.DeleteUndecoded(ctx, id), ErrNotFound)
+	got, err = s.UndecodedPackets(ctx, "srv", "alice")
+	require.NoError(t, err)
+	assert.Len(t, got, 1)
+
+	for name, u := range map[string]Undecoded{
+		"empty":          {Server: "srv", Account: "alice"},
+		"too big":        {Server: "srv", Account: "alice", Raw: make([]byte, MaxUndecodedSize+1)},
+		"no account":     {Server: "srv", Raw: raw},
+		"unknown server": {Server: "nope", Account: "alice", Raw: raw},
+	} {
+		_, err := s.AddUndecoded(ctx, u)
+		assert.Error(t, err, name)
+	}
+	require.NoError(t, s.DeleteServer(ctx, "srv"))
+	var n int
+	require.NoError(t, s.db.QueryRow(`SELECT count(*) FROM undecoded`).Scan(&n))
+	assert.Zero(t, n, "deleting the server deletes its kept packets")
 }
 
 func TestAddMessageFields(t *testing.T) {

@@ -214,3 +214,34 @@ func TestConcurrentWriters(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, h, writers*each)
 }
+
+// TestUpgradeFromFirstSchema opens a database written by the first
+// release (schema 1, messages deduplicated on their text) with this one.
+func TestUpgradeFromFirstSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "client.db")
+	first, err := migrationFS.ReadFile("migrations/0001_init.sql")
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", dsn(path, false))
+	require.NoError(t, err)
+	require.NoError(t, migrate(ctx, db, fstest.MapFS{"migrations/0001_init.sql": {Data: first}}))
+	_, err = db.Exec(`INSERT INTO servers (name, address, created) VALUES ('srv', '127.0.0.1:1', 0);
+		INSERT INTO accounts (server_id, username, sealed_key, created) VALUES (1, 'alice', x'01', 0);
+		INSERT INTO messages (account_id, peer, direction, stamp, body, received_at, unread)
+			VALUES (1, 'bob', 'in', 5, 'old', 5, 1)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer s.Close()
+	for _, ct := range []string{"a", "b"} {
+		_, inserted, err := s.AddMessage(ctx, Message{Server: "srv", Account: "alice", Peer: "bob",
+			Direction: Incoming, Stamp: time.Unix(5, 0), Body: "old", Ciphertext: []byte(ct)})
+		require.NoError(t, err)
+		assert.True(t, inserted, "the old text index is gone")
+	}
+	h, err := s.History(ctx, "srv", "alice", "bob", 0, 0)
+	require.NoError(t, err)
+	assert.Len(t, h, 3)
+}

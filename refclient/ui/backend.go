@@ -22,11 +22,19 @@ type Backend interface {
 	// closing it is allowed and means no more events.
 	Events() <-chan Event
 
-	// Connect connects to a saved server by name or to a "host:port"
-	// address and returns the server's name (an address may be saved
-	// under a new name).
-	Connect(ctx context.Context, target string) (server string, err error)
+	// Connect connects to a saved server by name or to an address
+	// ("[tls:]host[:port]", with options -tls, -insecure, -dialect) and
+	// returns the server's name (an address may be saved under a new
+	// name).
+	Connect(ctx context.Context, target string, options []string) (server string, err error)
 	Disconnect(ctx context.Context, server string) error
+	// Reconnect connects and logs in again now: after a lost connection
+	// (instead of waiting for the next automatic attempt) or a kick.
+	Reconnect(ctx context.Context, server string) error
+	// AddServer saves a named server; DeleteServer forgets one with its
+	// local accounts and history.
+	AddServer(ctx context.Context, name, address string, options []string) error
+	DeleteServer(ctx context.Context, name string) error
 	Register(ctx context.Context, server, user, password string) error
 	// Deregister deletes the logged-in account after checking password.
 	Deregister(ctx context.Context, server, password string) error
@@ -39,12 +47,13 @@ type Backend interface {
 	// Query prepares a conversation with user (fetching and pinning the
 	// user's public key), so a mistyped name fails before any message.
 	Query(ctx context.Context, server, user string) error
-	// Send encrypts and sends text to peer and returns the stamp stored
-	// with it.
-	Send(ctx context.Context, server, peer, text string) (time.Time, error)
+	// Send encrypts and sends text to peer, split into several messages
+	// if it is too long for one. On error, the parts already sent are in
+	// the result all the same.
+	Send(ctx context.Context, server, peer, text string) (SendResult, error)
 	// LoadHistory returns up to n stored messages with peer older than
-	// before, oldest first.
-	LoadHistory(ctx context.Context, server, peer string, before time.Time, n int) ([]Message, error)
+	// the stored message before (0: the newest), oldest first.
+	LoadHistory(ctx context.Context, server, peer string, before int64, n int) ([]Message, error)
 	// Users lists the online users, or all registered users if all is set.
 	Users(ctx context.Context, server string, all bool) ([]string, error)
 	// Subscribe and Unsubscribe take a hook name: newlogin, newlogout,
@@ -66,6 +75,19 @@ type Message struct {
 	Time time.Time
 	From string
 	Text string
+	// ID is its row in the local store (0: not stored).
+	ID int64
+	// Queued marks a sent message held by the server for an offline peer.
+	Queued bool
+}
+
+// SendResult describes a send: the messages sent, in order (several when
+// the text was split), the text not sent after a failure, and whether the
+// peer was offline so the server holds the messages.
+type SendResult struct {
+	Parts  []Message
+	Unsent string
+	Queued bool
 }
 
 // Event is something the backend tells the UI without being asked.
@@ -90,11 +112,16 @@ type HookEvent struct {
 }
 
 // StatusEvent reports a connection state change the UI did not ask for,
-// such as the server closing the connection. Text, if any, says why.
+// such as the server closing the connection or an automatic reconnection.
+// Text, if any, says why. User is the account logged in (LoggedIn);
+// RetryAt is when the next attempt starts (Reconnecting). Conversation
+// buffers stay open through these changes.
 type StatusEvent struct {
-	Server string
-	State  model.ConnState
-	Text   string
+	Server  string
+	State   model.ConnState
+	Text    string
+	User    string
+	RetryAt time.Time
 }
 
 // ShutdownEvent announces a scheduled server shutdown.

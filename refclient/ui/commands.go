@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,17 +64,22 @@ func (u *ui) sendHere(text string) {
 	s, b := u.m.Current()
 	if b.Kind == model.BufferSystem {
 		u.fail("This buffer is for system messages: use /query <user> or /msg <user> <text>.")
+		u.m.Editor.Set(text)
 		return
 	}
-	if u.needLogin(s) {
-		u.send(s.Name, b.Name, text)
+	if !u.needLogin(s) {
+		u.m.Editor.Set(text) // nothing typed is lost: it waits in the input
+		return
 	}
+	u.send(s.Name, b.Name, text)
 }
 
 // commandHandlers run parsed commands against the current server.
 var commandHandlers = map[string]func(u *ui, s *model.Server, args []string){
 	"connect":     (*ui).cmdConnect,
 	"disconnect":  (*ui).cmdDisconnect,
+	"reconnect":   (*ui).cmdReconnect,
+	"server":      (*ui).cmdServer,
 	"register":    (*ui).cmdRegister,
 	"login":       (*ui).cmdLogin,
 	"logout":      (*ui).cmdLogout,
@@ -105,11 +109,20 @@ func (u *ui) needConn(s *model.Server) bool {
 		u.fail("The local buffer has no server: /connect host:port, or pick a server with Shift-Up/Down.")
 		return false
 	}
+	if s.State == model.Reconnecting {
+		u.fail(fmt.Sprintf("Not connected to %s: reconnecting in %s (/reconnect tries now).", s.Name, u.countdown(s.RetryAt)))
+		return false
+	}
 	if s.State < model.Connected {
 		u.fail("Not connected to " + s.Name + ": use /connect.")
 		return false
 	}
 	return true
+}
+
+// countdown says how long until t, in whole seconds.
+func (u *ui) countdown(t time.Time) string {
+	return fmt.Sprintf("%ds", max(int((t.Sub(u.now())+time.Second-1)/time.Second), 0))
 }
 
 func (u *ui) needLogin(s *model.Server) bool {
@@ -135,11 +148,11 @@ func (u *ui) simple(server, ok string, op func(ctx context.Context) error) {
 }
 
 func (u *ui) cmdConnect(s *model.Server, args []string) {
-	target := s.Name
-	if len(args) > 0 {
-		target = args[0]
+	target, opts := s.Name, args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		target, opts = args[0], args[1:]
 	} else if s.Name == model.LocalServer {
-		u.fail("Usage: /connect <server | host:port>")
+		u.fail("Usage: /connect <server | [tls:]host[:port]> [-tls] [-insecure] [-dialect spec|gochat1]")
 		return
 	}
 	if known := u.m.Server(target); known != nil {
@@ -147,7 +160,7 @@ func (u *ui) cmdConnect(s *model.Server, args []string) {
 	}
 	var name string
 	u.call(func(ctx context.Context) (err error) {
-		name, err = u.be.Connect(ctx, target)
+		name, err = u.be.Connect(ctx, target, opts)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -164,7 +177,7 @@ func (u *ui) cmdConnect(s *model.Server, args []string) {
 }
 
 func (u *ui) cmdDisconnect(s *model.Server, _ []string) {
-	if !u.needConn(s) {
+	if s.State != model.Reconnecting && !u.needConn(s) {
 		return
 	}
 	name := s.Name
@@ -175,6 +188,59 @@ func (u *ui) cmdDisconnect(s *model.Server, _ []string) {
 		}
 		u.notice(name, "Disconnected.")
 	})
+}
+
+func (u *ui) cmdReconnect(s *model.Server, _ []string) {
+	if s.Name == model.LocalServer {
+		u.fail("The local buffer has no server: pick one with Shift-Up/Down.")
+		return
+	}
+	name := s.Name
+	u.notice(name, "Reconnecting...")
+	u.call(func(ctx context.Context) error { return u.be.Reconnect(ctx, name) }, func(err error) {
+		if err != nil {
+			u.errorLine(name, "", "reconnect: "+err.Error())
+		}
+	})
+}
+
+// cmdServer lists, saves or deletes named servers.
+func (u *ui) cmdServer(_ *model.Server, args []string) {
+	switch sub := strings.ToLower(args[0]); {
+	case sub == "list" && len(args) == 1:
+		var names []string
+		for _, srv := range u.m.Servers()[1:] {
+			names = append(names, srv.Name+" ("+srv.State.String()+")")
+		}
+		u.status(fmt.Sprintf("Servers (%d): %s", len(names), strings.Join(names, ", ")))
+	case sub == "add" && len(args) >= 3:
+		name, addr, opts := args[1], args[2], args[3:]
+		u.call(func(ctx context.Context) error { return u.be.AddServer(ctx, name, addr, opts) }, func(err error) {
+			if err != nil {
+				u.fail("server add: " + err.Error())
+				return
+			}
+			u.m.AddServer(name)
+			u.status("Saved server " + name + ". Pick it with Shift-Up/Down, then /connect.")
+		})
+	case sub == "del" && len(args) == 2:
+		name := args[1]
+		if srv := u.m.Server(name); srv != nil && srv.State >= model.Connecting {
+			u.fail("Disconnect from " + name + " first.")
+			return
+		}
+		u.call(func(ctx context.Context) error { return u.be.DeleteServer(ctx, name) }, func(err error) {
+			if err != nil {
+				u.fail("server del: " + err.Error())
+				return
+			}
+			u.m.RemoveServer(name)
+			u.status("Deleted server " + name + " with its local accounts and history.")
+		})
+	default:
+		spec, _ := model.LookupCommand("server")
+		u.fail("Usage: /server " + spec.Usage)
+	}
 }
 
 func (u *ui) cmdRegister(s *model.Server, args []string) {
@@ -188,6 +254,7 @@ func (u *ui) cmdRegister(s *model.Server, args []string) {
 				u.fail("The passwords do not match.")
 				return
 			}
+			u.notice(name, "Registering "+user+": making a 4096-bit key takes a few seconds...")
 			u.simple(name, "Registered "+user+". Now /login "+user+".", func(ctx context.Context) error {
 				return u.be.Register(ctx, name, user, pw)
 			})
@@ -246,14 +313,31 @@ func (u *ui) cmdDeregister(s *model.Server, _ []string) {
 	})
 }
 
+// cmdMsg checks that the user exists (fetching and pinning the key) before
+// it opens a buffer, so a mistyped name opens nothing.
 func (u *ui) cmdMsg(s *model.Server, args []string) {
 	if !u.needLogin(s) {
 		return
 	}
-	b := u.m.Open(s.Name, args[0])
-	u.m.Select(s.Name, b.Name)
-	u.loadHistoryIfNew(s.Name, b)
-	u.send(s.Name, b.Name, args[1])
+	name, peer, text := s.Name, strings.ToLower(args[0]), args[1]
+	if b := s.Buffer(peer); b != nil && b.Kind == model.BufferQuery {
+		u.m.Select(name, peer)
+		u.send(name, peer, text)
+		return
+	}
+	u.call(func(ctx context.Context) error { return u.be.Query(ctx, name, peer) }, func(err error) {
+		if err != nil {
+			u.fail("msg " + peer + ": " + err.Error())
+			if cs, _ := u.m.Current(); cs.Name == name && u.m.Editor.Len() == 0 && !u.m.Editor.Secret {
+				u.m.Editor.Set("/msg " + args[0] + " " + text)
+			}
+			return
+		}
+		b := u.m.Open(name, peer)
+		u.m.Select(name, peer)
+		u.loadHistoryIfNew(name, b)
+		u.send(name, peer, text)
+	})
 }
 
 func (u *ui) cmdQuery(s *model.Server, args []string) {
@@ -281,18 +365,39 @@ func (u *ui) cmdClose() {
 	delete(u.history, b)
 }
 
+// send sends text to peer and shows every part that went out. A part that
+// failed, and the text after it, go back to the input if it is empty, so a
+// message is never lost to a network error.
 func (u *ui) send(server, peer, text string) {
 	self := u.m.Server(server).User
-	var stamp time.Time
+	var res SendResult
 	u.call(func(ctx context.Context) (err error) {
-		stamp, err = u.be.Send(ctx, server, peer, text)
+		res, err = u.be.Send(ctx, server, peer, text)
 		return err
 	}, func(err error) {
-		if err != nil {
-			u.errorLine(server, peer, "Not sent: "+err.Error())
+		for _, p := range res.Parts {
+			u.m.Add(server, peer, model.Line{Time: p.Time, Sender: self, Text: p.Text, Kind: model.KindSelf, ID: p.ID, Queued: res.Queued})
+		}
+		if len(res.Parts) > 1 {
+			u.m.Add(server, peer, model.Line{Time: u.now(), Kind: model.KindNotice,
+				Text: fmt.Sprintf("Too long for one message: sent as %d.", len(res.Parts))})
+		}
+		if res.Queued && len(res.Parts) > 0 {
+			u.m.Add(server, peer, model.Line{Time: u.now(), Kind: model.KindNotice,
+				Text: peer + " is offline: the server keeps the message until they log in."})
+		}
+		if err == nil {
 			return
 		}
-		u.m.Add(server, peer, model.Line{Time: stamp, Sender: self, Text: text, Kind: model.KindSelf})
+		unsent := res.Unsent
+		if unsent == "" && len(res.Parts) == 0 {
+			unsent = text
+		}
+		msg := "Not sent: " + err.Error()
+		if unsent != "" && u.m.RestoreInput(server, peer, unsent) {
+			msg += " (the text is back in the input)"
+		}
+		u.errorLine(server, peer, msg)
 	})
 }
 
@@ -353,18 +458,11 @@ func (u *ui) cmdHistory(s *model.Server, args []string) {
 	u.loadHistory(s.Name, b)
 }
 
-// hooks are the hook names /subscribe takes, as the server names them.
-var hooks = []string{"all", "newlogin", "newlogout", "dupsess", "permschg"}
-
 func (u *ui) cmdSubscribe(s *model.Server, args []string)   { u.subscribe(s, args[0], false) }
 func (u *ui) cmdUnsubscribe(s *model.Server, args []string) { u.subscribe(s, args[0], true) }
 
 func (u *ui) subscribe(s *model.Server, hook string, unsub bool) {
 	hook = strings.ToLower(hook)
-	if !slices.Contains(hooks, hook) {
-		u.fail("Unknown hook " + hook + "; one of: " + strings.Join(hooks, ", "))
-		return
-	}
 	if !u.needLogin(s) {
 		return
 	}

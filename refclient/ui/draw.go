@@ -9,6 +9,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/gochatproto/gochat/refclient/model"
+	"github.com/gochatproto/gochat/refclient/split"
 )
 
 // Pane sizes. Below narrowWidth columns the side panes are hidden so the
@@ -85,6 +86,7 @@ func (u *ui) draw() {
 		u.drawUsers(l)
 		u.drawStatus(l)
 		u.drawInput(l)
+		u.drawCompletions(l)
 		if u.m.ShowHelp {
 			u.drawHelp(l)
 		}
@@ -120,7 +122,7 @@ func (u *ui) drawList(l layout) {
 		switch srv.State {
 		case model.LoggedIn:
 			st = styleOnline
-		case model.Connected, model.Connecting:
+		case model.Connected, model.Connecting, model.Reconnecting:
 			st = styleConnect
 		}
 		rows = append(rows, row{{srv.Name, st.Bold(true)}})
@@ -194,6 +196,10 @@ func (u *ui) drawStatus(l layout) {
 	st := u.m.Status()
 	var b strings.Builder
 	fmt.Fprintf(&b, " %s: %s", st.Server, st.State)
+	if st.State == model.Reconnecting {
+		srv, _ := u.m.Current()
+		fmt.Fprintf(&b, " in %s (/reconnect)", u.countdown(srv.RetryAt))
+	}
 	if st.User != "" {
 		fmt.Fprintf(&b, " as %s", st.User)
 	}
@@ -216,19 +222,27 @@ func (u *ui) drawStatus(l layout) {
 }
 
 // drawInput draws the prompt and the input line, scrolled horizontally so
-// the cursor stays visible.
+// the cursor stays visible, and, while a message is typed in a
+// conversation, how many bytes of one message it takes.
 func (u *ui) drawInput(l layout) {
 	e := &u.m.Editor
 	y := l.h - 1
+	srv, b := u.m.Current()
 	prompt := e.Prompt
 	if prompt == "" {
 		prompt = "> "
-		if srv, b := u.m.Current(); srv.User != "" && b.Kind == model.BufferQuery {
+		if srv.User != "" && b.Kind == model.BufferQuery {
 			prompt = "<" + srv.User + "> "
 		}
 	}
-	x := put(u.screen, 0, y, l.w, truncate(prompt, l.w/2), styleDim)
-	avail := l.w - x - 1
+	right := u.lengthIndicator(b)
+	maxX := l.w
+	if right != "" && l.w-width(right) > l.w/2 {
+		maxX = l.w - width(right)
+		put(u.screen, maxX, y, l.w, right, styleDim)
+	}
+	x := put(u.screen, 0, y, maxX, truncate(prompt, l.w/2), styleDim)
+	avail := maxX - x - 1
 	cells := make([]string, e.Len())
 	for i, r := range e.Runes() {
 		switch {
@@ -254,15 +268,55 @@ func (u *ui) drawInput(l layout) {
 		if i == e.Cursor() {
 			cx = x
 		}
-		if x+width(cells[i]) > l.w {
+		if x+width(cells[i]) > maxX {
 			break
 		}
-		x = put(u.screen, x, y, l.w, cells[i], styleDefault)
+		x = put(u.screen, x, y, maxX, cells[i], styleDefault)
 	}
 	if e.Cursor() == len(cells) {
 		cx = x
 	}
 	u.screen.ShowCursor(cx, y)
+}
+
+// lengthIndicator is " 120/446" for a message being typed in a
+// conversation, and says into how many messages a longer one is split.
+func (u *ui) lengthIndicator(b *model.Buffer) string {
+	e := &u.m.Editor
+	text := e.String()
+	if e.Secret || b.Kind != model.BufferQuery || text == "" || model.IsCommand(text) {
+		return ""
+	}
+	text = model.MessageText(text)
+	n := len(text)
+	if parts := split.Count(text, model.MaxMessageBytes); parts > 1 {
+		return fmt.Sprintf(" %d/%d: %d messages ", n, model.MaxMessageBytes, parts)
+	}
+	return fmt.Sprintf(" %d/%d ", n, model.MaxMessageBytes)
+}
+
+// drawCompletions shows the candidates of a Tab completion in progress on
+// the row above the status line, the one shown highlighted.
+func (u *ui) drawCompletions(l layout) {
+	cands, idx := u.m.Completions()
+	if len(cands) == 0 || l.bodyH < 2 {
+		return
+	}
+	y := l.bodyH - 1
+	fill(u.screen, l.mainX, y, l.mainW, 1, styleBar)
+	x := put(u.screen, l.mainX, y, l.mainX+l.mainW, " Tab:", styleBar)
+	for i, c := range cands {
+		item := " " + c + " "
+		if x+width(item)+5 > l.mainX+l.mainW && i < len(cands)-1 {
+			put(u.screen, x, y, l.mainX+l.mainW, fmt.Sprintf(" +%d", len(cands)-i), styleBar)
+			return
+		}
+		st := styleBar
+		if i == idx {
+			st = styleDefault.Bold(true)
+		}
+		x = put(u.screen, x, y, l.mainX+l.mainW, item, st)
+	}
 }
 
 // clean replaces control characters that would move the cursor or change

@@ -38,15 +38,15 @@ func (u *ui) handleBackendEvent(ev Event, ok bool) {
 	switch ev := ev.(type) {
 	case MessageEvent:
 		b := u.m.Open(ev.Server, ev.Peer)
-		u.m.Add(ev.Server, ev.Peer, model.Line{Time: ev.Time, Sender: ev.From, Text: ev.Text})
+		if ev.ID > 0 && b.Has(ev.ID) {
+			return // a redelivery of a message already shown
+		}
+		u.m.Add(ev.Server, ev.Peer, model.Line{Time: ev.Time, Sender: ev.From, Text: ev.Text, ID: ev.ID})
 		u.loadHistoryIfNew(ev.Server, b)
 	case HookEvent:
 		u.handleHook(ev)
 	case StatusEvent:
-		u.setState(ev.Server, ev.State)
-		if ev.Text != "" {
-			u.notice(ev.Server, ev.Text)
-		}
+		u.statusChange(ev)
 	case ShutdownEvent:
 		u.errorLine(ev.Server, "", "Server shutdown scheduled at "+ev.At.In(u.opts.Location).Format(time.DateTime))
 	case NoticeEvent:
@@ -78,11 +78,40 @@ func (u *ui) handleHook(ev HookEvent) {
 	}
 }
 
-// setState records a connection state; leaving a logged-in state closes the
-// conversations and empties the user list, as the original client did.
+// statusChange applies a state change the backend reports by itself. The
+// conversation buffers and their drafts stay: a lost connection is not a
+// logout, and the backend reconnects.
+func (u *ui) statusChange(ev StatusEvent) {
+	s := u.m.AddServer(ev.Server)
+	s.State, s.RetryAt = ev.State, ev.RetryAt
+	switch {
+	case ev.State == model.LoggedIn:
+		s.User = ev.User
+	case ev.State < model.Connected:
+		s.SetUsers(nil) // unknown until logged in again
+	default:
+		s.User = ""
+		s.SetUsers(nil)
+	}
+	if ev.Text != "" {
+		u.notice(ev.Server, ev.Text)
+		// Said in the conversation being read too: that is where the
+		// user looks.
+		if cs, cb := u.m.Current(); cs == s && cb.Kind == model.BufferQuery {
+			u.m.Add(s.Name, cb.Name, model.Line{Time: u.now(), Text: ev.Text, Kind: model.KindNotice})
+		}
+	}
+	if ev.State == model.LoggedIn {
+		u.refreshUsers(ev.Server, false, false)
+	}
+}
+
+// setState records a state the user asked for (/logout, /disconnect...).
+// Leaving a logged-in state closes the conversations and empties the user
+// list, as the original client did.
 func (u *ui) setState(server string, st model.ConnState) {
 	s := u.m.AddServer(server)
-	s.State = st
+	s.State, s.RetryAt = st, time.Time{}
 	if st < model.LoggedIn {
 		s.User = ""
 		s.SetUsers(nil)
@@ -99,8 +128,8 @@ type historyState struct {
 	exhausted bool
 }
 
-// loadHistory asks for messages older than the buffer's oldest line, once
-// at a time, until the store has none left.
+// loadHistory asks for stored messages older than the buffer's oldest
+// stored line, one page at a time, until the store has none left.
 func (u *ui) loadHistory(server string, b *model.Buffer) {
 	if b.Kind != model.BufferQuery {
 		return
@@ -114,11 +143,7 @@ func (u *ui) loadHistory(server string, b *model.Buffer) {
 		return
 	}
 	h.loading = true
-	before := b.Oldest()
-	if before.IsZero() {
-		before = u.now()
-	}
-	peer := b.Name
+	before, peer := b.OldestID(), b.Name
 	var msgs []Message
 	u.call(func(ctx context.Context) (err error) {
 		msgs, err = u.be.LoadHistory(ctx, server, peer, before, u.opts.HistoryPage)
@@ -131,9 +156,16 @@ func (u *ui) loadHistory(server string, b *model.Buffer) {
 			return
 		}
 		h.exhausted = len(msgs) < u.opts.HistoryPage
-		lines := make([]model.Line, len(msgs))
-		for i, m := range msgs {
-			lines[i] = model.Line{Time: m.Time, Sender: m.From, Text: m.Text}
+		lines := make([]model.Line, 0, len(msgs))
+		for _, m := range msgs {
+			if m.ID > 0 && b.Has(m.ID) {
+				continue // already shown live
+			}
+			kind := model.KindMessage
+			if m.From == u.m.AddServer(server).User {
+				kind = model.KindSelf
+			}
+			lines = append(lines, model.Line{Time: m.Time, Sender: m.From, Text: m.Text, ID: m.ID, Queued: m.Queued, Kind: kind})
 		}
 		u.m.Prepend(server, peer, lines)
 	})

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gochatproto/gochat/refclient/model"
+	"github.com/gochatproto/gochat/refclient/split"
 )
 
 // fakeBackend records calls and answers from canned data.
@@ -20,6 +24,7 @@ type fakeBackend struct {
 	all     []string
 	history map[string][]Message // by peer
 	stamp   time.Time
+	nextID  int64            // of sent messages, after any history
 	failOn  map[string]error // by method name
 	quit    bool
 }
@@ -33,6 +38,7 @@ func newFakeBackend() *fakeBackend {
 		history: map[string][]Message{},
 		failOn:  map[string]error{},
 		stamp:   time.Date(2026, 1, 2, 10, 5, 0, 0, time.UTC),
+		nextID:  1000,
 	}
 }
 
@@ -57,11 +63,23 @@ func (f *fakeBackend) Calls() []string {
 func (f *fakeBackend) Servers() []string    { return f.servers }
 func (f *fakeBackend) Events() <-chan Event { return f.events }
 
-func (f *fakeBackend) Connect(_ context.Context, target string) (string, error) {
+func (f *fakeBackend) Connect(_ context.Context, target string, opts []string) (string, error) {
+	if len(opts) > 0 {
+		return target, f.record("Connect", target, strings.Join(opts, " "))
+	}
 	return target, f.record("Connect", target)
 }
 func (f *fakeBackend) Disconnect(_ context.Context, server string) error {
 	return f.record("Disconnect", server)
+}
+func (f *fakeBackend) Reconnect(_ context.Context, server string) error {
+	return f.record("Reconnect", server)
+}
+func (f *fakeBackend) AddServer(_ context.Context, name, addr string, opts []string) error {
+	return f.record("AddServer", name, addr, strings.Join(opts, " "))
+}
+func (f *fakeBackend) DeleteServer(_ context.Context, name string) error {
+	return f.record("DeleteServer", name)
 }
 func (f *fakeBackend) Register(_ context.Context, server, user, password string) error {
 	return f.record("Register", server, user, password)
@@ -78,16 +96,36 @@ func (f *fakeBackend) Logout(_ context.Context, server string) error {
 func (f *fakeBackend) Query(_ context.Context, server, user string) error {
 	return f.record("Query", server, user)
 }
-func (f *fakeBackend) Send(_ context.Context, server, peer, text string) (time.Time, error) {
-	return f.stamp, f.record("Send", server, peer, text)
+
+// Send splits as the real backend does and calls the peer offline unless
+// it is in the online list.
+func (f *fakeBackend) Send(_ context.Context, server, peer, text string) (SendResult, error) {
+	if err := f.record("Send", server, peer, text); err != nil {
+		return SendResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	res := SendResult{Queued: !slices.Contains(f.users, peer)}
+	pieces, _ := split.Message(text, model.MaxMessageBytes)
+	for _, p := range pieces {
+		f.nextID++
+		res.Parts = append(res.Parts, Message{Time: f.stamp, Text: p, ID: f.nextID})
+	}
+	return res, nil
 }
-func (f *fakeBackend) LoadHistory(_ context.Context, server, peer string, before time.Time, n int) ([]Message, error) {
+
+// LoadHistory pages f.history[peer] by ID; messages without one are
+// numbered from 1 in order.
+func (f *fakeBackend) LoadHistory(_ context.Context, server, peer string, before int64, n int) ([]Message, error) {
 	err := f.record("LoadHistory", server, peer, n)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []Message
-	for _, m := range f.history[peer] {
-		if m.Time.Before(before) {
+	for i, m := range f.history[peer] {
+		if m.ID == 0 {
+			m.ID = int64(i + 1)
+		}
+		if before == 0 || m.ID < before {
 			out = append(out, m)
 		}
 	}

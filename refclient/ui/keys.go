@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"unicode"
+
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/gochatproto/gochat/refclient/model"
@@ -23,7 +25,7 @@ type binding struct {
 // Ctrl-U keeps its original meaning, so Esc is the way to clear the input.
 var bindings = []binding{
 	{label: "Ctrl-Q", key: tcell.KeyCtrlQ, help: "quit", do: func(u *ui) { u.quit = true }},
-	{label: "Ctrl-C", key: tcell.KeyCtrlC, help: "ignored, as in the original (use Ctrl-Q or /quit)", do: func(*ui) {}},
+	{label: "Ctrl-C", key: tcell.KeyCtrlC, help: "does not quit, as in the original: use Ctrl-Q or /quit", do: (*ui).ctrlC},
 	{label: "F1", key: tcell.KeyF1, help: "show or hide this help", do: (*ui).toggleHelp},
 	{label: "Ctrl-L", key: tcell.KeyCtrlL, help: "show or hide this help", do: (*ui).toggleHelp},
 	{label: "Ctrl-Alt-L", key: tcell.KeyCtrlL, mod: tcell.ModAlt, help: "show or hide this help (the original's key)", do: (*ui).toggleHelp},
@@ -38,9 +40,11 @@ var bindings = []binding{
 	{label: "Ctrl-N", key: tcell.KeyCtrlN, help: "jump to the next buffer with unread messages", do: (*ui).nextUnread},
 	{label: "PgUp", key: tcell.KeyPgUp, help: "scroll back half a page (loads older history at the top)", do: func(u *ui) { u.scroll(-1) }},
 	{label: "PgDn", key: tcell.KeyPgDn, help: "scroll forward half a page", do: func(u *ui) { u.scroll(1) }},
-	{label: "Alt-Home", key: tcell.KeyHome, mod: tcell.ModAlt, help: "scroll to the oldest loaded line", do: func(u *ui) { u.buf().ScrollTop() }},
+	{label: "Alt-Home", key: tcell.KeyHome, mod: tcell.ModAlt, help: "scroll to the oldest loaded line", do: func(u *ui) { b := u.buf(); b.ScrollTop(); u.clampScroll(b, u.layout()) }},
 	{label: "Alt-End", key: tcell.KeyEnd, mod: tcell.ModAlt, help: "scroll to the newest line", do: func(u *ui) { u.buf().ScrollBottom() }},
 	{label: "Enter", key: tcell.KeyEnter, help: "send the input; a line starting with / is a command (// sends a /)", do: (*ui).submit},
+	{label: "Tab", key: tcell.KeyTab, help: "complete a nick, a command or a server; again for the next candidate", do: func(u *ui) { u.m.Complete(1) }},
+	{label: "Shift-Tab", key: tcell.KeyBacktab, help: "previous completion candidate", do: func(u *ui) { u.m.Complete(-1) }},
 	{label: "Alt-Enter", key: tcell.KeyEnter, mod: tcell.ModAlt, help: "insert a newline (pasted newlines never send)", do: func(u *ui) { u.m.Editor.Insert('\n') }},
 	{label: "Esc", key: tcell.KeyEsc, help: "clear the input (cancels a password prompt); if empty, scroll to the end", do: (*ui).escape},
 	{label: "Up", key: tcell.KeyUp, help: "previous input line (history)", do: func(u *ui) { u.m.Editor.HistoryPrev() }},
@@ -53,7 +57,7 @@ var bindings = []binding{
 	{label: "Ctrl-A", key: tcell.KeyCtrlA, help: "start of the input", do: func(u *ui) { u.m.Editor.Home() }},
 	{label: "End", key: tcell.KeyEnd, help: "end of the input", do: func(u *ui) { u.m.Editor.End() }},
 	{label: "Ctrl-E", key: tcell.KeyCtrlE, help: "end of the input", do: func(u *ui) { u.m.Editor.End() }},
-	{label: "Backspace", key: tcell.KeyBackspace2, help: "delete before the cursor", do: func(u *ui) { u.m.Editor.Backspace() }},
+	{label: "Backspace", key: tcell.KeyBackspace, help: "delete before the cursor", do: func(u *ui) { u.m.Editor.Backspace() }},
 	{label: "Ctrl-H", key: tcell.KeyBackspace, help: "delete before the cursor", do: func(u *ui) { u.m.Editor.Backspace() }},
 	{label: "Delete", key: tcell.KeyDelete, help: "delete under the cursor", do: func(u *ui) { u.m.Editor.Delete() }},
 	{label: "Ctrl-W", key: tcell.KeyCtrlW, help: "delete the word before the cursor", do: func(u *ui) { u.m.Editor.DeleteWord() }},
@@ -64,22 +68,52 @@ var bindings = []binding{
 // ignored because tcell encodes them in the key itself; Meta counts as Alt
 // since terminals disagree on which one they send.
 func (b *binding) matches(ev *tcell.EventKey) bool {
-	if ev.Key() != b.key {
+	key, r, mods := normalize(ev)
+	if key != b.key {
 		return false
 	}
-	mods := ev.Modifiers() &^ tcell.ModCtrl
+	if b.key == tcell.KeyRune {
+		return r == b.r && mods&tcell.ModAlt == b.mod&tcell.ModAlt
+	}
+	return mods == b.mod
+}
+
+// normalize maps the forms terminals send for one key to one form. Alt
+// with a control key arrives as ESC and the control byte; tmux passes that
+// on and tcell reports it as Alt+Ctrl and a letter ("Alt+Ctrl+Rune[m]" for
+// Alt-Enter, whose Enter is Ctrl-M), where other terminals give the
+// control key with Alt. Both become the control key with Alt. Ctrl is
+// dropped (it is part of KeyCtrlX) and Meta counts as Alt.
+func normalize(ev *tcell.EventKey) (tcell.Key, rune, tcell.ModMask) {
+	key, r, mods := ev.Key(), ev.Rune(), ev.Modifiers()
+	if key == tcell.KeyRune && mods&tcell.ModCtrl != 0 {
+		switch lr := unicode.ToLower(r); {
+		case lr == 'm':
+			key = tcell.KeyEnter
+		case lr == 'i':
+			key = tcell.KeyTab
+		case lr == 'h':
+			key = tcell.KeyBackspace
+		case lr >= 'a' && lr <= 'z':
+			key = tcell.KeyCtrlA + tcell.Key(lr-'a')
+		}
+	}
+	if key == tcell.KeyBackspace2 {
+		key = tcell.KeyBackspace
+	}
+	mods &^= tcell.ModCtrl
 	if mods&tcell.ModMeta != 0 {
 		mods = mods&^tcell.ModMeta | tcell.ModAlt
 	}
-	if b.key == tcell.KeyRune {
-		return ev.Rune() == b.r && mods&tcell.ModAlt == b.mod&tcell.ModAlt
-	}
-	return mods == b.mod
+	return key, r, mods
 }
 
 func (u *ui) handleKey(ev *tcell.EventKey) {
 	if u.m.ShowHelp && u.helpKey(ev) {
 		return
+	}
+	if key, _, _ := normalize(ev); key != tcell.KeyTab && key != tcell.KeyBacktab {
+		u.m.EndCompletion()
 	}
 	if u.pasting && ev.Key() == tcell.KeyEnter {
 		u.m.Editor.Insert('\n')
@@ -91,9 +125,15 @@ func (u *ui) handleKey(ev *tcell.EventKey) {
 			return
 		}
 	}
-	if ev.Key() == tcell.KeyRune && ev.Modifiers()&(tcell.ModAlt|tcell.ModMeta) == 0 {
+	if ev.Key() == tcell.KeyRune && ev.Modifiers()&(tcell.ModAlt|tcell.ModMeta|tcell.ModCtrl) == 0 {
 		u.m.Editor.Insert(ev.Rune())
 	}
+}
+
+// ctrlC explains, once per press, that Ctrl-C does not quit: the original
+// client ignored it, and a chat window closed by a reflex loses drafts.
+func (u *ui) ctrlC() {
+	u.status("Ctrl-C does not quit gochat: use Ctrl-Q or /quit.")
 }
 
 // helpKey scrolls or closes the help page and reports whether it used ev.
@@ -152,7 +192,9 @@ func (u *ui) scroll(dir int) {
 		return
 	}
 	b.ScrollUp(n)
-	if b.AtTop() {
+	l := u.layout()
+	u.clampScroll(b, l)
+	if u.atTop(b, l) {
 		s, _ := u.m.Current()
 		u.loadHistory(s.Name, b)
 	}

@@ -58,6 +58,7 @@ type ui struct {
 	prompt    *prompt
 	history   map[*model.Buffer]*historyState
 	lastTitle string
+	ticker    *time.Ticker // redraws the reconnection countdown
 }
 
 // Run draws the interface on screen and handles input and backend events
@@ -122,6 +123,7 @@ func (u *ui) start() {
 }
 
 func (u *ui) loop() error {
+	defer u.stopTicker()
 	u.draw()
 	for !u.quit {
 		select {
@@ -133,6 +135,7 @@ func (u *ui) loop() error {
 			u.handleBackendEvent(ev, ok)
 		case f := <-u.done:
 			f()
+		case <-u.tick():
 		}
 		u.drain()
 		if !u.quit {
@@ -140,6 +143,28 @@ func (u *ui) loop() error {
 		}
 	}
 	return nil
+}
+
+// tick returns a channel that ticks every second while a server is
+// reconnecting, so the countdown in the status line moves; nil otherwise.
+func (u *ui) tick() <-chan time.Time {
+	for _, s := range u.m.Servers() {
+		if s.State == model.Reconnecting {
+			if u.ticker == nil {
+				u.ticker = time.NewTicker(time.Second)
+			}
+			return u.ticker.C
+		}
+	}
+	u.stopTicker()
+	return nil
+}
+
+func (u *ui) stopTicker() {
+	if u.ticker != nil {
+		u.ticker.Stop()
+		u.ticker = nil
+	}
 }
 
 // drain handles everything already queued without blocking.

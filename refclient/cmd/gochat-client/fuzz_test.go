@@ -19,7 +19,7 @@ func FuzzPasswordFile(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		src, err := passwordSource(options{passwordFile: path}, false)
+		src, err := passwordSource(options{passwordFile: path}, nil)
 		if err != nil || src == nil {
 			t.Fatalf("password file rejected: %v", err)
 		}

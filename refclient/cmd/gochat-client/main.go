@@ -37,16 +37,51 @@ type options struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }() // a second signal kills the process
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
+// interrupts handles SIGINT (Ctrl-C where the terminal is cooked). In an
+// interactive shell it arrives on the returned channel and cancels the
+// command running; everywhere else it cancels ctx, as SIGTERM does. stop
+// releases the signal.
+func interrupts(ctx context.Context, cancel context.CancelFunc, interactive bool) (ch <-chan struct{}, stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	out := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-sig:
+				if !interactive {
+					cancel()
+					continue
+				}
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, func() { signal.Stop(sig); close(done) }
+}
+
 // run is main without the process: it returns the exit status.
 func run(ctx context.Context, argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if driverMode(argv) { // conformance driver: see driver.go
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		_, stop := interrupts(ctx, cancel, false)
+		defer stop()
 		return runDriver(ctx, argv, stdin, stdout, stderr)
 	}
 	var o options
@@ -84,6 +119,10 @@ func run(ctx context.Context, argv []string, stdin *os.File, stdout, stderr io.W
 	}
 	defer st.Close()
 	if !o.shell {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		_, stop := interrupts(ctx, cancel, false)
+		defer stop()
 		return runTUI(ctx, st, o, stderr)
 	}
 	return runShell(ctx, st, o, d, stdin, stdout, stderr)
@@ -134,21 +173,45 @@ func openStore(ctx context.Context, dir string) (*store.Store, error) {
 }
 
 func runShell(ctx context.Context, st *store.Store, o options, d spec.Dialect, stdin *os.File, stdout, stderr io.Writer) int {
-	interactive := term.IsTerminal(int(stdin.Fd()))
+	fd := int(stdin.Fd())
+	interactive := term.IsTerminal(fd)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	intr, stopIntr := interrupts(ctx, cancel, interactive)
+	defer stopIntr()
 	logger := slog.New(slog.DiscardHandler)
 	if o.verbose {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	pw, err := passwordSource(o, interactive)
+	opts := shell.Options{
+		Store: st, Out: stdout, Err: stderr, ErrExit: o.errExit,
+		Dialect: d, RequestTimeout: o.timeout, KeepAlive: o.keepAlive,
+		ExportDir: filepath.Join(o.dataDir, "export"), Logger: logger, Interrupt: intr,
+	}
+	var sh *shell.Shell
+	if interactive {
+		// Line editing: golang.org/x/term's editor, the Go team's, already
+		// a dependency for password prompts; see shell.LineEditor.
+		ed := shell.NewLineEditor(stdin, stdout, shell.LineEditorOptions{
+			Raw: func() (func(), error) {
+				old, err := term.MakeRaw(fd)
+				if err != nil {
+					return nil, err
+				}
+				return func() { term.Restore(fd, old) }, nil
+			},
+			Size:     func() (int, int, error) { return term.GetSize(fd) },
+			Complete: func(line string) []string { return sh.Completions(line) },
+		})
+		opts.Terminal, opts.Out, opts.Err = ed, ed, ed
+	}
+	pw, err := passwordSource(o, opts.Terminal)
 	if err != nil {
 		fmt.Fprintf(stderr, "gochat-client: %v\n", err)
 		return 2
 	}
-	sh := shell.New(shell.Options{
-		Store: st, Out: stdout, Err: stderr, Interactive: interactive, ErrExit: o.errExit,
-		Password: pw, Dialect: d, RequestTimeout: o.timeout, KeepAlive: o.keepAlive,
-		ExportDir: filepath.Join(o.dataDir, "export"), Logger: logger,
-	})
+	opts.Password = pw
+	sh = shell.New(opts)
 	if failed := sh.Run(ctx, stdin); failed > 0 {
 		return 1
 	}
@@ -156,9 +219,9 @@ func runShell(ctx context.Context, st *store.Store, o options, d spec.Dialect, s
 }
 
 // passwordSource picks where passwords come from. A fixed password (file,
-// flag or environment) answers every prompt; otherwise a terminal prompt
-// without echo is used, and without a terminal there is no source.
-func passwordSource(o options, interactive bool) (func(string, bool) ([]byte, error), error) {
+// flag or environment) answers every prompt; otherwise the terminal asks
+// without echo, and without a terminal there is no source.
+func passwordSource(o options, tty shell.Terminal) (func(string, bool) ([]byte, error), error) {
 	fixed := func(p []byte) func(string, bool) ([]byte, error) {
 		return func(string, bool) ([]byte, error) { return append([]byte(nil), p...), nil }
 	}
@@ -178,30 +241,23 @@ func passwordSource(o options, interactive bool) (func(string, bool) ([]byte, er
 		return fixed([]byte(o.password)), nil
 	case os.Getenv("GOCHAT_PASSWORD") != "":
 		return fixed([]byte(os.Getenv("GOCHAT_PASSWORD"))), nil
-	case interactive:
-		return promptPassword, nil
+	case tty != nil:
+		return func(prompt string, confirm bool) ([]byte, error) { return promptPassword(tty, prompt, confirm) }, nil
 	}
 	return nil, nil // commands needing a password will say so
 }
 
-func promptPassword(prompt string, confirm bool) ([]byte, error) {
-	fd := int(os.Stdin.Fd())
-	read := func(p string) ([]byte, error) {
-		fmt.Fprint(os.Stderr, p)
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(os.Stderr)
-		return b, err
-	}
-	pw, err := read(prompt)
+func promptPassword(tty shell.Terminal, prompt string, confirm bool) ([]byte, error) {
+	pw, err := tty.ReadPassword(prompt)
 	if err != nil || !confirm {
-		return pw, err
+		return []byte(pw), err
 	}
-	again, err := read("repeat password: ")
+	again, err := tty.ReadPassword("repeat password: ")
 	if err != nil {
 		return nil, err
 	}
-	if string(again) != string(pw) {
+	if again != pw {
 		return nil, errors.New("passwords do not match")
 	}
-	return pw, nil
+	return []byte(pw), nil
 }

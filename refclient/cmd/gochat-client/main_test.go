@@ -50,7 +50,7 @@ func TestShellScript(t *testing.T) {
 	assert.Contains(t, out.String(), "[INFO] server MOTD: bin test")
 	assert.Contains(t, out.String(), "[OK] logged in as alice")
 	assert.Contains(t, out.String(), "[OK] 0 cached messages received")
-	assert.Contains(t, errOut.String(), "[ERROR] server replied ERR_NOTFOUND")
+	assert.Contains(t, errOut.String(), "[ERROR] line 6: no such user [ERR_NOTFOUND]")
 	assert.NotContains(t, out.String(), "gochat(", "no prompt without a terminal")
 	_, err = os.Stat(filepath.Join(dir, "data", "client.db"))
 	require.NoError(t, err)

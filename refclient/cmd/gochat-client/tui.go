@@ -36,7 +36,7 @@ func runTUI(ctx context.Context, st *store.Store, o options, stderr io.Writer) i
 	}
 	be := backend.New(app.Config{
 		Store: st, Dialect: d, RequestTimeout: o.timeout, KeepAlive: o.keepAlive, Logger: logger,
-	})
+	}, backend.Options{})
 	if err := ui.RunTerminal(ctx, be, ui.Options{}); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "gochat-client: %v\n", err)
 		return 1

@@ -43,7 +43,11 @@ func userCommand(ctx context.Context, st store.Store, args []string) error {
 		if err != nil {
 			return fmt.Errorf("level: %w", err)
 		}
-		return server.SetPerm(ctx, st, args[2], uint8(level))
+		if err := server.SetPerm(ctx, st, args[2], uint8(level)); err != nil {
+			return err
+		}
+		fmt.Printf("%s now has permission level %d\n", args[2], level) // say it worked
+		return nil
 	}
 	return fmt.Errorf("unknown user command %q", args[1])
 }
