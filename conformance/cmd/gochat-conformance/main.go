@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/internal/version"
 )
 
 func main() {
@@ -48,6 +49,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdWire(ctx, args[0], args[1:], stderr)
 	case "load": // load.go: conformance/load
 		return cmdLoad(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version.Line("gochat-conformance"))
+		return 0
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
