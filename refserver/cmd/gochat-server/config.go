@@ -133,6 +133,7 @@ func flags(c *config, out io.Writer) (*flag.FlagSet, *string) {
 	fs.Usage = func() {
 		fmt.Fprint(out, usageHead)
 		fs.PrintDefaults()
+		printEnv(fs, out) // env.go
 	}
 	path := fs.String("config", "", "read settings from this YAML/JSON `file` (flags override it)")
 	fs.StringVar(&c.Addr, "addr", c.Addr, "plain TCP listen `address`; empty disables plain TCP")

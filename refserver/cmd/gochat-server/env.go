@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -42,6 +43,24 @@ func applyEnv(fs *flag.FlagSet, given map[string]bool, lookup func(string) (stri
 		}
 	})
 	return err
+}
+
+// printEnv ends -help with the variable of every setting, so the list
+// cannot fall behind the flags.
+func printEnv(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintln(w, "\nEnvironment (overrides the -config file; flags override it):")
+	line := " "
+	fs.VisitAll(func(f *flag.Flag) {
+		if noEnv[f.Name] {
+			return
+		}
+		if len(line)+1+len(envName(f.Name)) > 78 {
+			fmt.Fprintln(w, line)
+			line = " "
+		}
+		line += " " + envName(f.Name)
+	})
+	fmt.Fprintln(w, line)
 }
 
 // givenFlags is the set of flags named on the command line.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,4 +109,17 @@ func TestVersionFlag(t *testing.T) {
 	t.Setenv("GOCHAT_VERSION", "true") // an action, not a setting
 	_, _, err = parseConfig(nil, io.Discard)
 	require.NoError(t, err)
+}
+
+// -help lists the variable of every setting.
+func TestHelpListsVariables(t *testing.T) {
+	var out strings.Builder
+	_, _, err := parseConfig([]string{"-help"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	c := defaults()
+	fs, _ := flags(&c, io.Discard)
+	fs.VisitAll(func(f *flag.Flag) {
+		require.Regexp(t, `(?m) `+envName(f.Name)+`( |$)`, out.String(), f.Name)
+	})
+	require.NotContains(t, out.String(), "GOCHAT_VERSION")
 }
