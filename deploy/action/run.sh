@@ -40,6 +40,22 @@ if [ -n "${INPUT_ARGS:-}" ]; then
 	args+=("${extra[@]}")
 fi
 
+# A server started in the background by an earlier step may still be
+# starting: wait for its port (bash's /dev/tcp; no other tool needed).
+if [ "$mode" = server ] && [ -n "${INPUT_ADDR:-}" ]; then
+	host=${INPUT_ADDR%:*} port=${INPUT_ADDR##*:}
+	host=${host#[} host=${host%]} host=${host:-127.0.0.1}
+	deadline=$((SECONDS + ${INPUT_WAIT:-30}))
+	until (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "::error::nothing accepts connections on $INPUT_ADDR after ${INPUT_WAIT:-30} s"
+			if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "exit-code=2" >>"$GITHUB_OUTPUT"; fi
+			exit 0
+		fi
+		sleep 0.5
+	done
+fi
+
 echo "gochat-conformance ${args[*]}"
 set +e
 "$bin" "${args[@]}" 2>&1 | tee "$dir/console.txt"
