@@ -10,13 +10,32 @@ GOFLAGS_T ?= -race -count=1
 PKGS       = ./...
 CMDS       = conformance/cmd/gochat-conformance refserver/cmd/gochat-server refclient/cmd/gochat-client
 
-.PHONY: all build test vet lint fmt conformance conformance-mariadb run-server run-client fuzz bench clean
+# What --version reports (internal/version); packaging/version.sh derives
+# both from git. Set VERSION=v1.2.3 to override.
+VERSION   ?= $(shell packaging/version.sh version)
+COMMIT    ?= $(shell packaging/version.sh commit)
+VERSION_X  = github.com/gochatproto/gochat/internal/version
+LDFLAGS    = -X $(VERSION_X).Version=$(VERSION) -X $(VERSION_X).Commit=$(COMMIT)
+DIST      ?= dist
+
+.PHONY: all build dist dist-check test vet lint fmt conformance conformance-mariadb run-server run-client fuzz bench clean
 
 all: build
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(addprefix ./,$(CMDS))
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./,$(CMDS))
+
+# dist: static, reproducible release archives (3 commands x linux/amd64,
+# linux/arm64, darwin/arm64, windows/amd64), .deb packages for linux, and
+# SHA256SUMS, in $(DIST)/. See packaging/dist.sh.
+dist:
+	VERSION='$(VERSION)' COMMIT='$(COMMIT)' DIST='$(DIST)' GO='$(GO)' ./packaging/dist.sh
+
+# dist-check: make dist, then check the archives, reproducibility, and the
+# .deb packages installed with dpkg (root; CI runs it from .ci/run).
+dist-check:
+	DIST='$(CURDIR)/$(DIST)' GO='$(GO)' ./.ci/dist-check
 
 vet:
 	$(GO) vet $(PKGS)
@@ -81,4 +100,4 @@ bench:
 		-report $(CURDIR)/docs/benchmarks.md -gobench $(CURDIR)/$(BIN)/gobench.txt $(BENCHFLAGS)
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)

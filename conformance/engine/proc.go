@@ -9,8 +9,9 @@ import (
 	"io"
 	osexec "os/exec"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/gochatproto/gochat/internal/procgroup"
 )
 
 // proc is one running client adapter speaking the driver protocol.
@@ -47,7 +48,7 @@ func (l *lockedBuffer) String() string {
 // launch starts the adapter and waits for its handshake line.
 func launch(command string, handshake time.Duration) (*proc, map[string]any, error) {
 	c := osexec.Command("/bin/sh", "-c", command)
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	procgroup.Isolate(c)
 	p := &proc{cmd: c, lines: make(chan map[string]any, 256), stderr: new(lockedBuffer), done: make(chan struct{})}
 	c.Stderr = p.stderr
 	var err error
@@ -127,7 +128,7 @@ func (p *proc) stop(grace time.Duration) {
 
 func (p *proc) kill() {
 	if p.cmd.Process != nil {
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		_ = procgroup.Kill(p.cmd)
 	}
 	<-p.done
 	for range p.lines { // let the reader finish

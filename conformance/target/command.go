@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/internal/procgroup"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -98,18 +98,18 @@ func (c *Command) launch(ctx context.Context, sc scenario.ServerConfig) (*Endpoi
 	line := c.expand(addr, tlsAddr, sc)
 	cmd := exec.Command("sh", "-c", line)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	procgroup.Isolate(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, nil, err
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	stop := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = procgroup.Terminate(cmd)
 		select {
 		case <-exited:
 		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = procgroup.Kill(cmd)
 			<-exited
 		}
 	}

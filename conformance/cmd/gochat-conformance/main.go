@@ -26,6 +26,7 @@ import (
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/fuzz/wire"
+	"github.com/gochatproto/gochat/internal/version"
 )
 
 func main() {
@@ -57,6 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmd(ctx, args[1:], stdout, stderr)
 	}
 	switch args[0] {
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version.Line("gochat-conformance"))
+		return 0
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0

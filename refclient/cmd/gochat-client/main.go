@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/gochatproto/gochat/internal/version"
 	"github.com/gochatproto/gochat/refclient/shell"
 	"github.com/gochatproto/gochat/refclient/store"
 	"github.com/gochatproto/gochat/spec"
@@ -96,12 +97,17 @@ func run(ctx context.Context, argv []string, stdin *os.File, stdout, stderr io.W
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time to wait for each reply")
 	fs.DurationVar(&o.keepAlive, "keepalive", 60*time.Second, "send KEEP after this much idle time (negative: never)")
 	fs.BoolVar(&o.verbose, "verbose", false, "log protocol details to stderr (the TUI: to client.log in the data directory)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line("gochat-client"))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "gochat-client: unexpected argument %q\n", fs.Arg(0))

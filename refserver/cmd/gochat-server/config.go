@@ -140,12 +140,15 @@ const usageHead = `Usage:
   gochat-server [flags]                          run the server
   gochat-server [flags] user add NAME --key FILE [--perm LEVEL]
   gochat-server [flags] user set-perm NAME LEVEL
+  gochat-server [flags] health                   probe the running server (exit 0: it greets)
 
 The server speaks gochat v1 on plain TCP (-addr) and, when a certificate is
 given or -tls-self-signed is set, on TLS (-tls-addr). Settings come from
 the defaults, then the -config file (YAML or JSON; keys are the flag names
 with "_" for "-", e.g. "max_clients: 10", durations like "25m"), then the
-flags. Levels: 0 user, 1 admin, 2 owner.
+environment (every flag has a variable: GOCHAT_ and its name in upper case
+with "_" for "-", e.g. GOCHAT_DB, GOCHAT_MAX_CLIENTS, GOCHAT_CONFIG), then
+the flags. Levels: 0 user, 1 admin, 2 owner.
 
 Flags:
 `
@@ -157,6 +160,7 @@ func flags(c *config, out io.Writer) (*flag.FlagSet, *string) {
 	fs.Usage = func() {
 		fmt.Fprint(out, usageHead)
 		fs.PrintDefaults()
+		printEnv(fs, out) // env.go
 	}
 	path := fs.String("config", "", "read settings from this YAML/JSON `file` (flags override it)")
 	fs.StringVar(&c.Addr, "addr", c.Addr, "plain TCP listen `address`; empty disables plain TCP")
@@ -274,7 +278,17 @@ func (c *config) limits() server.Limits {
 func parseConfig(args []string, out io.Writer) (config, []string, error) {
 	c := defaults()
 	fs, path := flags(&c, out)
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if *showVersion {
+		return c, nil, errShowVersion
+	}
+	// env.go: the environment is applied before the file (for
+	// GOCHAT_CONFIG) and again after it, so that it wins over the file.
+	given := givenFlags(fs)
+	if err := applyEnv(fs, given, os.LookupEnv); err != nil {
 		return c, nil, err
 	}
 	if *path != "" {
@@ -291,6 +305,9 @@ func parseConfig(args []string, out io.Writer) (config, []string, error) {
 		}
 		if err := c.checkSettings(); err != nil {
 			return c, nil, fmt.Errorf("%s: %w", *path, err)
+		}
+		if err := applyEnv(fs, given, os.LookupEnv); err != nil {
+			return c, nil, err
 		}
 		// Parse again so that flags override the file.
 		if err := fs.Parse(args); err != nil {

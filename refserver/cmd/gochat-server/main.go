@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gochatproto/gochat/internal/version"
 	"github.com/gochatproto/gochat/refserver/metrics"
 	"github.com/gochatproto/gochat/refserver/server"
 	"github.com/gochatproto/gochat/refserver/store"
@@ -21,9 +22,17 @@ import (
 	"github.com/gochatproto/gochat/spec"
 )
 
+// errShowVersion is parseConfig's answer to -version: main prints the
+// version on stdout and exits 0.
+var errShowVersion = errors.New("version requested")
+
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		if errors.Is(err, errShowVersion) {
+			fmt.Println(version.Line("gochat-server"))
 			os.Exit(0)
 		}
 		fmt.Fprintln(os.Stderr, "gochat-server:", err)
@@ -42,6 +51,9 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(rest) > 0 && rest[0] == "health" { // health.go; needs no store
+		return healthCommand(ctx, cfg, rest[1:])
+	}
 	st, err := sqlstore.Open(ctx, cfg.DB)
 	if err != nil {
 		return err
