@@ -53,14 +53,11 @@ test: vet
 
 # lint: gofmt, go vet, staticcheck (the pinned version .ci/run installs;
 # STATICCHECK names another binary) and go.mod/go.sum as go mod tidy leaves them.
-# refclient/ui's test files are left out for one finding there (errFake,
-# unused; refclient is issue #13's): lint them too once it is gone.
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@test -x "$(STATICCHECK)" || { echo "staticcheck missing: go install honnef.co/go/tools/cmd/staticcheck@v0.8.2"; exit 1; }
-	$(STATICCHECK) $$($(GO) list ./... | grep -vx 'github.com/gochatproto/gochat/refclient/ui')
-	$(STATICCHECK) -tests=false ./refclient/ui
+	$(STATICCHECK) ./...
 	$(GO) mod tidy -diff
 
 fmt:

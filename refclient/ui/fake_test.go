@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,8 +27,6 @@ type fakeBackend struct {
 	failOn  map[string]error // by method name
 	quit    bool
 }
-
-var errFake = errors.New("fake failure")
 
 func newFakeBackend() *fakeBackend {
 	return &fakeBackend{

@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +63,6 @@ func TestGroupCommitPanicReleasesFollowers(t *testing.T) {
 	assert.Equal(t, 1, npanic, "only the leader sees the panic")
 	sqlstore.SetCommitFault(s, nil)
 	for _, err := range s.QueueMessages(ctx, []store.Message{{From: "a", To: "inbox", Stamp: time.Unix(2, 0), Body: []byte("after")}}) {
-		require.NoError(t, err, fmt.Sprint("the store works after the panic"))
+		require.NoError(t, err, "the store works after the panic")
 	}
 }
