@@ -7,45 +7,33 @@ import (
 	"github.com/gochatproto/gochat/spec"
 )
 
-// hookNames are the original client's names for the hooks, which the
-// shell, the TUI and the driver show; ParseHookName also takes the
-// protocol's.
-var hookNames = [...]string{
-	spec.HookAll:       "all",
-	spec.HookNewLogin:  "new_login",
-	spec.HookNewLogout: "new_logout",
-	spec.HookDupSess:   "duplicated_session",
-	spec.HookPermsChg:  "permissions_change",
+// HookNames lists the hook names ParseHookName documents, "all" first:
+// the original client's names, which spec.Hook.Name gives.
+func HookNames() []string {
+	out := make([]string, 0, spec.HookPermsChg+1)
+	for h := spec.HookAll; h <= spec.HookPermsChg; h++ {
+		out = append(out, h.Name())
+	}
+	return out
 }
 
-// HookNames lists the hook names ParseHookName documents, "all" first.
-func HookNames() []string { return hookNames[:] }
-
-// ParseHookName reads a hook as a user or a script names it: the original
-// client's name (new_login, duplicated_session...), the protocol's with or
-// without its prefix (newlogin, HOOK_DUPSESS), or its number 0..4, in any
-// case. It is the only hook-name parser of the reference client.
+// ParseHookName reads a hook as a user or a script names it: whatever
+// spec.ParseHookName takes (new_login, newlogin, HOOK_DUPSESS, in any
+// case) or, typed at a prompt, its number 0..4. spec.ParseHookName is the
+// one name parser; this adds only the numbers.
 func ParseHookName(s string) (spec.Hook, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	for h, name := range hookNames {
-		if t == name {
-			return spec.Hook(h), nil
-		}
-	}
-	if h, err := spec.ParseHook(t); err == nil && h.Valid() {
+	if h, err := spec.ParseHookName(s); err == nil {
 		return h, nil
 	}
-	return 0, fmt.Errorf("unknown hook %q (one of %s)", s, strings.Join(hookNames[:], ", "))
+	if h, err := spec.ParseHook(strings.TrimSpace(s)); err == nil && h.Valid() {
+		return h, nil
+	}
+	return 0, fmt.Errorf("unknown hook %q (one of %s)", s, strings.Join(HookNames(), ", "))
 }
 
 // HookName is the original client's name for a hook: all, new_login,
 // new_logout, duplicated_session or permissions_change.
-func HookName(h spec.Hook) string {
-	if h.Valid() {
-		return hookNames[h]
-	}
-	return h.String()
-}
+func HookName(h spec.Hook) string { return h.Name() }
 
 // FormatHook renders a HOOK event as one line, e.g. "new_login bob perm=1".
 func FormatHook(h Hook) string {
