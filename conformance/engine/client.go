@@ -32,7 +32,16 @@ type clientSide struct {
 	responses  map[int64]map[string]any
 	cmds       map[int64]string // driver command names by id
 	lastDrive  int64
+	// reqs holds each connection's requests by ID; loggedIn whether the
+	// runner has accepted a login (OK to LOGIN or VERIF) on it.
+	reqs     map[*conn]map[uint16]spec.Action
+	loggedIn map[*conn]bool
 }
+
+// loginGated are the requests the specification allows only to a
+// logged-in user ("The user must be logged in to perform this operation").
+var loginGated = map[spec.Action]bool{spec.LOGOUT: true, spec.DEREG: true, spec.REQ: true, spec.USRS: true,
+	spec.MSG: true, spec.RECIV: true, spec.ADMIN: true, spec.SUB: true, spec.UNSUB: true}
 
 func (s *clientSide) peer() string { return "client" }
 
@@ -46,6 +55,7 @@ func (s *clientSide) setup(x *exec) error {
 	}
 	bindTemplatedNames(x)
 	s.responses, s.cmds = map[int64]map[string]any{}, map[int64]string{}
+	s.reqs, s.loggedIn = map[*conn]map[uint16]spec.Action{}, map[*conn]bool{}
 	var err error
 	if s.plain, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		return err
@@ -203,6 +213,10 @@ func (s *clientSide) check(x *exec, c *conn, f *frame) bool {
 			should("CLIENT-2", "ID %d reused while the request that used it is unanswered", f.hdr.ID)
 		}
 		c.pending[f.hdr.ID] = true
+		if s.reqs[c] == nil {
+			s.reqs[c] = map[uint16]spec.Action{}
+		}
+		s.reqs[c][f.hdr.ID] = f.hdr.Action
 	}
 	for i, a := range f.args {
 		if len(a) > spec.MaxArgSizeGochat1 {
@@ -214,8 +228,14 @@ func (s *clientSide) check(x *exec, c *conn, f *frame) bool {
 
 // serve answers what a client may ask on its own: KEEP (nothing to
 // answer), REQ for a known actor (that actor's key, level 0) and RECIV
-// (ERR_EMPTY: nothing cached).
+// (ERR_EMPTY: nothing cached). Before a login, every login-gated request
+// gets ERR_LOGIN, as a server answers it, so that a client may either
+// refuse such a command locally or send it and report the error.
 func (s *clientSide) serve(x *exec, c *conn, f *frame) bool {
+	if loginGated[f.hdr.Action] && !s.loggedIn[c] {
+		s.write(x, c, &spec.Packet{Action: spec.ERR, Info: uint8(spec.CodeLogin), ID: f.hdr.ID})
+		return true
+	}
 	switch f.hdr.Action {
 	case spec.KEEP:
 		return true
@@ -260,8 +280,19 @@ func (s *clientSide) sendID(c *conn, a spec.Action, id *scenario.IDSpec) uint16 
 // wantID: a client chooses its request IDs, so none is implied.
 func (s *clientSide) wantID(*conn, spec.Action) (uint16, bool) { return 0, false }
 
-// sent: a packet with a request's ID answers it.
-func (s *clientSide) sent(c *conn, h spec.Header, _ [][]byte) { delete(c.pending, h.ID) }
+// sent: a packet with a request's ID answers it; an OK to LOGIN or VERIF
+// logs the connection in, one to LOGOUT out.
+func (s *clientSide) sent(c *conn, h spec.Header, _ [][]byte) {
+	if c.pending[h.ID] && h.Action == spec.OK {
+		switch s.reqs[c][h.ID] {
+		case spec.LOGIN, spec.VERIF:
+			s.loggedIn[c] = true
+		case spec.LOGOUT:
+			s.loggedIn[c] = false
+		}
+	}
+	delete(c.pending, h.ID)
+}
 
 // consumed: replies the scenario sends next carry this request's ID.
 func (s *clientSide) consumed(c *conn, f *frame) {
@@ -438,13 +469,9 @@ func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
 	deadline := time.Now().Add(limit)
 	x.collect()
 	for !x.stopped {
-		for len(s.events) > 0 {
-			ev := s.events[0]
-			s.events = s.events[1:]
-			if ev["event"] == e.Event {
-				s.checkFields(x, ev, e.Fields, e.Level)
-				return
-			}
+		if ev := s.takeEvent(e); ev != nil {
+			s.checkFields(x, ev, e.Fields, e.Level)
+			return
 		}
 		x.autoServe(nil)
 		if !x.pump(deadline) {
@@ -455,6 +482,26 @@ func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
 		x.mismatch(e.Level, fmt.Sprintf("the client reported no %q event within %v", e.Event, limit),
 			"event "+e.Event, "none")
 	}
+}
+
+// takeEvent removes and returns the first buffered event of e's kind; an
+// ordered expectation also drops the events before it. Nil: none yet.
+func (s *clientSide) takeEvent(e *scenario.ExpectEvent) map[string]any {
+	for i, ev := range s.events {
+		if ev["event"] != e.Event {
+			continue
+		}
+		if e.Unordered {
+			s.events = append(s.events[:i:i], s.events[i+1:]...)
+		} else {
+			s.events = s.events[i+1:]
+		}
+		return ev
+	}
+	if !e.Unordered {
+		s.events = s.events[:0]
+	}
+	return nil
 }
 
 // textOf renders a driver field for comparison with a scenario's text.

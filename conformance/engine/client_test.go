@@ -113,6 +113,7 @@ func TestBrokenClientsFail(t *testing.T) {
 		{"msg-byte", []string{"CLI-msg-encrypt", "CLI-msg-maxlen"}},
 		{"verif-wrong", []string{"CLI-login-challenge", "CLI-login-challenge-crlf", "CLI-msg-encrypt"}},
 		{"id-zero", []string{"CLI-hdr-valid", "CLI-reg-key", "CLI-login-challenge"}},
+		{"brdcast-plain", []string{"CLI-brdcast-plain"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.fault, func(t *testing.T) {
@@ -126,4 +127,27 @@ func TestBrokenClientsFail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestThinAdapter runs the whole client suite through a deliberately thin
+// adapter around the reference client: it supports only connect, login,
+// send_message and catch_up. Every scenario needing another command must
+// be skipped as unsupported; none may fail or error.
+func TestThinAdapter(t *testing.T) {
+	bin := binaries(t)
+	cmd := filepath.Join(bin, "faultyclient") + " -only connect,login,send_message,catch_up"
+	skipped := 0
+	for _, r := range runClient(t, cmd, spec.DialectSpec) {
+		switch r.Verdict {
+		case result.Pass:
+		case result.Skip:
+			assert.Equal(t, result.KindUnsupported, r.Kind, "%s: %s", r.ID, r.Reason)
+			skipped++
+		default:
+			var b strings.Builder
+			report.Detail(&b, r, report.Info{})
+			t.Error(b.String())
+		}
+	}
+	assert.NotZero(t, skipped)
 }

@@ -61,12 +61,16 @@ type Response struct {
 
 // ExpectEvent waits for the next driver event of kind Event and compares
 // its fields (as text after ${...} expansion; "any" only requires
-// presence). Events of other kinds before it are skipped.
+// presence). Events of other kinds before it are skipped, unless
+// Unordered: then the first matching event is taken wherever it is and
+// the others stay for later steps (for events whose order the
+// specification leaves open, such as a notice and the close after it).
 type ExpectEvent struct {
-	Event  string
-	Fields map[string]Template
-	Within time.Duration
-	Level  Level
+	Event     string
+	Fields    map[string]Template
+	Within    time.Duration
+	Level     Level
+	Unordered bool
 }
 
 // driverCmds lists the driver commands (docs/driver.md) with the fields a
@@ -244,6 +248,8 @@ func (e *ExpectEvent) decode(n ast.Node) error {
 			err = strict(v, &e.Within)
 		case "level":
 			err = strict(v, &e.Level)
+		case "unordered":
+			err = strict(v, &e.Unordered)
 		default:
 			var t Template
 			err = t.UnmarshalYAML(v)
@@ -258,7 +264,7 @@ func (e *ExpectEvent) decode(n ast.Node) error {
 		return errAt(n, "expect_event: unknown event %q (want %s)", e.Event, strings.Join(sortedKeys(driverEvents), ", "))
 	}
 	for i, k := range keys {
-		if k != "event" && k != "within" && k != "level" && !slices.Contains(allowed, k) {
+		if !slices.Contains([]string{"event", "within", "level", "unordered"}, k) && !slices.Contains(allowed, k) {
 			return errAt(vals[i], "expect_event %s: unknown field %q (the event has %s)", e.Event, k, listOr(allowed))
 		}
 	}

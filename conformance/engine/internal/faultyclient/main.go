@@ -1,13 +1,19 @@
 // Command faultyclient is the reference client's driver (docs/driver.md)
-// with one fault injected into the bytes it sends, so tests can show that
-// client scenarios catch broken clients. The fault is chosen with -fault:
+// with one fault injected, so tests can show that client scenarios catch
+// broken clients. The fault is chosen with -fault:
 //
-//	msg-byte     flip a bit in the last ciphertext byte of every MSG
-//	verif-wrong  change the last byte of the VERIF plaintext (wrong answer)
-//	id-zero      send every packet with ID 0
+//	msg-byte      flip a bit in the last ciphertext byte of every MSG
+//	verif-wrong   change the last byte of the VERIF plaintext (wrong answer)
+//	id-zero       send every packet with ID 0
+//	brdcast-plain send ADMIN BRDCAST over plain TCP when told to broadcast
+//	              (the reference client refuses; this one sends it anyway)
 //
-// It relies on the reference client writing one packet per Write call on
-// plain TCP.
+// -only names the driver commands the adapter supports (comma separated);
+// every other command but quit and close is answered "unsupported", which
+// makes it a deliberately thin adapter around a complete client.
+//
+// Byte faults rely on the reference client writing one packet per Write
+// call on plain TCP.
 package main
 
 import (
@@ -16,34 +22,47 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/gochatproto/gochat/refclient/driver"
 	"github.com/gochatproto/gochat/spec"
 )
 
 func main() {
-	fault := flag.String("fault", "", "msg-byte, verif-wrong or id-zero")
+	fault := flag.String("fault", "", "msg-byte, verif-wrong, id-zero or brdcast-plain (empty: none)")
+	only := flag.String("only", "", "comma-separated driver commands to support (empty: all)")
 	flag.Parse()
 	corrupt, ok := faults[*fault]
-	if !ok {
+	if !ok && *fault != "brdcast-plain" {
 		fmt.Fprintf(os.Stderr, "faultyclient: unknown -fault %q\n", *fault)
 		os.Exit(2)
+	}
+	f := &filter{out: &lockedWriter{w: os.Stdout}, brdcast: *fault == "brdcast-plain"}
+	if *only != "" {
+		f.only = map[string]bool{"quit": true, "close": true}
+		for _, c := range strings.Split(*only, ",") {
+			f.only[strings.TrimSpace(c)] = true
+		}
 	}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		return &faultConn{Conn: c, corrupt: corrupt}, nil
+		fc := &faultConn{Conn: c, corrupt: corrupt}
+		f.setConn(fc)
+		return fc, nil
 	}
-	o := driver.Options{Client: "faultyclient -fault " + *fault, DialContext: dial}
-	if err := driver.Serve(context.Background(), os.Stdin, os.Stdout, o); err != nil {
+	in := f.start(os.Stdin)
+	o := driver.Options{Client: "faultyclient -fault " + *fault + " -only " + *only, DialContext: dial}
+	if err := driver.Serve(context.Background(), in, f.out, o); err != nil {
 		fmt.Fprintln(os.Stderr, "faultyclient:", err)
 		os.Exit(1)
 	}
 }
 
 var faults = map[string]func(b []byte){
+	"":            func([]byte) {},
 	"msg-byte":    lastArgByte(spec.MSG),
 	"verif-wrong": lastArgByte(spec.VERIF),
 	"id-zero": func(b []byte) {
@@ -52,6 +71,7 @@ var faults = map[string]func(b []byte){
 		hb := h.Bytes()
 		copy(b, hb[:])
 	},
+	"brdcast-plain": func([]byte) {},
 }
 
 // lastArgByte changes the byte before the final CRLF of packets of a.
