@@ -114,6 +114,8 @@ func TestBrokenClientsFail(t *testing.T) {
 		{"verif-wrong", []string{"CLI-login-challenge", "CLI-login-challenge-crlf", "CLI-msg-encrypt"}},
 		{"id-zero", []string{"CLI-hdr-valid", "CLI-reg-key", "CLI-login-challenge"}},
 		{"brdcast-plain", []string{"CLI-brdcast-plain"}},
+		{"ignore-malformed", []string{"CLI-bad-version", "CLI-null-action", "CLI-shtdwn-with-id", "CLI-client-action",
+			"CLI-bad-hook-info", "CLI-push-with-id"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.fault, func(t *testing.T) {

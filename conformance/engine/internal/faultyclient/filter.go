@@ -38,10 +38,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func (f *filter) setConn(c *faultConn) {
+// setConn files the connection the client just dialled and reports
+// whether it is plain TCP (the last connect command's choice).
+func (f *filter) setConn(c *faultConn) bool {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.conn = c
-	f.mu.Unlock()
+	return !f.tls
 }
 
 // start copies in to the returned reader, line by line, minus the

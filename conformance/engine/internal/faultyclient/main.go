@@ -7,13 +7,18 @@
 //	id-zero       send every packet with ID 0
 //	brdcast-plain send ADMIN BRDCAST over plain TCP when told to broadcast
 //	              (the reference client refuses; this one sends it anyway)
+//	ignore-malformed  silently drop a server packet whose header breaks the
+//	              rules instead of closing the connection
+//	crash-shtdwn  crash (exit 2, like an unrecovered panic) on a SHTDWN
+//	              without arguments
 //
 // -only names the driver commands the adapter supports (comma separated);
 // every other command but quit and close is answered "unsupported", which
 // makes it a deliberately thin adapter around a complete client.
 //
 // Byte faults rely on the reference client writing one packet per Write
-// call on plain TCP.
+// call on plain TCP, and read faults on the runner's packets arriving one
+// per Read; both apply to plain TCP only.
 package main
 
 import (
@@ -33,7 +38,8 @@ func main() {
 	only := flag.String("only", "", "comma-separated driver commands to support (empty: all)")
 	flag.Parse()
 	corrupt, ok := faults[*fault]
-	if !ok && *fault != "brdcast-plain" {
+	onRead := readFaults[*fault]
+	if !ok && onRead == nil {
 		fmt.Fprintf(os.Stderr, "faultyclient: unknown -fault %q\n", *fault)
 		os.Exit(2)
 	}
@@ -50,7 +56,9 @@ func main() {
 			return nil, err
 		}
 		fc := &faultConn{Conn: c, corrupt: corrupt}
-		f.setConn(fc)
+		if f.setConn(fc) {
+			fc.onRead = onRead
+		}
 		return fc, nil
 	}
 	in := f.start(os.Stdin)
@@ -83,9 +91,33 @@ func lastArgByte(a spec.Action) func(b []byte) {
 	}
 }
 
+// readFaults see each chunk the client reads on plain TCP; true drops it.
+var readFaults = map[string]func(b []byte) bool{
+	"ignore-malformed": func(b []byte) bool {
+		return spec.CheckClientBound(spec.ParseHeader(b)) != nil
+	},
+	"crash-shtdwn": func(b []byte) bool {
+		if h := spec.ParseHeader(b); h.Action == spec.SHTDWN && h.Args == 0 {
+			fmt.Fprintln(os.Stderr, "panic: runtime error: index out of range [0] with length 0 (faultyclient crash-shtdwn)")
+			os.Exit(2)
+		}
+		return false
+	},
+}
+
 type faultConn struct {
 	net.Conn
 	corrupt func([]byte)
+	onRead  func([]byte) bool
+}
+
+func (c *faultConn) Read(p []byte) (int, error) {
+	for {
+		n, err := c.Conn.Read(p)
+		if c.onRead == nil || n < spec.HeaderSize || err != nil || !c.onRead(p[:n]) {
+			return n, err
+		}
+	}
 }
 
 func (c *faultConn) Write(p []byte) (int, error) {
