@@ -80,6 +80,9 @@ func (s *clientSide) setup(x *exec) error {
 
 func (s *clientSide) teardown(x *exec) {
 	if s.p != nil {
+		if s.p.exited() && x.crashWhy == "" {
+			x.crashWhy = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
+		}
 		s.p.stop(x.within(2 * time.Second))
 		if e := s.p.stderr.String(); e != "" {
 			x.note("driver", "client stderr:\n%s", e)
@@ -133,6 +136,10 @@ func (s *clientSide) accept(x *exec, a *scenario.Accept) {
 		return
 	}
 	nc, err := r.c, r.err
+	if a.TLSRefused {
+		s.refusedHandshake(x, nc, err)
+		return
+	}
 	if err != nil {
 		kind := map[bool]string{false: "plain", true: "TLS"}[a.TLS]
 		x.mismatch(result.Must, fmt.Sprintf("the client did not connect to the %s listener: %v", kind, err),
@@ -150,6 +157,30 @@ func (s *clientSide) accept(x *exec, a *scenario.Accept) {
 		motd = *a.Hello
 	}
 	s.write(x, c, spec.NewPacket(spec.HELLO, spec.NullID, []byte(motd)))
+}
+
+// refusedHandshake judges a TLS connection the client was expected to
+// refuse: a completed handshake means it trusted an unverifiable
+// certificate.
+func (s *clientSide) refusedHandshake(x *exec, nc net.Conn, err error) {
+	if err != nil {
+		x.note("c", "the client refused the TLS handshake: %v", err)
+		return
+	}
+	nc.Close()
+	x.mismatch(result.Must, "the client completed a TLS handshake with a self-signed certificate it was asked to verify",
+		"handshake refused", "handshake completed")
+}
+
+// lastWire names the last packet the runner sent, the likely trigger of
+// a crash.
+func (s *clientSide) lastWire(x *exec) string {
+	for i := len(x.res.Transcript) - 1; i >= 0; i-- {
+		if ev := x.res.Transcript[i]; ev.Dir == result.Send && ev.Conn != "driver" {
+			return "last packet sent: " + ev.Header
+		}
+	}
+	return "no packet sent"
 }
 
 type accepted struct {
@@ -349,10 +380,18 @@ func (s *clientSide) drive(x *exec, d *scenario.Drive) {
 	if d.Cmd == "connect" {
 		cmd["addr"], cmd["dialect"] = s.plain.Addr().String(), x.dialect.String()
 		if d.TLS {
-			cmd["addr"], cmd["tls"], cmd["insecure"] = s.tls.Addr().String(), true, true
+			cmd["addr"], cmd["tls"] = s.tls.Addr().String(), true
+			if _, given := cmd["insecure"]; !given {
+				cmd["insecure"] = true
+			}
 		}
 	}
 	id, err := s.p.send(cmd)
+	if err != nil && s.p.exited() {
+		x.crashWhy = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
+		x.stopped = true
+		return
+	}
 	if err != nil {
 		x.suite("writing to the client adapter: %v", err)
 		return

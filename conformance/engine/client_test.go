@@ -6,6 +6,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -73,9 +74,12 @@ func clientScenarios(t *testing.T) ([]*scenario.Scenario, map[string]*rsa.Privat
 	return scs, keys
 }
 
-func runClient(t *testing.T, cmd string, d spec.Dialect) []*result.Result {
+func runClient(t *testing.T, cmd string, d spec.Dialect, only ...string) []*result.Result {
 	t.Helper()
 	scs, keys := clientScenarios(t)
+	if len(only) > 0 {
+		scs = slices.DeleteFunc(scs, func(sc *scenario.Scenario) bool { return !slices.Contains(only, sc.ID) })
+	}
 	e, err := New(Options{Role: scenario.RoleClient, ClientCmd: cmd, Dialect: d, Keys: keys, Seed: 1})
 	require.NoError(t, err)
 	rs := e.Run(context.Background(), scs)
@@ -109,18 +113,28 @@ func TestBrokenClientsFail(t *testing.T) {
 	cases := []struct {
 		fault    string
 		mustFail []string
+		whole    bool // run the whole suite, not only mustFail
 	}{
-		{"msg-byte", []string{"CLI-msg-encrypt", "CLI-msg-maxlen"}},
-		{"verif-wrong", []string{"CLI-login-challenge", "CLI-login-challenge-crlf", "CLI-msg-encrypt"}},
-		{"id-zero", []string{"CLI-hdr-valid", "CLI-reg-key", "CLI-login-challenge"}},
-		{"brdcast-plain", []string{"CLI-brdcast-plain"}},
+		{"msg-byte", []string{"CLI-msg-encrypt", "CLI-msg-maxlen"}, true},
+		{"verif-wrong", []string{"CLI-login-challenge", "CLI-login-challenge-crlf", "CLI-msg-encrypt"}, true},
+		{"id-zero", []string{"CLI-hdr-valid", "CLI-reg-key", "CLI-login-challenge"}, true},
+		{"brdcast-plain", []string{"CLI-brdcast-plain"}, false},
 		{"ignore-malformed", []string{"CLI-bad-version", "CLI-null-action", "CLI-shtdwn-with-id", "CLI-client-action",
-			"CLI-bad-hook-info", "CLI-push-with-id"}},
+			"CLI-bad-hook-info", "CLI-push-with-id"}, false},
+		{"insecure-tls", []string{"CLI-tls-verify"}, false},
+		{"hang-on-close", []string{"CLI-pending-at-close"}, false},
+		{"shtdwn-ms", []string{"CLI-shtdwn-time"}, false},
+		{"swap-messages", []string{"CLI-catchup-many", "CLI-catchup"}, false},
+		{"no-pinning", []string{"CLI-key-change"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.fault, func(t *testing.T) {
 			got := map[string]result.Verdict{}
-			for _, r := range runClient(t, filepath.Join(bin, "faultyclient")+" -fault "+tc.fault, spec.DialectSpec) {
+			var only []string
+			if !tc.whole {
+				only = tc.mustFail
+			}
+			for _, r := range runClient(t, filepath.Join(bin, "faultyclient")+" -fault "+tc.fault, spec.DialectSpec, only...) {
 				got[r.ID] = r.Verdict
 				assert.NotEqual(t, result.Error, r.Verdict, "%s: %s", r.ID, r.Reason)
 			}
@@ -129,6 +143,16 @@ func TestBrokenClientsFail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCrashingClient: a client that dies on one class of push gets the
+// verdict crash, naming the packet that killed it.
+func TestCrashingClient(t *testing.T) {
+	bin := binaries(t)
+	rs := runClient(t, filepath.Join(bin, "faultyclient")+" -fault crash-shtdwn", spec.DialectSpec, "CLI-shtdwn-no-time")
+	require.Len(t, rs, 1)
+	assert.Equal(t, result.Crash, rs[0].Verdict)
+	assert.Contains(t, rs[0].Reason, "SHTDWN")
 }
 
 // TestThinAdapter runs the whole client suite through a deliberately thin

@@ -210,6 +210,8 @@ func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, res *result.Res
 	// decides whether the scenario's keys can be reused.
 	x.side.teardown(x)
 	switch {
+	case x.crashWhy != "":
+		res.Verdict, res.Reason = result.Crash, x.crashWhy
 	case x.suiteErr != "":
 		res.Verdict, res.Reason = result.Error, x.suiteErr
 	case x.skipWhy != "":

@@ -63,6 +63,7 @@ type exec struct {
 	suiteErr string // set for error verdicts
 	skipWhy  string // set when the scenario turns out not to apply
 	skipKind result.Kind
+	crashWhy string // set when the implementation under test died (verdict crash)
 }
 
 func newExec(ctx context.Context, e *Engine, sc *scenario.Scenario, res *result.Result, start time.Time) *exec {

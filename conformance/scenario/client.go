@@ -26,6 +26,10 @@ type Accept struct {
 	Hello   *string       `yaml:"hello"`
 	NoHello bool          `yaml:"no_hello"`
 	Within  time.Duration `yaml:"within"`
+	// TLSRefused: the client is expected to abort the TLS handshake (the
+	// runner's certificate is self-signed and the drive step asked the
+	// client to verify it); completing it fails the step.
+	TLSRefused bool `yaml:"tls_refused"`
 }
 
 // Drive sends one driver command. Actor fills "user" (and "key_pem" for
@@ -77,7 +81,7 @@ type ExpectEvent struct {
 // scenario may give; the runner fills addr, dialect and insecure, and an
 // actor fills user and key_pem.
 var driverCmds = map[string][]string{
-	"connect": {"keepalive_ms"}, "register": {"user", "key_pem"}, "login": {"user", "key_pem", "token"},
+	"connect": {"keepalive_ms", "insecure"}, "register": {"user", "key_pem"}, "login": {"user", "key_pem", "token"},
 	"logout": nil, "deregister": nil, "request_key": {"user"}, "list_users": {"kind"},
 	"send_message": {"to", "text"}, "catch_up": nil, "subscribe": {"hook"}, "unsubscribe": {"hook"},
 	"admin": {"op", "args"}, "keepalive": nil, "reconnect": nil, "close": nil, "quit": nil,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,9 +16,10 @@ import (
 // commands a thin adapter would not support and injects the wire faults
 // that need a driver command to trigger them.
 type filter struct {
-	out     *lockedWriter
-	only    map[string]bool // nil: every command is supported
-	brdcast bool
+	out      *lockedWriter
+	only     map[string]bool // nil: every command is supported
+	brdcast  bool            // brdcast-plain
+	insecure bool            // insecure-tls
 
 	mu      sync.Mutex
 	conn    *faultConn
@@ -26,16 +28,77 @@ type filter struct {
 }
 
 // lockedWriter lets the filter and the driver share standard output; both
-// write one whole JSON line per Write call.
+// write one whole JSON line per Write call. rewrite, when set, turns each
+// line into the lines actually written (a report fault).
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu      sync.Mutex
+	w       io.Writer
+	rewrite func(line []byte) [][]byte
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	if l.rewrite == nil {
+		return l.w.Write(p)
+	}
+	for _, line := range l.rewrite(p) {
+		if _, err := l.w.Write(line); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// reportFaults change what the adapter reports, not what goes on the
+// wire. Each returns a fresh rewriter.
+var reportFaults = map[string]func() func([]byte) [][]byte{
+	// hang-on-close: a command pending when the connection ends never
+	// completes (its "closed" response is lost).
+	"hang-on-close": func() func([]byte) [][]byte {
+		return func(line []byte) [][]byte {
+			if bytes.Contains(line, []byte(`"code":"closed"`)) {
+				return nil
+			}
+			return [][]byte{line}
+		}
+	},
+	// shtdwn-ms: the shutdown time is reported in milliseconds.
+	"shtdwn-ms": func() func([]byte) [][]byte {
+		return func(line []byte) [][]byte {
+			var ev map[string]any
+			if json.Unmarshal(line, &ev) == nil && ev["event"] == "shutdown" {
+				if at, ok := ev["at"].(float64); ok {
+					ev["at"] = at * 1000
+					b, _ := json.Marshal(ev)
+					return [][]byte{append(b, '\n')}
+				}
+			}
+			return [][]byte{line}
+		}
+	},
+	// swap-messages: every two message events are reported in reverse
+	// order (a client that sorts or reorders what it received).
+	"swap-messages": func() func([]byte) [][]byte {
+		var held []byte
+		return func(line []byte) [][]byte {
+			isMsg := bytes.Contains(line, []byte(`"event":"message"`))
+			switch {
+			case isMsg && held == nil:
+				held = append([]byte(nil), line...)
+				return nil
+			case isMsg:
+				out := [][]byte{line, held}
+				held = nil
+				return out
+			case held != nil:
+				out := [][]byte{held, line}
+				held = nil
+				return out
+			}
+			return [][]byte{line}
+		}
+	},
 }
 
 // setConn files the connection the client just dialled and reports
@@ -55,10 +118,11 @@ func (f *filter) start(in io.Reader) io.Reader {
 		sc := bufio.NewScanner(in)
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
-			if f.handle(sc.Bytes()) {
+			line := f.handle(append([]byte(nil), sc.Bytes()...))
+			if line == nil {
 				continue
 			}
-			if _, err := pw.Write(append(append([]byte(nil), sc.Bytes()...), '\n')); err != nil {
+			if _, err := pw.Write(append(line, '\n')); err != nil {
 				return
 			}
 		}
@@ -76,15 +140,16 @@ type command struct {
 	Args    []string
 }
 
-// handle reports whether the filter answered the line itself.
-func (f *filter) handle(line []byte) bool {
+// handle returns the line to pass on to the driver, nil when the filter
+// answered it itself.
+func (f *filter) handle(line []byte) []byte {
 	var c command
 	if json.Unmarshal(line, &c) != nil {
-		return false
+		return line
 	}
 	if f.only != nil && !f.only[c.Cmd] {
 		fmt.Fprintf(f.out, `{"id":%d,"ok":false,"error":{"code":"unsupported","message":"thin adapter: %s"}}`+"\n", c.ID, c.Cmd)
-		return true
+		return nil
 	}
 	switch {
 	case c.Cmd == "connect":
@@ -94,10 +159,28 @@ func (f *filter) handle(line []byte) bool {
 			f.dialect = spec.DialectGochat1
 		}
 		f.mu.Unlock()
+		if f.insecure && c.TLS {
+			return trustAnything(line)
+		}
 	case c.Cmd == "admin" && c.Op == "broadcast" && f.brdcast:
 		f.injectBroadcast(c.Args)
 	}
-	return false
+	return line
+}
+
+// trustAnything sets insecure on a connect command: a client that never
+// verifies the server's certificate.
+func trustAnything(line []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(line, &m) != nil {
+		return line
+	}
+	m["insecure"] = true
+	b, err := json.Marshal(m)
+	if err != nil {
+		return line
+	}
+	return b
 }
 
 // injectBroadcast writes ADMIN BRDCAST on a plain connection, bypassing

@@ -11,6 +11,11 @@
 //	              rules instead of closing the connection
 //	crash-shtdwn  crash (exit 2, like an unrecovered panic) on a SHTDWN
 //	              without arguments
+//	insecure-tls  never verify the server's certificate
+//	hang-on-close a command pending when the connection ends never completes
+//	shtdwn-ms     report a shutdown time in milliseconds
+//	swap-messages report every two message events in reverse order
+//	no-pinning    take a changed key for a known user silently
 //
 // -only names the driver commands the adapter supports (comma separated);
 // every other command but quit and close is answered "unsupported", which
@@ -27,6 +32,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gochatproto/gochat/refclient/driver"
@@ -38,12 +44,19 @@ func main() {
 	only := flag.String("only", "", "comma-separated driver commands to support (empty: all)")
 	flag.Parse()
 	corrupt, ok := faults[*fault]
+	if !ok {
+		corrupt = faults[""]
+	}
 	onRead := readFaults[*fault]
-	if !ok && onRead == nil {
+	report := reportFaults[*fault]
+	if !ok && onRead == nil && report == nil && !slices.Contains(driverFaults, *fault) {
 		fmt.Fprintf(os.Stderr, "faultyclient: unknown -fault %q\n", *fault)
 		os.Exit(2)
 	}
-	f := &filter{out: &lockedWriter{w: os.Stdout}, brdcast: *fault == "brdcast-plain"}
+	f := &filter{out: &lockedWriter{w: os.Stdout}, brdcast: *fault == "brdcast-plain", insecure: *fault == "insecure-tls"}
+	if report != nil {
+		f.out.rewrite = report()
+	}
 	if *only != "" {
 		f.only = map[string]bool{"quit": true, "close": true}
 		for _, c := range strings.Split(*only, ",") {
@@ -62,12 +75,16 @@ func main() {
 		return fc, nil
 	}
 	in := f.start(os.Stdin)
-	o := driver.Options{Client: "faultyclient -fault " + *fault + " -only " + *only, DialContext: dial}
+	o := driver.Options{Client: "faultyclient -fault " + *fault + " -only " + *only, DialContext: dial,
+		NoPinning: *fault == "no-pinning"}
 	if err := driver.Serve(context.Background(), in, f.out, o); err != nil {
 		fmt.Fprintln(os.Stderr, "faultyclient:", err)
 		os.Exit(1)
 	}
 }
+
+// driverFaults are handled by the filter or the driver's options.
+var driverFaults = []string{"brdcast-plain", "insecure-tls", "no-pinning"}
 
 var faults = map[string]func(b []byte){
 	"":            func([]byte) {},
@@ -79,7 +96,6 @@ var faults = map[string]func(b []byte){
 		hb := h.Bytes()
 		copy(b, hb[:])
 	},
-	"brdcast-plain": func([]byte) {},
 }
 
 // lastArgByte changes the byte before the final CRLF of packets of a.
