@@ -168,7 +168,7 @@ func (s *clientSide) refusedHandshake(x *exec, nc net.Conn, err error) {
 		return
 	}
 	nc.Close()
-	x.mismatch(result.Must, "the client completed a TLS handshake with a self-signed certificate it was asked to verify",
+	x.mismatch("", "the client completed a TLS handshake with a self-signed certificate it was asked to verify",
 		"handshake refused", "handshake completed")
 }
 
@@ -443,7 +443,7 @@ func (s *clientSide) response(x *exec, want *scenario.Response, id int64) {
 	r := s.responses[id]
 	if r == nil {
 		if !x.stopped {
-			x.mismatch(result.Must, fmt.Sprintf("no response from the client to driver command %d within %v", id, limit),
+			x.mismatchCheck(&want.Check, fmt.Sprintf("no response from the client to driver command %d within %v", id, limit),
 				"a response", "none")
 		}
 		return
@@ -456,12 +456,12 @@ func (s *clientSide) response(x *exec, want *scenario.Response, id int64) {
 	wantOK := (want.OK == nil || *want.OK) && want.Error == ""
 	switch {
 	case ok != wantOK:
-		x.mismatch(result.Must, fmt.Sprintf("driver response ok=%v, want ok=%v", ok, wantOK),
+		x.mismatchCheck(&want.Check, fmt.Sprintf("driver response ok=%v, want ok=%v", ok, wantOK),
 			fmt.Sprintf("ok=%v", wantOK), compactJSON(r))
 	case want.Error != "" && code != want.Error:
-		x.mismatch(result.Must, fmt.Sprintf("driver error code %q, want %q", code, want.Error), want.Error, compactJSON(r))
+		x.mismatchCheck(&want.Check, fmt.Sprintf("driver error code %q, want %q", code, want.Error), want.Error, compactJSON(r))
 	default:
-		s.checkFields(x, r, want.Fields, result.Must)
+		s.checkFields(x, r, want.Fields, &want.Check)
 	}
 }
 
@@ -475,7 +475,7 @@ func driverErrCode(r map[string]any) string {
 	return ""
 }
 
-func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]scenario.Template, level result.Level) {
+func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]scenario.Template, ch *scenario.Check) {
 	keys := make([]string, 0, len(want))
 	for k := range want {
 		keys = append(keys, k)
@@ -484,7 +484,7 @@ func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]sc
 	for _, k := range keys {
 		v, present := got[k]
 		if !present {
-			x.mismatch(level, fmt.Sprintf("field %q missing", k), k, compactJSON(got))
+			x.mismatchCheck(ch, fmt.Sprintf("field %q missing", k), k, compactJSON(got))
 			return
 		}
 		t := want[k]
@@ -497,7 +497,7 @@ func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]sc
 			return
 		}
 		if s := textOf(v); s != string(exp) {
-			x.mismatch(level, fmt.Sprintf("field %q is %q, want %q", k, s, exp), string(exp), s)
+			x.mismatchCheck(ch, fmt.Sprintf("field %q is %q, want %q", k, s, exp), string(exp), s)
 			return
 		}
 	}
@@ -509,7 +509,7 @@ func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
 	x.collect()
 	for !x.stopped {
 		if ev := s.takeEvent(e); ev != nil {
-			s.checkFields(x, ev, e.Fields, e.Level)
+			s.checkFields(x, ev, e.Fields, &e.Check)
 			return
 		}
 		x.autoServe(nil)
@@ -518,7 +518,7 @@ func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
 		}
 	}
 	if !x.stopped {
-		x.mismatch(e.Level, fmt.Sprintf("the client reported no %q event within %v", e.Event, limit),
+		x.mismatchCheck(&e.Check, fmt.Sprintf("the client reported no %q event within %v", e.Event, limit),
 			"event "+e.Event, "none")
 	}
 }

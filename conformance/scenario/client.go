@@ -61,6 +61,7 @@ type Response struct {
 	Error  string              `yaml:"error"`
 	Fields map[string]Template `yaml:"fields"`
 	Within time.Duration       `yaml:"within"`
+	Check  `yaml:",inline"`
 }
 
 // ExpectEvent waits for the next driver event of kind Event and compares
@@ -73,8 +74,8 @@ type ExpectEvent struct {
 	Event     string
 	Fields    map[string]Template
 	Within    time.Duration
-	Level     Level
 	Unordered bool
+	Check
 }
 
 // driverCmds lists the driver commands (docs/driver.md) with the fields a
@@ -252,6 +253,10 @@ func (e *ExpectEvent) decode(n ast.Node) error {
 			err = strict(v, &e.Within)
 		case "level":
 			err = strict(v, &e.Level)
+		case "req":
+			err = strict(v, &e.Req)
+		case "soft":
+			err = strict(v, &e.Soft)
 		case "unordered":
 			err = strict(v, &e.Unordered)
 		default:
@@ -268,7 +273,7 @@ func (e *ExpectEvent) decode(n ast.Node) error {
 		return errAt(n, "expect_event: unknown event %q (want %s)", e.Event, strings.Join(sortedKeys(driverEvents), ", "))
 	}
 	for i, k := range keys {
-		if !slices.Contains([]string{"event", "within", "level", "unordered"}, k) && !slices.Contains(allowed, k) {
+		if !slices.Contains([]string{"event", "within", "level", "req", "soft", "unordered"}, k) && !slices.Contains(allowed, k) {
 			return errAt(vals[i], "expect_event %s: unknown field %q (the event has %s)", e.Event, k, listOr(allowed))
 		}
 	}
