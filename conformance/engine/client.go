@@ -36,6 +36,9 @@ type clientSide struct {
 	// runner has accepted a login (OK to LOGIN or VERIF) on it.
 	reqs     map[*conn]map[uint16]spec.Action
 	loggedIn map[*conn]bool
+	// events0 lists the events the adapter said it reports (handshake
+	// "events"); nil: all of them.
+	events0 map[string]bool
 }
 
 // loginGated are the requests the specification allows only to a
@@ -75,6 +78,14 @@ func (s *clientSide) setup(x *exec) error {
 	}
 	s.p, x.lines = p, p.lines
 	x.note("driver", "client %v speaks driver version %v", hs["client"], hs["version"])
+	if evs, listed := hs["events"].([]any); listed {
+		s.events0 = map[string]bool{}
+		for _, ev := range evs {
+			if name, ok := ev.(string); ok {
+				s.events0[name] = true
+			}
+		}
+	}
 	return nil
 }
 
@@ -504,6 +515,10 @@ func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]sc
 }
 
 func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
+	if s.events0 != nil && !s.events0[e.Event] {
+		x.skipWhy, x.skipKind, x.stopped = "event "+e.Event, result.KindUnsupported, true
+		return
+	}
 	limit := x.within(e.Within)
 	deadline := time.Now().Add(limit)
 	x.collect()

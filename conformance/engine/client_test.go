@@ -188,11 +188,12 @@ func TestCrashingClient(t *testing.T) {
 
 // TestThinAdapter runs the whole client suite through a deliberately thin
 // adapter around the reference client: it supports only connect, login,
-// send_message and catch_up. Every scenario needing another command must
-// be skipped as unsupported; none may fail or error.
+// send_message and catch_up, and reports only message events. Every
+// scenario needing another command or event must be skipped as
+// unsupported; none may fail or error.
 func TestThinAdapter(t *testing.T) {
 	bin := binaries(t)
-	cmd := filepath.Join(bin, "faultyclient") + " -only connect,login,send_message,catch_up"
+	cmd := filepath.Join(bin, "faultyclient") + " -only connect,login,send_message,catch_up -events message"
 	skipped := 0
 	for _, r := range runClient(t, cmd, spec.DialectSpec) {
 		switch r.Verdict {

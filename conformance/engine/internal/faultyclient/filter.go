@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/gochatproto/gochat/spec"
@@ -200,5 +201,29 @@ func (f *filter) injectBroadcast(args []string) {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faultyclient: injecting ADMIN BRDCAST:", err)
+	}
+}
+
+// onlyEvents declares events in the handshake line and drops the event
+// lines not listed; other lines go through next (nil: unchanged).
+func onlyEvents(events []string, next func([]byte) [][]byte) func([]byte) [][]byte {
+	if len(events) == 1 && events[0] == "" {
+		events = []string{}
+	}
+	return func(line []byte) [][]byte {
+		var m map[string]any
+		if json.Unmarshal(line, &m) == nil {
+			if m["driver"] != nil {
+				m["events"] = events
+				b, _ := json.Marshal(m)
+				line = append(b, '\n')
+			} else if ev, isEvent := m["event"].(string); isEvent && !slices.Contains(events, ev) {
+				return nil
+			}
+		}
+		if next == nil {
+			return [][]byte{line}
+		}
+		return next(line)
 	}
 }

@@ -17,6 +17,9 @@
 //	swap-messages report every two message events in reverse order
 //	no-pinning    take a changed key for a known user silently
 //
+// -events names the events the adapter reports; it declares them in the
+// handshake ("events", docs/driver.md) and drops the others.
+//
 // -only names the driver commands the adapter supports (comma separated);
 // every other command but quit and close is answered "unsupported", which
 // makes it a deliberately thin adapter around a complete client.
@@ -42,6 +45,7 @@ import (
 func main() {
 	fault := flag.String("fault", "", "msg-byte, verif-wrong, id-zero or brdcast-plain (empty: none)")
 	only := flag.String("only", "", "comma-separated driver commands to support (empty: all)")
+	events := flag.String("events", "*", "comma-separated driver events to report and declare in the handshake (*: all)")
 	flag.Parse()
 	corrupt, ok := faults[*fault]
 	if !ok {
@@ -56,6 +60,9 @@ func main() {
 	f := &filter{out: &lockedWriter{w: os.Stdout}, brdcast: *fault == "brdcast-plain", insecure: *fault == "insecure-tls"}
 	if report != nil {
 		f.out.rewrite = report()
+	}
+	if *events != "*" {
+		f.out.rewrite = onlyEvents(strings.Split(*events, ","), f.out.rewrite)
 	}
 	if *only != "" {
 		f.only = map[string]bool{"quit": true, "close": true}
