@@ -18,7 +18,7 @@ VERSION_X  = github.com/gochatproto/gochat/internal/version
 LDFLAGS    = -X $(VERSION_X).Version=$(VERSION) -X $(VERSION_X).Commit=$(COMMIT)
 DIST      ?= dist
 
-.PHONY: all build dist dist-check test vet lint fmt conformance conformance-mariadb run-server run-client fuzz bench clean
+.PHONY: all build dist dist-check test vet lint fmt conformance conformance-client conformance-mariadb run-server run-client fuzz bench clean
 
 all: build
 
@@ -67,6 +67,12 @@ fmt:
 # in-process on loopback with an in-memory SQLite store.
 conformance:
 	$(GO) run ./conformance/cmd/gochat-conformance server
+
+# conformance-client: the client suite against the reference client's
+# driver mode, in both dialects, with project decisions judged (--strict).
+conformance-client: build
+	$(BIN)/gochat-conformance client --strict --dialect spec --client-cmd '$(abspath $(BIN))/gochat-client -driver'
+	$(BIN)/gochat-conformance client --strict --dialect gochat1 --client-cmd '$(abspath $(BIN))/gochat-client -driver'
 
 # conformance-mariadb: the same suite with the reference server on MariaDB
 # (GOCHAT_TEST_MARIADB_DSN, Docker, or a private mariadbd; see README) and
