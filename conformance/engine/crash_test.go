@@ -65,7 +65,8 @@ func (f *fragile) serve(c net.Conn) {
 			return
 		}
 		if dec.FramingError() != nil {
-			go f.die() // the whole "process" exits
+			_ = f.l.Close() // the whole "process" exits: no new connection from now on
+			go f.die()
 			return
 		}
 		ok := spec.NewPacket(spec.OK, p.ID)

@@ -58,8 +58,8 @@ func (l *liveness) downReason() string {
 // have room), then a new connection must get HELLO. A scenario that shuts
 // the server down on purpose is not probed.
 func (s *serverSide) probe(x *exec) {
-	if x.sc.NeedsCap(scenario.CapShutdown) {
-		return
+	if x.sc.NeedsCap(scenario.CapShutdown) || len(x.order) == 0 {
+		return // stopped on purpose, or never reached: nothing to judge
 	}
 	x.closeAll()
 	err := target.Alive(context.Background(), s.ep, x.dialect, x.e.scale(target.ProbeTimeout))
