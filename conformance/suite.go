@@ -79,9 +79,9 @@ type Options struct {
 	// client/*.yaml, fixtures/keys/*.pem).
 	Scenarios fs.FS
 
-	Run          string   // regexp over scenario IDs
-	Tags         []string // any of these tags
-	Level        string   // must, should or all (default all)
+	Run   string   // regexp over scenario IDs
+	Tags  []string // any of these tags
+	Level string   // must, should or all (default all)
 	// Strict judges the project's decisions (docs/errata.md) like the
 	// specification: a failed decision check fails or warns instead of
 	// being a note. make conformance runs the reference with it.
@@ -95,7 +95,7 @@ type Options struct {
 	ReuseKeys bool
 	// KeyCache is the directory of generated keys and ledgers (default
 	// keystore.DefaultDir).
-	KeyCache string
+	KeyCache     string
 	Parallel     int
 	Seed         int64   // 0: random
 	TimeoutScale float64 // 0: GOCHAT_TIMEOUT_SCALE, else 1
