@@ -339,7 +339,7 @@ func (v *validator) value(x *Value) {
 		v.template(l, c, &x.Encrypt.Text)
 	case "var":
 		v.useVar(l, c, x.Var)
-	case "concat":
+	case "concat", "pem":
 		for i := range x.Parts {
 			v.value(&x.Parts[i])
 		}
