@@ -66,7 +66,7 @@ func Replay(ctx context.Context, cfg ReplayConfig) ([]CaseResult, error) {
 		}
 	}
 	if cfg.Account == nil {
-		accts, err := provision(ctx, cfg.Addr, cfg.Dialect, 1, "corpus", cfg.Timeout)
+		accts, _, err := provision(ctx, cfg.Addr, cfg.Dialect, 1, "corpus", 0, cfg.Timeout)
 		if err != nil {
 			return nil, err
 		}
