@@ -170,6 +170,15 @@ func waitPort(ctx context.Context, addr string, limit time.Duration, exited <-ch
 // Shared implements Target.
 func (c *Command) Shared() *Endpoint { return c.shared }
 
+// StopShared stops the shared server before Close, for a caller that
+// replaces it by Fresh ones (the fuzzer restarting a crashed server).
+func (c *Command) StopShared() {
+	if c.stop != nil {
+		c.stop()
+		c.stop = nil
+	}
+}
+
 // CanFresh implements FreshCapable.
 func (c *Command) CanFresh() bool { return true }
 
