@@ -21,6 +21,9 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	w("# Failure (%s): %s", fd.Kind, oneLine(fd.Detail))
 	w("# Mutation %s, delivery %s, authenticated %v; minimised from %d to %d bytes in %d runs.",
 		fd.Mutation, fd.Delivery, fd.Auth, fd.Original, len(fd.Stream), fd.Runs)
+	if fd.Signature != "" {
+		w("# Signature: %s", fd.Signature)
+	}
 	w("# The bytes may name accounts of the fuzz run (fz...): on a conforming server that only")
 	w("# changes which ERR codes come back, not whether the connection survives.")
 	w("id: FUZZ-%d-%d", fd.Seed, fd.Case)
