@@ -161,6 +161,7 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 	fs.IntVar(&cfg.Cases, "cases", 1000, "stop after `N` cases (0: only --duration)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "stop after this long (0: only --cases)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Second, "wait this long for a reply or a close")
+	fs.DurationVar(&cfg.SlowRead, "slow-read", 100*time.Millisecond, "how long the slow-reader delivery lets replies pile up before reading")
 	fs.IntVar(&cfg.FullCheckEvery, "full-check-every", 25, "run the login + MSG round trip every `N` cases")
 	fs.StringVar(&cfg.Findings, "findings", "findings", "write minimised findings as scenarios to `DIR`")
 	fs.BoolVar(&cfg.KeepGoing, "keep-going", false, "continue after a finding until --cases/--duration (with --server-cmd a dead server is restarted); each distinct finding is written once")

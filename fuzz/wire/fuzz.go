@@ -23,6 +23,9 @@ type FuzzConfig struct {
 	Duration time.Duration // stop after this long (0: no limit)
 	// Timeout bounds each wait for a reply or a close (default 2s).
 	Timeout time.Duration
+	// SlowRead is how long the slow-reader delivery lets replies pile up
+	// before it reads them (default 100ms).
+	SlowRead time.Duration
 	// FullCheckEvery runs the login + MSG round trip every N cases
 	// (default 25); HELLO and the bystander ping run after every case.
 	FullCheckEvery int
@@ -119,6 +122,9 @@ type fcase struct {
 func (cfg *FuzzConfig) defaults() {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.SlowRead <= 0 {
+		cfg.SlowRead = 100 * time.Millisecond
 	}
 	if cfg.FullCheckEvery <= 0 {
 		cfg.FullCheckEvery = 25
@@ -351,7 +357,7 @@ func (e *env) execOne(ctx context.Context, fc *fcase, stream []byte, splits [][]
 		time.Sleep(5 * time.Millisecond) // let the server see the bytes before the invariants run
 		return nil
 	case slowReader:
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(e.cfg.SlowRead)
 	}
 	var rec *[]spec.Header
 	if record {

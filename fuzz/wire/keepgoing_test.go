@@ -30,7 +30,7 @@ func TestFuzzKeepGoingServerCmd(t *testing.T) {
 	var out, errs strings.Builder
 	start := time.Now()
 	code := fuzzCommand(ctx, nil, []string{"--server-cmd", crashDoubleCmd(), "--seed", "1", "--cases", "2000",
-		"--keep-going", "--findings", dir, "--timeout", "1s", "--max-minimize-runs", "60"}, &out, &errs)
+		"--keep-going", "--findings", dir, "--timeout", "1s", "--max-minimize-runs", "60", "--slow-read", "20ms"}, &out, &errs)
 	t.Logf("wall time %v\n%s", time.Since(start), lastLines(out.String(), 12))
 	require.Equal(t, 1, code, "stderr: %s", errs.String())
 
