@@ -196,15 +196,6 @@ func (c *Command) Restart(ctx context.Context) error {
 	return nil
 }
 
-// StopShared stops the shared server before Close, for a caller that
-// replaces it by Fresh ones (the fuzzer restarting a crashed server).
-func (c *Command) StopShared() {
-	if c.stop != nil {
-		c.stop()
-		c.stop = nil
-	}
-}
-
 // CanFresh implements FreshCapable.
 func (c *Command) CanFresh() bool { return true }
 

@@ -60,7 +60,7 @@ func (c *common) resolve(ctx context.Context, start Starter) (d spec.Dialect, a 
 	case c.serverCmd != "":
 		var l *launcher
 		if l, err = startLauncher(ctx, c.serverCmd, d); err == nil {
-			srv = served{addr: l.addr, restart: l.restart, stop: l.close}
+			srv = served{addr: l.addr(), restart: l.restart, stop: l.close}
 		}
 	case start == nil:
 		err = fmt.Errorf("--addr or --server-cmd is required")

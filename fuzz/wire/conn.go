@@ -72,13 +72,9 @@ func (c *conn) login(ctx context.Context, a Account, timeout time.Duration) erro
 	return c.Login(ctx, a.Name, a.Key)
 }
 
-// alive is the liveness probe: a new connection must get HELLO within
-// timeout. (The engine's probe of issue #18 checks the same.)
+// alive is the liveness probe of issue #18 (target.Alive, the one the
+// runner applies after every scenario): a new connection must get HELLO
+// within timeout.
 func alive(ctx context.Context, addr string, d spec.Dialect, timeout time.Duration) error {
-	c, err := dial(ctx, addr, d, timeout)
-	if err != nil {
-		return err
-	}
-	c.close()
-	return nil
+	return conftarget.Alive(ctx, &conftarget.Endpoint{Addr: addr}, d, timeout)
 }
