@@ -11,8 +11,9 @@ import (
 )
 
 // FindingScenario renders a finding as a server scenario in the runner's
-// YAML format (docs/scenarios.md): the bystander logs in, the minimised
-// bytes are sent raw, the oracle's expectation is asserted, and then a new
+// YAML format (docs/scenarios.md): the bystander logs in (setup: a failure
+// there is a precondition error, not the finding), the minimised bytes are
+// sent raw, the oracle's expectation is asserted, and then a new
 // client must get HELLO and the bystander must still answer (CONN-12).
 func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	var b strings.Builder
@@ -50,7 +51,7 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 		w("  alice: {}")
 		conn = "alice"
 	}
-	w("steps:")
+	w("setup:")
 	w("  - connect: bob")
 	w("  - register: bob")
 	w("  - login: bob")
@@ -65,6 +66,7 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	default:
 		w("  - connect: {conn: fz}")
 	}
+	w("steps:")
 	chunk := ""
 	if fd.Delivery == string(byteWise) {
 		chunk = ", chunked: 1"
