@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/fuzz/corpus"
 )
 
 // TestFuzzKeepGoingServerCmd is the acceptance test of issue #18:
@@ -80,4 +82,26 @@ func scenarioSignature(t *testing.T, file string) string {
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// TestCorpusServerCmd: "corpus --server-cmd" against the crashing server
+// process: the case that kills it is CRASH, the server is started again
+// and the cases after it pass; the exit status is 1.
+func TestCorpusServerCmd(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"n_args_above_max_keep_13", "n_version_0", "y_keep_after_login"} {
+		b, err := corpus.Files.ReadFile(name + corpus.Ext)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+corpus.Ext), b, 0o644))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errs strings.Builder
+	code := corpusCommand(ctx, nil, []string{"--server-cmd", crashDoubleCmd(), "--dir", dir, "--timeout", "2s"}, &out, &errs)
+	t.Log(out.String())
+	require.Equal(t, 1, code, "stderr: %s", errs.String())
+	assert.Regexp(t, `(?m)^CRASH n_args_above_max_keep_13 .*no HELLO`, out.String())
+	assert.Regexp(t, `(?m)^pass  n_version_0 `, out.String())
+	assert.Regexp(t, `(?m)^pass  y_keep_after_login `, out.String())
+	assert.Contains(t, out.String(), "corpus: 2 pass, 0 FAIL, 1 CRASH")
 }
