@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/conformance/engine"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/fuzz/corpus"
 	"github.com/gochatproto/gochat/spec"
@@ -19,6 +20,7 @@ type common struct {
 	addr, dialect, user, key string
 	serverCmd                string
 	allowRemote              bool
+	scale                    float64
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -27,12 +29,23 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.user, "user", "", "registered account to log in as (default: register one with a free fixture key)")
 	fs.StringVar(&c.key, "key", "", "PEM private key `FILE` of --user")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr")
+	fs.Float64Var(&c.scale, "timeout-scale", 0, "multiply --timeout by `F` (default: $"+engine.TimeoutScaleEnv+", else 1), as the scenario runner does")
 	fs.StringVar(&c.serverCmd, "server-cmd", "", "shell `TEMPLATE` that starts the server on {addr} (placeholders as for \"server --server-cmd\"); a server that dies is restarted and the run goes on")
 }
 
 // Starter starts a server to test when --addr is not given (the CLI's
 // embedded reference server) and returns its address and a stop function.
 type Starter func(ctx context.Context, d spec.Dialect) (addr string, stop func(), err error)
+
+// scaled stretches a timeout by --timeout-scale (slow servers, the race
+// detector), like every wait of the scenario runner.
+func (c *common) scaled(d time.Duration) time.Duration {
+	f := c.scale
+	if f <= 0 {
+		f = engine.DefaultTimeoutScale()
+	}
+	return time.Duration(float64(d) * f)
+}
 
 // served is the server under test: its address, how to restart it (nil
 // unless --server-cmd) and how to stop what resolve started.
@@ -127,7 +140,7 @@ func corpusCommand(ctx context.Context, start Starter, args []string, stdout, st
 			return 2
 		}
 	}
-	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr, Dialect: d, Timeout: *timeout, Account: acct, Cases: cases, Log: stdout, Restart: srv.restart})
+	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr, Dialect: d, Timeout: c.scaled(*timeout), Account: acct, Cases: cases, Log: stdout, Restart: srv.restart})
 	sum := Summarize(rs)
 	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d CRASH, %d warn, %d info, %d skip\n", sum[Pass], sum[Fail], sum[Crash], sum[Warn], sum[Info], sum[Skip])
 	if err != nil {
@@ -181,6 +194,7 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 		return 2
 	}
 	cfg.Addr, cfg.Dialect, cfg.User, cfg.Log, cfg.Restart = srv.addr, d, acct, stdout, srv.restart
+	cfg.Timeout = c.scaled(cfg.Timeout)
 	fmt.Fprintf(stdout, "fuzz: seed %d, dialect %s, target %s\n", cfg.Seed, d, srv.addr)
 	if cfg.Admin != nil {
 		fmt.Fprintf(stdout, "fuzz: admin mode as %s (shutdowns are moved to %s)\n", cfg.Admin.Name, farFuture.UTC().Format("2006-01-02"))
