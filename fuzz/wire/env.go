@@ -88,8 +88,16 @@ func newEnv(ctx context.Context, cfg *FuzzConfig, addr string, ra *runAccounts) 
 
 // connect logs the bystander (and in admin mode the victim) in. A server
 // that does not know the bystander started with an empty database: the
-// run's accounts are registered on it first.
+// run's accounts are registered on it first. On error nothing stays open.
 func (e *env) connect(ctx context.Context) error {
+	if err := e.connectOnce(ctx); err != nil {
+		e.close()
+		return err
+	}
+	return nil
+}
+
+func (e *env) connectOnce(ctx context.Context) error {
 	e.fuzz, e.probe, e.by = e.ra.fuzz, e.ra.probe, e.ra.by
 	c, err := dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout)
 	if err != nil {
@@ -112,13 +120,46 @@ func (e *env) connect(ctx context.Context) error {
 	if e.ra.victim == nil {
 		return nil
 	}
-	if e.victim, err = dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout); err == nil {
-		err = e.victim.login(ctx, *e.ra.victim, e.cfg.slow())
+	if e.victim, err = dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout); err != nil {
+		return fmt.Errorf("victim: %w", err)
+	}
+	err = e.victim.login(ctx, *e.ra.victim, e.cfg.slow())
+	if protoclient.IsCode(err, spec.CodeDereg) || protoclient.IsCode(err, spec.CodeNotFound) {
+		err = e.replaceVictim(ctx) // an ADMIN_DEREG of an earlier case removed it
 	}
 	if err != nil {
 		return fmt.Errorf("victim login: %w", err)
 	}
 	return nil
+}
+
+// replaceVictim registers a new victim with a fixture key the run has not
+// used yet (the old key may stay taken: E-20 is not relied on) and logs it
+// in.
+func (e *env) replaceVictim(ctx context.Context) error {
+	k, err := e.ra.spareKey()
+	if err != nil {
+		return err
+	}
+	v := Account{Name: fmt.Sprintf("fz%sv", runTag()), Key: k}
+	if err := e.victim.register(v, e.cfg.slow()); err != nil {
+		return err
+	}
+	e.ra.victim = &v
+	if err := e.setRoles(); err != nil {
+		return err
+	}
+	return e.victim.login(ctx, v, e.cfg.slow())
+}
+
+// spareKey hands out a fixture key the run has not used.
+func (ra *runAccounts) spareKey() (*rsa.PrivateKey, error) {
+	if len(ra.spare) == 0 {
+		return nil, fmt.Errorf("no unused fixture key is left for a replacement account")
+	}
+	k := ra.spare[0]
+	ra.spare = ra.spare[1:]
+	return k, nil
 }
 
 func registerAll(c *conn, as []Account, timeout time.Duration) error {
@@ -167,7 +208,6 @@ func (e *env) recover(ctx context.Context) error {
 		if err = e.connect(ctx); err == nil {
 			return nil
 		}
-		e.close()
 	}
 	if e.cfg.Restart == nil {
 		return fmt.Errorf("the server is down (%v) and cannot be restarted (pass --server-cmd)", err)
@@ -201,11 +241,11 @@ func (e *env) loginFuzz(ctx context.Context, c *conn) error {
 	if !gone || e.ra.givenFuzz {
 		return err
 	}
-	if len(e.ra.spare) == 0 {
-		return fmt.Errorf("the fuzz account is gone and no unused fixture key is left: %w", err)
+	k, kerr := e.ra.spareKey()
+	if kerr != nil {
+		return fmt.Errorf("the fuzz account is gone (%w): %w", err, kerr)
 	}
-	e.ra.fuzz = Account{Name: fmt.Sprintf("fz%sr", runTag()), Key: e.ra.spare[0]}
-	e.ra.spare = e.ra.spare[1:]
+	e.ra.fuzz = Account{Name: fmt.Sprintf("fz%sr", runTag()), Key: k}
 	e.fuzz = e.ra.fuzz
 	if err := e.setRoles(); err != nil {
 		return err

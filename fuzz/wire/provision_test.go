@@ -131,3 +131,33 @@ func TestProvisionOncePerDatabase(t *testing.T) {
 	}
 	assert.Equal(t, 3, empty.count(), "each account once on an empty database")
 }
+
+// TestVictimReplacedAfterDereg: in admin mode a case may deregister the
+// victim; attaching again (after a finding or a restart that kept the
+// database) registers a new victim with a key the run has not used, and
+// never the deregistered one's key again (E-20 is not relied on).
+func TestVictimReplacedAfterDereg(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := spec.DialectSpec
+	addr, root := startRefAdmin(t, d, "fzroot")
+	cfg := &FuzzConfig{Dialect: d, Seed: 6, Admin: root}
+	cfg.defaults()
+	ra, err := provisionRun(ctx, cfg, addr)
+	require.NoError(t, err)
+	old := *ra.victim
+
+	c, err := dial(ctx, addr, d, cfg.slow())
+	require.NoError(t, err)
+	defer c.close()
+	require.NoError(t, c.login(ctx, *root, cfg.slow()))
+	c.SetTimeout(cfg.slow())
+	require.NoError(t, c.Do(&spec.Packet{Action: spec.ADMIN, Info: uint8(spec.AdminDereg), Args: [][]byte{[]byte(old.Name)}}))
+
+	e, err := newEnv(ctx, cfg, addr, ra)
+	require.NoError(t, err)
+	defer e.close()
+	require.NotEqual(t, old.Name, ra.victim.Name)
+	assert.NotSame(t, old.Key, ra.victim.Key, "a new key, not the deregistered account's")
+	assert.Equal(t, ra.victim.Name, e.roles.victim)
+}
