@@ -218,7 +218,11 @@ func printFuzzReport(w io.Writer, rep *FuzzReport) {
 		rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Malformed, rep.Failures, rep.Crashes,
 		len(rep.Findings), rep.Duplicates, rep.Restarts, rep.Deliveries)
 	for _, fd := range rep.Findings {
-		fmt.Fprintf(w, "fuzz: finding %s: case %d, seen %d times, %s\n", fd.Signature, fd.Case, fd.Seen, fd.File)
+		unconfirmed := ""
+		if !fd.Confirmed {
+			unconfirmed = " (unconfirmed: passed on a fresh server)"
+		}
+		fmt.Fprintf(w, "fuzz: finding %s: case %d, seen %d times%s, %s\n", fd.Signature, fd.Case, fd.Seen, unconfirmed, fd.File)
 	}
 	if rep.Stopped != "" {
 		fmt.Fprintf(w, "fuzz: stopped early %s\n", rep.Stopped)

@@ -25,6 +25,10 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	if fd.Signature != "" {
 		w("# Signature: %s", fd.Signature)
 	}
+	if !fd.Confirmed {
+		w("# Unconfirmed: the case and the two before it passed on a fresh server, so the failure")
+		w("# may depend on earlier cases, on timing, or on something outside the fuzzer.")
+	}
 	w("# The bytes may name accounts of the fuzz run (fz...): on a conforming server that only")
 	w("# changes which ERR codes come back, not whether the connection survives.")
 	w("id: FUZZ-%d-%d", fd.Seed, fd.Case)
