@@ -109,8 +109,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 
 // CorpusCommand is "gochat-conformance corpus"; without --addr it tests
 // the server start starts. The command returns the exit status: 0 all
-// y_/n_ cases pass (warnings allowed), 1 a failure, 2 usage or setup
-// errors.
+// y_/n_ cases pass (warnings allowed), 1 a crash or a failure, 2 usage,
+// setup or precondition errors (and no crash).
 func CorpusCommand(start Starter) command {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return corpusCommand(ctx, start, args, stdout, stderr)
@@ -142,14 +142,19 @@ func corpusCommand(ctx context.Context, start Starter, args []string, stdout, st
 	}
 	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr, Dialect: d, Timeout: c.scaled(*timeout), Account: acct, Cases: cases, Log: stdout, Restart: srv.restart})
 	sum := Summarize(rs)
-	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d CRASH, %d warn, %d info, %d skip\n", sum[Pass], sum[Fail], sum[Crash], sum[Warn], sum[Info], sum[Skip])
+	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d CRASH, %d ERROR, %d warn, %d info, %d skip\n", sum[Pass], sum[Fail], sum[Crash], sum[Error], sum[Warn], sum[Info], sum[Skip])
 	if err != nil {
 		fmt.Fprintln(stderr, "corpus:", err)
 		if len(rs) == 0 {
 			return 2
 		}
 	}
-	if sum[Fail]+sum[Crash] > 0 {
+	switch { // as the scenario runner's exit status
+	case sum[Crash] > 0:
+		return 1
+	case sum[Error] > 0:
+		return 2
+	case sum[Fail] > 0:
 		return 1
 	}
 	return 0

@@ -28,6 +28,9 @@ const (
 	// Crash: after the case a new connection got no HELLO (the liveness
 	// probe of issue #18); the top severity.
 	Crash Status = "CRASH"
+	// Error: a precondition failed (the connection or the login before
+	// the case's writes), so the case asked the server nothing.
+	Error Status = "ERROR"
 )
 
 // ReplayConfig configures a corpus replay.
@@ -152,12 +155,12 @@ func sent(c *corpus.Case) string {
 func replayOne(ctx context.Context, cfg ReplayConfig, c *corpus.Case) (Status, string) {
 	cn, err := dial(ctx, cfg.Addr, cfg.Dialect, cfg.Timeout)
 	if err != nil {
-		return Fail, "connect: " + err.Error()
+		return Error, "precondition connect: " + err.Error()
 	}
 	defer cn.close()
 	if c.Before == corpus.BeforeLogin {
 		if err := cn.login(ctx, *cfg.Account, cfg.Timeout); err != nil {
-			return Fail, "precondition login: " + err.Error()
+			return Error, "precondition login: " + err.Error()
 		}
 	}
 	for _, w := range c.Writes {

@@ -81,3 +81,25 @@ func TestReplayCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayPreconditionError: a login before the case that fails is a
+// precondition error, not a failure of the case.
+func TestReplayPreconditionError(t *testing.T) {
+	c, err := corpus.Load(corpus.Files)
+	require.NoError(t, err)
+	var cases []*corpus.Case
+	for _, x := range c {
+		if x.Name == "y_keep_after_login" {
+			cases = append(cases, x)
+		}
+	}
+	require.Len(t, cases, 1)
+	keys, err := fixtureKeys()
+	require.NoError(t, err)
+	rs, err := Replay(context.Background(), ReplayConfig{Addr: startRef(t, spec.DialectSpec), Dialect: spec.DialectSpec,
+		Account: &Account{Name: "nosuchaccount", Key: keys[0]}, Cases: cases})
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, Error, rs[0].Status, rs[0].Detail)
+	assert.Contains(t, rs[0].Detail, "precondition login")
+}
