@@ -61,11 +61,11 @@ func checkDelivery(a *analysis, f *Facts) []Violation {
 		case n == 0 && closedFrom < 0:
 			out = append(out, Violation{Invariant: InvDelivered, Source: "spec", Ref: "Sending a message; Receiving messages", Actor: m.from, Op: m.call.Op,
 				Detail: fmt.Sprintf("MSG %q to %s was answered OK but never delivered (no connection of the recipient closed meanwhile)", text, f.Names[m.to]),
-				Seqs: []int{m.call.Seq, m.reply.Seq}})
+				Seqs:   []int{m.call.Seq, m.reply.Seq}})
 		case n > 1 && closedFrom < 0:
 			out = append(out, Violation{Invariant: InvExactlyOnce, Source: "decision", Ref: "E-28", Actor: m.from, Op: m.call.Op,
 				Detail: fmt.Sprintf("MSG %q to %s delivered %d times with no close in between", text, f.Names[m.to], n),
-				Seqs: []int{m.call.Seq, got[text][0].Seq, got[text][1].Seq}})
+				Seqs:   []int{m.call.Seq, got[text][0].Seq, got[text][1].Seq}})
 		}
 	}
 	return out

@@ -13,7 +13,6 @@ import (
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/scenarios"
-	"github.com/gochatproto/gochat/spec"
 )
 
 // Options configure an exploration.
@@ -35,19 +34,21 @@ type Options struct {
 	Shrink int
 	// Log receives progress lines (nil: quiet).
 	Log io.Writer
+	// Replay, if set, is run instead of the generated plan (a finding's).
+	Replay *Plan
 }
 
 // Report is the result of an exploration.
 type Report struct {
-	Plan       *Plan
-	Outcome    *Outcome
-	Failures   []Violation // judge the run (spec; decisions too with Strict)
-	Notes      []Violation // decision-level, not judging
-	Shrunk     *Plan       // the minimised plan, when a failure was shrunk
-	ShrunkWhy  []Violation // what the minimised plan still breaks
-	Replays    int
-	Started    time.Time
-	Setup      error
+	Plan      *Plan
+	Outcome   *Outcome
+	Failures  []Violation // judge the run (spec; decisions too with Strict)
+	Notes     []Violation // decision-level, not judging
+	Shrunk    *Plan       // the minimised plan, when a failure was shrunk
+	ShrunkWhy []Violation // what the minimised plan still breaks
+	Replays   int
+	Started   time.Time
+	Setup     error
 }
 
 // MaxActors is the number of fixture keys an exploration can give its
@@ -82,10 +83,13 @@ func fixtureKeys() ([]Account, error) {
 // Explore generates the plan for o.Seed, runs it, checks the history and,
 // on a failure, shrinks the plan.
 func Explore(ctx context.Context, o Options) (*Report, error) {
-	if o.Actors > MaxActors() {
+	if o.Actors > MaxActors() || o.Replay != nil && o.Replay.Actors > MaxActors() {
 		return nil, fmt.Errorf("explore: at most %d actors (one fixture key each)", MaxActors())
 	}
-	rep := &Report{Plan: Generate(o.Seed, o.Actors, o.Conns, o.Ops), Started: time.Now()}
+	rep := &Report{Plan: o.Replay, Started: time.Now()}
+	if rep.Plan == nil {
+		rep.Plan = Generate(o.Seed, o.Actors, o.Conns, o.Ops)
+	}
 	out, vs, err := runPlan(ctx, o, rep.Plan, o.Duration, o.Log)
 	if err != nil {
 		return nil, err
@@ -174,5 +178,3 @@ func cleanup(ctx context.Context, cfg Config) {
 		_ = c.Close()
 	}
 }
-
-var _ = spec.NullID

@@ -12,14 +12,14 @@ type EventKind string
 
 // Events of a history.
 const (
-	EvOpen   EventKind = "open"   // a connection got HELLO
-	EvCall   EventKind = "call"   // a request was written (invocation)
-	EvReply  EventKind = "reply"  // a reply with a request's ID (completion)
-	EvPush   EventKind = "push"   // a packet with ID 0 (RECIV, HOOK, SHTDWN, ERR notice)
-	EvClose  EventKind = "close"  // the explorer closed the connection
-	EvLost   EventKind = "lost"   // the server closed the connection
-	EvPhase  EventKind = "phase"  // a quiescent point: all actors idle
-	EvStray  EventKind = "stray"  // a reply whose ID no request on the connection was waiting for
+	EvOpen   EventKind = "open"    // a connection got HELLO
+	EvCall   EventKind = "call"    // a request was written (invocation)
+	EvReply  EventKind = "reply"   // a reply with a request's ID (completion)
+	EvPush   EventKind = "push"    // a packet with ID 0 (RECIV, HOOK, SHTDWN, ERR notice)
+	EvClose  EventKind = "close"   // the explorer closed the connection
+	EvLost   EventKind = "lost"    // the server closed the connection
+	EvPhase  EventKind = "phase"   // a quiescent point: all actors idle
+	EvStray  EventKind = "stray"   // a reply whose ID no request on the connection was waiting for
 	EvNoResp EventKind = "noreply" // a request got no reply within the reply timeout
 )
 

@@ -126,4 +126,3 @@ func compact(p *Plan) *Plan {
 	q.Actors, q.Conns = max(len(actor), 1), max(len(conn), 1)
 	return &q
 }
-
