@@ -8,7 +8,7 @@ import (
 // checkVerifOwned (E-21, a decision: the original keeps one pending
 // challenge per username): a right VERIF answering the challenge its own
 // connection got is refused only when another connection of the account
-// logged in or tried to meanwhile, or the verification timed out.
+// may have logged in meanwhile, or the verification timed out.
 func checkVerifOwned(a *analysis, f *Facts) []Violation {
 	var out []Violation
 	for _, ci := range a.order {
@@ -41,15 +41,18 @@ func (a *analysis) rightAnswer(c *callInfo) bool { return c.ev.Note != noteWrong
 
 const noteWrong = "wrong-answer"
 
-// accountBusy: another connection of ci's account wrote LOGIN or VERIF,
-// or held a session, between from and to.
+// accountBusy: another connection of ci's account may have held a
+// session between from and to.
 func (a *analysis) accountBusy(ci *connInfo, from, to time.Duration) bool {
 	for _, o := range a.order {
 		if o == ci || o.actor != ci.actor {
 			continue
 		}
 		for _, c := range o.calls {
-			if (c.ev.Action == "LOGIN" || c.ev.Action == "VERIF") && c.ev.T <= to && (c.reply == nil || c.reply.T >= from) {
+			// Under E-21 only a session (or a VERIF that may have made one)
+			// on another connection can refuse this one (E-24's repeated
+			// check); another connection's LOGIN or close must not.
+			if c.ev.Action == "VERIF" && c.ev.T <= to && (c.reply == nil || c.reply.Action == "OK" && c.reply.T >= from) {
 				return true
 			}
 		}
