@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/conformance/target/embedded"
@@ -43,6 +44,7 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs.StringVar(&f.findings, "findings", "", "write each failing run's shrunk plan, violations and history to `DIR`")
 	fs.StringVar(&f.replay, "replay", "", "run the plan of a finding `FILE` instead of generating one")
 	fs.IntVar(&f.o.Shrink, "shrink", 60, "bound the replays spent shrinking a failure to `N` (0: do not shrink)")
+	fs.IntVar(&f.o.Round, "round", 2000, "operations between quiescent points; each round is checked on its own")
 	fs.DurationVar(&f.o.Settle, "settle", time.Second, "how long the server may take to notice a closed connection")
 	fs.DurationVar(&f.o.ReplyTimeout, "reply-timeout", 10*time.Second, "how long a request may wait for its reply")
 	if err := fs.Parse(args); err != nil {
@@ -164,10 +166,9 @@ func (f *cliFlags) summary(rep *Report, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "explore: error: precondition:", rep.Setup)
 		return 2
 	}
-	out := rep.Outcome
-	fmt.Fprintf(stdout, "explore: %d ops in %v (%.0f ops/s), %d events, %d violations, %d notes\n",
-		out.Done, out.Elapsed.Round(time.Millisecond), float64(out.Done)/out.Elapsed.Seconds(), len(out.Events), len(rep.Failures), len(rep.Notes))
-	printStats(stdout, out.Events)
+	fmt.Fprintf(stdout, "explore: %d ops in %d rounds, %v (%.0f ops/s), %d events, %d violations, %d notes\n",
+		rep.Done, rep.Rounds, rep.Elapsed.Round(time.Millisecond), float64(rep.Done)/rep.Elapsed.Seconds(), rep.Events, len(rep.Failures), len(rep.Notes))
+	printStats(stdout, rep.Stats)
 	for _, v := range rep.Notes {
 		fmt.Fprintln(stdout, "note:", v)
 	}
@@ -198,27 +199,15 @@ func (f *cliFlags) summary(rep *Report, stdout, stderr io.Writer) int {
 }
 
 // printStats prints per-request counts and latency percentiles.
-func printStats(w io.Writer, evs []Event) {
-	calls := map[int]Event{}
-	lat := map[string][]time.Duration{}
+func printStats(w io.Writer, stats map[string]*load.Histogram) {
 	var order []string
-	for _, e := range evs {
-		switch e.Kind {
-		case EvCall:
-			calls[e.Seq] = e
-		case EvReply:
-			c := calls[e.Call]
-			if _, ok := lat[c.Action]; !ok {
-				order = append(order, c.Action)
-			}
-			lat[c.Action] = append(lat[c.Action], e.T-c.T)
-		}
+	for a := range stats {
+		order = append(order, a)
 	}
 	sort.Strings(order)
 	for _, a := range order {
-		l := lat[a]
-		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
-		pct := func(p int) time.Duration { return l[(len(l)-1)*p/100].Round(time.Microsecond) }
-		fmt.Fprintf(w, "  %-7s %6d replies  p50 %-10v p99 %-10v max %v\n", a, len(l), pct(50), pct(99), l[len(l)-1].Round(time.Microsecond))
+		h := stats[a]
+		fmt.Fprintf(w, "  %-7s %8d replies  p50 %-10v p99 %-10v max %v\n", a, h.Count(),
+			h.Quantile(0.5).Round(time.Microsecond), h.Quantile(0.99).Round(time.Microsecond), h.Quantile(1).Round(time.Microsecond))
 	}
 }

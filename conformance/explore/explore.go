@@ -9,6 +9,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/conformance/engine"
+	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/protoclient"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
@@ -36,6 +37,10 @@ type Options struct {
 	Log io.Writer
 	// Replay, if set, is run instead of the generated plan (a finding's).
 	Replay *Plan
+	// Round is the number of operations between quiescent points
+	// (default 2000): each round is checked on its own, which bounds the
+	// memory a long run needs.
+	Round int
 }
 
 // Report is the result of an exploration.
@@ -49,6 +54,12 @@ type Report struct {
 	Replays   int
 	Started   time.Time
 	Setup     error
+	// Totals over all rounds (Outcome is the last round's).
+	Rounds  int
+	Done    int
+	Events  int
+	Elapsed time.Duration
+	Stats   map[string]*load.Histogram // reply latency per request
 }
 
 // MaxActors is the number of fixture keys an exploration can give its
@@ -80,75 +91,158 @@ func fixtureKeys() ([]Account, error) {
 	return out, nil
 }
 
-// Explore generates the plan for o.Seed, runs it, checks the history and,
-// on a failure, shrinks the plan.
+// Explore generates the plan for o.Seed and runs it in rounds of at
+// most o.Round operations against one server (the accounts registered
+// once), each round ending in a quiescent phase and checked on its own,
+// until o.Ops operations or o.Duration; on the first failing round it
+// stops and shrinks that round's plan.
 func Explore(ctx context.Context, o Options) (*Report, error) {
 	if o.Actors > MaxActors() || o.Replay != nil && o.Replay.Actors > MaxActors() {
 		return nil, fmt.Errorf("explore: at most %d actors (one fixture key each)", MaxActors())
 	}
-	rep := &Report{Plan: o.Replay, Started: time.Now()}
-	if rep.Plan == nil {
-		rep.Plan = Generate(o.Seed, o.Actors, o.Conns, o.Ops)
+	if o.Round <= 0 {
+		o.Round = 2000
 	}
-	out, vs, err := runPlan(ctx, o, rep.Plan, o.Duration, o.Log)
+	rep := &Report{Started: time.Now(), Stats: map[string]*load.Histogram{}}
+	gen := NewGenerator(o.Seed, o.Actors, o.Conns)
+	actors := o.Actors
+	if o.Replay != nil {
+		actors = o.Replay.Actors
+	}
+	s, err := openSession(ctx, o, actors, int64(o.Seed))
 	if err != nil {
 		return nil, err
 	}
-	rep.Outcome, rep.Setup = out, out.Setup
-	rep.Failures, rep.Notes = Judge(vs, o.Strict)
+	defer s.close(ctx)
+	deadline := time.Now().Add(o.Duration)
+	for left := o.Ops; left > 0 && (o.Duration <= 0 || time.Now().Before(deadline)) && ctx.Err() == nil; {
+		plan := o.Replay
+		if plan == nil {
+			plan = gen.Next(min(left, o.Round))
+		}
+		left -= len(plan.Ops)
+		d := time.Duration(0)
+		if o.Duration > 0 {
+			d = time.Until(deadline)
+		}
+		out, vs := s.run(ctx, plan, d, o.Log, rep.Done)
+		rep.Plan, rep.Outcome, rep.Setup = plan, out, out.Setup
+		rep.Rounds++
+		rep.Done += out.Done
+		rep.Events += len(out.Events)
+		rep.Elapsed += out.Elapsed
+		addStats(rep.Stats, out.Events)
+		if out.Setup != nil {
+			return rep, nil
+		}
+		rep.Failures, rep.Notes = Judge(vs, o.Strict)
+		if len(rep.Failures) > 0 || o.Replay != nil {
+			break
+		}
+		s.registered = true
+	}
 	if len(rep.Failures) > 0 && o.Shrink > 0 {
-		rep.Shrunk, rep.ShrunkWhy, rep.Replays = shrink(ctx, o, rep.Plan, rep.Failures[0].Invariant, out)
+		rep.Shrunk, rep.ShrunkWhy, rep.Replays = shrink(ctx, o, rep.Plan, rep.Failures[0].Invariant, rep.Outcome)
 	}
 	return rep, nil
 }
 
-// runPlan executes plan once on a fresh server when the target can start
-// one (the shared one otherwise, deregistering the accounts afterwards)
-// and checks the history.
-func runPlan(ctx context.Context, o Options, plan *Plan, d time.Duration, log io.Writer) (*Outcome, []Violation, error) {
+// addStats adds each reply's latency to its request's histogram.
+func addStats(stats map[string]*load.Histogram, evs []Event) {
+	calls := map[int]Event{}
+	for _, e := range evs {
+		switch e.Kind {
+		case EvCall:
+			calls[e.Seq] = e
+		case EvReply:
+			c := calls[e.Call]
+			h := stats[c.Action]
+			if h == nil {
+				h = &load.Histogram{}
+				stats[c.Action] = h
+			}
+			h.Record(e.T - c.T)
+		}
+	}
+}
+
+// session is one server with the explorer's accounts on it.
+type session struct {
+	o          Options
+	ep         *target.Endpoint
+	stop       func()
+	fresh      bool
+	accs       []Account
+	names      []string
+	unknown    string
+	registered bool
+}
+
+// openSession starts a fresh server when the target can (the shared one
+// otherwise, with names salted so that they are never reused) and names
+// the accounts of actors actors plus the observer.
+func openSession(ctx context.Context, o Options, actors int, seed int64) (*session, error) {
 	ep, stop, fresh, err := endpoint(ctx, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	defer stop()
 	keys, err := fixtureKeys()
 	if err != nil {
-		return nil, nil, err
+		stop()
+		return nil, err
 	}
 	salt := ""
 	if !fresh {
-		salt = fmt.Sprint(time.Now().UnixNano()) // names never reused on a long-lived server
+		salt = fmt.Sprint(time.Now().UnixNano())
 	}
-	accs := make([]Account, plan.Actors+1)
-	names := make([]string, plan.Actors+1)
-	for i := range accs {
-		k := keys[i]
-		accs[i] = Account{Name: engine.Username(int64(plan.Seed), salt, "explore", k.Name), Key: k.Key}
-		names[i] = accs[i].Name
+	s := &session{o: o, ep: ep, stop: stop, fresh: fresh, unknown: engine.Username(seed, salt, "explore", "nobody")}
+	for i := 0; i <= actors; i++ {
+		a := Account{Name: engine.Username(seed, salt, "explore", keys[i].Name), Key: keys[i].Key}
+		s.accs, s.names = append(s.accs, a), append(s.names, a.Name)
 	}
-	cfg := Config{Endpoint: ep, Dialect: o.Target.Dialect(), Plan: plan, Accounts: accs,
-		Unknown: engine.Username(int64(plan.Seed), salt, "explore", "nobody"), ReplyTimeout: o.ReplyTimeout,
-		Settle: o.Settle, Duration: d}
+	return s, nil
+}
+
+func (s *session) close(ctx context.Context) {
+	if !s.fresh && s.registered {
+		cleanup(ctx, Config{Endpoint: s.ep, Dialect: s.o.Target.Dialect(), Accounts: s.accs})
+	}
+	s.stop()
+}
+
+// run executes one round and checks its history.
+func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.Writer, before int) (*Outcome, []Violation) {
+	cfg := Config{Endpoint: s.ep, Dialect: s.o.Target.Dialect(), Plan: plan, Accounts: s.accs, Unknown: s.unknown,
+		ReplyTimeout: s.o.ReplyTimeout, Settle: s.o.Settle, Duration: d, Registered: s.registered}
 	if log != nil {
 		start := time.Now()
 		cfg.Progress = func(n int) {
 			el := time.Since(start)
-			fmt.Fprintf(log, "explore: %d/%d ops, %.0f ops/s, %v elapsed\n", n, len(plan.Ops), float64(n)/el.Seconds(), el.Round(time.Second))
+			fmt.Fprintf(log, "explore: %d ops (this round %d/%d, %.0f ops/s)\n", before+n, n, len(plan.Ops), float64(n)/el.Seconds())
 		}
 	}
 	out := Execute(ctx, cfg)
-	if !fresh {
-		cleanup(ctx, cfg)
-	}
+	s.registered = s.registered || out.Setup == nil
 	if out.Setup != nil {
-		return out, nil, nil
+		return out, nil
 	}
-	f := Facts{Names: names, Unknown: cfg.Unknown, Settle: cfg.Settle, Alive: out.Alive, Strict: o.Strict,
-		Verify: o.Server.VerifyTimeout, Dialect: cfg.Dialect}
+	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, Alive: out.Alive, Strict: s.o.Strict,
+		Verify: s.o.Server.VerifyTimeout, Dialect: cfg.Dialect}
 	if f.Settle <= 0 {
 		f.Settle = time.Second
 	}
-	return out, Check(out.Events, f), nil
+	return out, Check(out.Events, f)
+}
+
+// runPlan executes plan once on its own server (a shrinking replay).
+func runPlan(ctx context.Context, o Options, plan *Plan) (*Outcome, []Violation, error) {
+	s, err := openSession(ctx, o, plan.Actors, int64(plan.Seed))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer s.close(ctx)
+	out, vs := s.run(ctx, plan, 0, nil, 0)
+	return out, vs, nil
 }
 
 func endpoint(ctx context.Context, o Options) (*target.Endpoint, func(), bool, error) {

@@ -83,24 +83,32 @@ var weights = []struct {
 	{OpKeep, 2}, {OpBurst, 6}, {OpBurstClose, 3}, {OpClose, 5},
 }
 
-// Generate returns the plan for seed: the same arguments give the same
-// plan on every machine (math/rand/v2's PCG is specified).
-func Generate(seed uint64, actors, conns, ops int) *Plan {
-	if actors < 1 {
-		actors = 1
-	}
-	if conns < 1 {
-		conns = 1
-	}
-	r := rand.New(rand.NewPCG(seed, 0x6f63686174))
+// Generator draws operations from a seeded stream, so a long run can
+// take its plan round by round: the same seed and sizes give the same
+// operations on every machine (math/rand/v2's PCG is specified).
+type Generator struct {
+	r             *rand.Rand
+	seed          uint64
+	actors, conns int
+	next          int
+}
+
+// NewGenerator starts the stream for seed.
+func NewGenerator(seed uint64, actors, conns int) *Generator {
+	return &Generator{r: rand.New(rand.NewPCG(seed, 0x6f63686174)), seed: seed, actors: max(actors, 1), conns: max(conns, 1)}
+}
+
+// Next returns the plan of the next n operations.
+func (g *Generator) Next(n int) *Plan {
 	total := 0
 	for _, w := range weights {
 		total += w.w
 	}
-	p := &Plan{Seed: seed, Actors: actors, Conns: conns}
-	for i := range ops {
-		op := Op{Index: i, Actor: r.IntN(actors), Conn: r.IntN(conns)}
-		x := r.IntN(total)
+	p := &Plan{Seed: g.seed, Actors: g.actors, Conns: g.conns}
+	for range n {
+		op := Op{Index: g.next, Actor: g.r.IntN(g.actors), Conn: g.r.IntN(g.conns)}
+		g.next++
+		x := g.r.IntN(total)
 		for _, w := range weights {
 			if x < w.w {
 				op.Kind = w.k
@@ -108,13 +116,18 @@ func Generate(seed uint64, actors, conns, ops int) *Plan {
 			}
 			x -= w.w
 		}
-		op.Peer = pickPeer(r, op.Actor, actors)
+		op.Peer = pickPeer(g.r, op.Actor, g.actors)
 		if op.Kind == OpBurst || op.Kind == OpBurstClose {
-			op.N = 2 + r.IntN(5)
+			op.N = 2 + g.r.IntN(5)
 		}
 		p.Ops = append(p.Ops, op)
 	}
 	return p
+}
+
+// Generate returns the first ops operations for seed.
+func Generate(seed uint64, actors, conns, ops int) *Plan {
+	return NewGenerator(seed, actors, conns).Next(ops)
 }
 
 // pickPeer names a recipient: mostly another actor, sometimes the actor

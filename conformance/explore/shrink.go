@@ -73,7 +73,7 @@ func (s *shrinker) fails(p *Plan) bool {
 		return false
 	}
 	s.budget--
-	out, vs, err := runPlan(s.ctx, s.o, p, 0, nil)
+	out, vs, err := runPlan(s.ctx, s.o, p)
 	if err != nil || out.Setup != nil {
 		return false
 	}
