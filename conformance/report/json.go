@@ -17,6 +17,7 @@ type jsonReport struct {
 	Role      string            `json:"role"`
 	Target    string            `json:"target"`
 	Seed      int64             `json:"seed"`
+	Strict    bool              `json:"strict"`
 	Started   time.Time         `json:"started"`
 	Summary   map[string]int    `json:"summary"`
 	Scenarios []*result.Result  `json:"scenarios"`
@@ -26,6 +27,7 @@ type jsonReport struct {
 type jsonRequirement struct {
 	ID        string            `json:"id"`
 	Level     string            `json:"level"`
+	Source    string            `json:"source,omitempty"`
 	Summary   string            `json:"summary"`
 	Verdict   string            `json:"verdict"`
 	Scenarios map[string]string `json:"scenarios"`
@@ -34,13 +36,13 @@ type jsonRequirement struct {
 // JSON writes the machine-readable report described in
 // docs/report-schema.md.
 func JSON(w io.Writer, rs []*result.Result, in Info) error {
-	rep := jsonReport{Schema: SchemaVersion, Role: in.Role, Target: in.Target, Seed: in.Seed, Started: in.Start,
+	rep := jsonReport{Schema: SchemaVersion, Role: in.Role, Target: in.Target, Seed: in.Seed, Strict: in.Strict, Started: in.Start,
 		Summary: map[string]int{}, Scenarios: rs}
 	for v, n := range result.Summarize(rs) {
 		rep.Summary[string(v)] = n
 	}
 	for _, row := range Matrix(rs, in) {
-		rep.Matrix = append(rep.Matrix, jsonRequirement{ID: row.ID, Level: row.Level, Summary: row.Summary,
+		rep.Matrix = append(rep.Matrix, jsonRequirement{ID: row.ID, Level: row.Level, Source: row.Source, Summary: row.Summary,
 			Verdict: string(row.Verdict), Scenarios: row.Scenarios})
 	}
 	enc := json.NewEncoder(w)
