@@ -79,7 +79,9 @@ func (a *analysis) step(ci *connInfo, e Event) {
 		c := &callInfo{ev: e, before: ci.state}
 		ci.calls = append(ci.calls, c)
 		a.calls[e.Seq] = c
-		if e.Action == spec.UNSUB.String() {
+		// UNSUB ends the subscriptions, and so does LOGOUT (the
+		// specification: "after a logout or a disconnection").
+		if e.Action == spec.UNSUB.String() || e.Action == spec.LOGOUT.String() {
 			endOpen(ci.subs, e.T)
 		}
 		if e.Action == spec.LOGOUT.String() && ci.state == stSession {

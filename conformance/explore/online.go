@@ -14,7 +14,7 @@ import (
 // of the online set that porcupine checks.
 type onlineIn struct {
 	acct string
-	kind string // "login", "maybe-login", "logout", "read"
+	kind string // "login", "maybe-login", "logout", "maybe-logout", "read"
 }
 
 // onlineModel is the sequential specification of one account's presence
@@ -48,6 +48,8 @@ var onlineModel = porcupine.NondeterministicModel{
 			return []interface{}{on, true}
 		case "logout":
 			return []interface{}{false}
+		case "maybe-logout":
+			return []interface{}{on, false}
 		default:
 			if output.(bool) == on {
 				return []interface{}{on}
@@ -80,6 +82,8 @@ func onlineHistory(a *analysis, f *Facts) (ops []porcupine.Operation, reads map[
 				ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{name, "maybe-login"}, Call: int64(c.ev.T), Return: end})
 			case c.ev.Action == "LOGOUT" && c.before == stSession && c.reply != nil && c.reply.Action == "OK":
 				ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{name, "logout"}, Call: int64(c.ev.T), Return: int64(c.reply.T)})
+			case c.ev.Action == "LOGOUT" && c.before == stMaybe && c.reply != nil && c.reply.Action == "OK":
+				ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{name, "maybe-logout"}, Call: int64(c.ev.T), Return: int64(c.reply.T)})
 			case c.ev.Action == "USRS" && c.ev.Info == 1 && c.reply != nil && c.reply.Action == "USRS":
 				reads[c.ev.Seq] = c
 				for _, n := range f.Names {
@@ -88,12 +92,26 @@ func onlineHistory(a *analysis, f *Facts) (ops []porcupine.Operation, reads map[
 				}
 			}
 		}
-		if ci.ended >= 0 && (ci.state == stSession || ci.state == stMaybe || len(ci.sessions) > 0) {
-			ops = append(ops, porcupine.Operation{ClientId: -1, Input: onlineIn{name, "logout"},
+		// A close ends the connection's session only if it still had one;
+		// after a login whose reply never came it may or may not.
+		if kind := closeEffect(ci); kind != "" {
+			ops = append(ops, porcupine.Operation{ClientId: -1, Input: onlineIn{name, kind},
 				Call: int64(ci.ended), Return: int64(ci.ended + f.Settle)})
 		}
 	}
 	return ops, reads
+}
+
+func closeEffect(ci *connInfo) string {
+	switch {
+	case ci.ended < 0:
+		return ""
+	case len(ci.sessions) > 0 && ci.sessions[len(ci.sessions)-1].End == ci.ended:
+		return "logout"
+	case ci.state == stMaybe:
+		return "maybe-logout"
+	}
+	return ""
 }
 
 // checkOnline checks the USRS_ONLINE replies for linearizability against
