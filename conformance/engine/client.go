@@ -91,8 +91,8 @@ func (s *clientSide) setup(x *exec) error {
 
 func (s *clientSide) teardown(x *exec) {
 	if s.p != nil {
-		if s.p.exited() && x.crashWhy == "" {
-			x.crashWhy = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
+		if s.p.exited() && x.crash == "" {
+			x.crash = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
 		}
 		s.p.stop(x.within(2 * time.Second))
 		if e := s.p.stderr.String(); e != "" {
@@ -399,7 +399,7 @@ func (s *clientSide) drive(x *exec, d *scenario.Drive) {
 	}
 	id, err := s.p.send(cmd)
 	if err != nil && s.p.exited() {
-		x.crashWhy = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
+		x.crash = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
 		x.stopped = true
 		return
 	}

@@ -65,9 +65,11 @@ type exec struct {
 	errKind  result.Kind
 	skipWhy  string // set when the scenario turns out not to apply
 	skipKind result.Kind
-	crashWhy string // set when the implementation under test died (verdict crash)
 	// refusedREG: the packet the current register step got was an ERR.
 	refusedREG bool
+	// crash: the server failed the liveness probe after this scenario;
+	// victim: it died, but another scenario was found to have crashed it.
+	crash, victim string
 
 	// The level and source of a check that names no requirement.
 	defLevel  result.Level
