@@ -71,11 +71,16 @@ conformance:
 	$(GO) run ./conformance/cmd/gochat-conformance server --strict
 	$(GO) run ./conformance/cmd/gochat-conformance server --strict --dialect gochat1
 
-# conformance-client: the client suite against the reference client's
-# driver mode, in both dialects, with project decisions judged (--strict).
+# conformance-client: the client suite and the client corpus against the
+# reference client's driver mode, in both dialects, with project decisions
+# judged (--strict), then a bounded hostile-server fuzzing run.
+CLIENT_CMD = '$(abspath $(BIN))/gochat-client -driver'
 conformance-client: build
-	$(BIN)/gochat-conformance client --strict --dialect spec --client-cmd '$(abspath $(BIN))/gochat-client -driver'
-	$(BIN)/gochat-conformance client --strict --dialect gochat1 --client-cmd '$(abspath $(BIN))/gochat-client -driver'
+	$(BIN)/gochat-conformance client --strict --dialect spec --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance client --strict --dialect gochat1 --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance corpus --role client --strict --dialect spec --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance corpus --role client --strict --dialect gochat1 --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance fuzz --role client --cases 40 --time 90s --client-cmd $(CLIENT_CMD)
 
 # conformance-mariadb: the same suite with the reference server on MariaDB
 # (GOCHAT_TEST_MARIADB_DSN, Docker, or a private mariadbd; see README) and
