@@ -104,14 +104,32 @@ func TestReferenceClient(t *testing.T) {
 	bin := binaries(t)
 	for _, d := range []spec.Dialect{spec.DialectSpec, spec.DialectGochat1} {
 		t.Run(d.String(), func(t *testing.T) {
-			for _, r := range runClient(t, filepath.Join(bin, "gochat-client")+" -driver", d) {
+			rs := runClient(t, filepath.Join(bin, "gochat-client")+" -driver", d)
+			for _, r := range rs {
 				if r.Verdict != result.Pass {
 					var b strings.Builder
 					report.Detail(&b, r, report.Info{})
 					t.Error(b.String())
 				}
 			}
+			assertClientMatrix(t, rs)
 		})
+	}
+}
+
+// assertClientMatrix: the requirement matrix of a client run lists client
+// requirements (role client or both) only, and each of them.
+func assertClientMatrix(t *testing.T, rs []*result.Result) {
+	t.Helper()
+	reg, err := registry.Embedded()
+	require.NoError(t, err)
+	rows := report.Matrix(rs, report.Info{Registry: reg, Role: scenario.RoleClient})
+	assert.Len(t, rows, len(reg.AppliesTo(scenario.RoleClient)))
+	for _, row := range rows {
+		q, ok := reg.Get(row.ID)
+		if assert.True(t, ok, row.ID) {
+			assert.NotEqual(t, registry.RoleServer, q.Role, "%s in the client matrix", row.ID)
+		}
 	}
 }
 
@@ -134,7 +152,7 @@ func TestBrokenClientsFail(t *testing.T) {
 			"CLI-bad-hook-info", "CLI-push-with-id"}, false},
 		{"insecure-tls", []string{"CLI-tls-verify"}, false},
 		{"hang-on-close", []string{"CLI-pending-at-close"}, false},
-		{"shtdwn-ms", []string{"CLI-shtdwn-time"}, false},
+		{"shtdwn-ms", []string{"CLI-shtdwn-time", "CLI-reply-by-id"}, false},
 		{"swap-messages", []string{"CLI-catchup-many", "CLI-catchup"}, false},
 		{"no-pinning", []string{"CLI-key-change"}, false},
 	}
