@@ -515,6 +515,10 @@ func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]sc
 }
 
 func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
+	if e.Absent { // also for an event the adapter never reports
+		s.expectNoEvent(x, e)
+		return
+	}
 	if s.events0 != nil && !s.events0[e.Event] {
 		x.skipWhy, x.skipKind, x.stopped = "event "+e.Event, result.KindUnsupported, true
 		return
@@ -535,6 +539,22 @@ func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
 	if !x.stopped {
 		x.mismatchCheck(&e.Check, fmt.Sprintf("the client reported no %q event within %v", e.Event, limit),
 			"event "+e.Event, "none")
+	}
+}
+
+// expectNoEvent lets e.Within pass (serving the client) and fails if an
+// event of e's kind was reported meanwhile or before.
+func (s *clientSide) expectNoEvent(x *exec, e *scenario.ExpectEvent) {
+	x.idle(time.Now().Add(x.within(e.Within)))
+	if x.stopped {
+		return
+	}
+	for _, ev := range s.events {
+		if ev["event"] == e.Event {
+			x.mismatchCheck(&e.Check, fmt.Sprintf("the client reported a %q event it should not have", e.Event),
+				"no "+e.Event+" event", compactJSON(ev))
+			return
+		}
 	}
 }
 

@@ -75,6 +75,10 @@ type ExpectEvent struct {
 	Fields    map[string]Template
 	Within    time.Duration
 	Unordered bool
+	// Absent: no event of this kind may have been reported so far or
+	// arrive within Within (a client must not report a packet it had to
+	// reject). Fields are not allowed with it.
+	Absent bool
 	Check
 }
 
@@ -259,6 +263,8 @@ func (e *ExpectEvent) decode(n ast.Node) error {
 			err = strict(v, &e.Soft)
 		case "unordered":
 			err = strict(v, &e.Unordered)
+		case "absent":
+			err = strict(v, &e.Absent)
 		default:
 			var t Template
 			err = t.UnmarshalYAML(v)
@@ -268,12 +274,15 @@ func (e *ExpectEvent) decode(n ast.Node) error {
 			return err
 		}
 	}
+	if e.Absent && len(e.Fields) > 0 {
+		return errAt(n, "expect_event: absent takes no event fields")
+	}
 	allowed, ok := driverEvents[e.Event]
 	if !ok {
 		return errAt(n, "expect_event: unknown event %q (want %s)", e.Event, strings.Join(sortedKeys(driverEvents), ", "))
 	}
 	for i, k := range keys {
-		if !slices.Contains([]string{"event", "within", "level", "req", "soft", "unordered"}, k) && !slices.Contains(allowed, k) {
+		if !slices.Contains([]string{"event", "within", "level", "req", "soft", "unordered", "absent"}, k) && !slices.Contains(allowed, k) {
 			return errAt(vals[i], "expect_event %s: unknown field %q (the event has %s)", e.Event, k, listOr(allowed))
 		}
 	}

@@ -140,7 +140,9 @@ func (c *Case) tail() []string {
 	case Accept:
 		return []string{"expect_none: {action: HELLO, for: 300ms}"}
 	case Reject:
-		return []string{"expect_close: {within: 3s}"}
+		// A rejected packet must not be reported as if it were valid.
+		return []string{"expect_close: {within: 3s}", "expect_event: {event: message, absent: true, within: 100ms}",
+			"expect_event: {event: hook, absent: true, within: 1ms}", "expect_event: {event: shutdown, absent: true, within: 1ms}"}
 	}
 	return nil
 }

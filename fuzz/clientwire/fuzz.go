@@ -49,9 +49,13 @@ type session struct {
 	own   int // index of the seed's own first step (after the login)
 }
 
+// render closes the session's connection before the liveness probe, so
+// that a command left waiting for a reply the mutation spoilt completes
+// (CLIENT-32) instead of holding up the probe's connect.
 func (s *session) render(steps []string) []byte {
+	tail := append([]string{"disconnect: c"}, livenessLines...)
 	return render(s.id, "hostile-server session (fuzz --role client)", s.reqs, false,
-		append(append([]string(nil), steps...), livenessLines...))
+		append(append([]string(nil), steps...), tail...))
 }
 
 // mutation rewrites the send_raw body of a step.
