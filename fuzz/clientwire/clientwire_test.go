@@ -126,7 +126,7 @@ func TestFuzzFindsAndShrinksCrash(t *testing.T) {
 	assert.Equal(t, "crash", fd.Kind)
 	doc := string(fd.Scenario)
 	steps := doc[strings.Index(doc, "steps:\n"):]
-	assert.Equal(t, 1+len(livenessLines), strings.Count(steps, "\n  - "), doc)
+	assert.Equal(t, 2+len(livenessLines), strings.Count(steps, "\n  - "), doc) // the packet, the disconnect, the probe
 	assert.Contains(t, steps, `"action":"SHTDWN"`)
 	assert.NotContains(t, steps, "login", "the login is not needed to crash it")
 	// The finding is a ready-to-run scenario: it loads and still crashes
