@@ -39,6 +39,7 @@ import (
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
+	"github.com/gochatproto/gochat/internal/version"
 	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -124,8 +125,12 @@ type Session struct {
 }
 
 // Run runs the session's scenarios, Options.Parallel at a time, and
-// returns their results in order.
-func (s *Session) Run(ctx context.Context) []*result.Result { return s.engine.Run(ctx, s.Scenarios) }
+// returns their results in order; Info.Duration is set when they are done.
+func (s *Session) Run(ctx context.Context) []*result.Result {
+	rs := s.engine.Run(ctx, s.Scenarios)
+	s.Info.Duration = time.Since(s.Info.Start)
+	return rs
+}
 
 // RunOne runs one scenario of the session; it may be called from several
 // goroutines.
@@ -184,7 +189,8 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 		closeTarget()
 		return nil, err
 	}
-	info := report.Info{Registry: s.Registry, Role: o.Role, Seed: o.Seed, Target: label, Start: time.Now()}
+	info := report.Info{Registry: s.Registry, Role: o.Role, Seed: o.Seed, Target: label, Start: time.Now(),
+		Dialect: o.Dialect.String(), Level: firstOf(o.Level, "all"), Version: version.Line("gochat-conformance")}
 	return &Session{Scenarios: scs, Info: info, engine: eng, close: closeTarget}, nil
 }
 

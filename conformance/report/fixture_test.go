@@ -1,0 +1,60 @@
+package report
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/conformance/registry"
+	"github.com/gochatproto/gochat/conformance/result"
+)
+
+// hostileMOTD is what a hostile server might greet with: markup that
+// would run if a report pasted it unescaped.
+const hostileMOTD = `"welcome <script>window.pwned=1;document.title='pwned'</script><img src=x onerror="window.pwned=2">"`
+
+// fixtureRun is a run with every verdict the reports draw: passes, MUST
+// failures with expected/actual, a crash, skips, a warning, an error and
+// a MOTD carrying markup.
+func fixtureRun(t testing.TB) ([]*result.Result, Info) {
+	t.Helper()
+	reg, err := registry.Embedded()
+	require.NoError(t, err)
+	hello := result.Event{Conn: "a", Dir: result.Recv, Header: "v1 HELLO info=0 args=1 len=90 id=0 rsv=0xFFFF",
+		Args: []string{hostileMOTD}, Hex: "11"}
+	rerun := func(id string) string {
+		return "gochat-conformance server --addr 127.0.0.1:9037 --run '^" + id + "$' --seed 42"
+	}
+	rs := []*result.Result{
+		{ID: "CONN-tcp", Role: "server", Title: "plain TCP works", Level: result.Must, Requirements: []string{"CONN-1"},
+			Verdict: result.Pass, Transcript: []result.Event{{Conn: "a", Dir: result.Note, Note: "connect"}, hello},
+			Duration: 20 * time.Millisecond, Rerun: rerun("CONN-tcp")},
+		{ID: "REG-ok", Role: "server", Title: "REG of a new name succeeds", Level: result.Must,
+			Requirements: []string{"REG-1"}, Verdict: result.Pass, Rerun: rerun("REG-ok"), Transcript: []result.Event{hello}},
+		{ID: "REG-dup", Role: "server", Title: "REG of a taken name gets ERR", Level: result.Must,
+			Requirements: []string{"REG-1"}, Verdict: result.Fail, Rerun: rerun("REG-dup"),
+			Failures: []result.Failure{{Level: result.Must, Pos: "server/reg.yaml:12:7", Step: "expect", Conn: "b",
+				Source: "spec", Message: "wrong reply to REG", Expected: "ERR (any code)",
+				Actual: "OK id=3 args=1 | " + hostileMOTD}},
+			Transcript: []result.Event{{Conn: "b", Dir: result.Note, Note: "connect"}, hello,
+				{Conn: "b", Dir: result.Send, Header: "v1 REG info=0 args=2 len=40 id=3 rsv=0xFFFF", Args: []string{`"alice"`}},
+				{Conn: "b", Dir: result.Recv, Header: "v1 OK info=0 args=0 len=0 id=3 rsv=0xFFFF"}},
+			Duration: 130 * time.Millisecond},
+		{ID: "FRAME-reserved", Role: "server", Title: "Reserved is 0xFFFF", Level: result.Must,
+			Requirements: []string{"FRAME-3"}, Verdict: result.Crash, Reason: "no HELLO within 2s after the scenario",
+			Rerun: rerun("FRAME-reserved"), Transcript: []result.Event{{Conn: "a", Dir: result.Send, Header: "v1 KEEP"}}},
+		{ID: "CONN-keep", Role: "server", Title: "KEEP keeps a connection open", Level: result.Should,
+			Requirements: []string{"CONN-2"}, Verdict: result.Warn, Rerun: rerun("CONN-keep"),
+			Warnings: []result.Failure{{Level: result.Should, Step: "expect", Message: "closed early", Source: "spec"}}},
+		{ID: "CONN-tls", Role: "server", Title: "TLS works", Level: result.Must, Requirements: []string{"CONN-1"},
+			Verdict: result.Skip, Reason: "needs tls (--tls-addr)", Rerun: rerun("CONN-tls")},
+		{ID: "LOGIN-ok", Role: "server", Title: "LOGIN then VERIF", Level: result.Must, Requirements: []string{"LOGIN-1"},
+			Verdict: result.Skip, Kind: result.KindServerDown, Rerun: rerun("LOGIN-ok")},
+		{ID: "MSG-online", Role: "server", Title: "MSG reaches an online user", Level: result.Must,
+			Requirements: []string{"MSG-1"}, Verdict: result.Error, Kind: result.KindPrecondition,
+			Reason: "setup REG refused: key in use", Rerun: rerun("MSG-online")},
+	}
+	return rs, Info{Registry: reg, Role: "server", Seed: 42, Target: "127.0.0.1:9037", Dialect: "spec", Level: "all",
+		Version: "v0.0.0-test", Start: time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC), Duration: 3 * time.Second}
+}
