@@ -1,6 +1,8 @@
 package report
 
 import (
+	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -58,3 +60,7 @@ func fixtureRun(t testing.TB) ([]*result.Result, Info) {
 	return rs, Info{Registry: reg, Role: "server", Seed: 42, Target: "127.0.0.1:9037", Dialect: "spec", Level: "all",
 		Version: "v0.0.0-test", Start: time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC), Duration: 3 * time.Second}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
