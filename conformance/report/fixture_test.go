@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"github.com/gochatproto/gochat/conformance/load"
 	"strconv"
 	"testing"
 	"time"
@@ -64,3 +65,54 @@ func fixtureRun(t testing.TB) ([]*result.Result, Info) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// fixtureComparison is three implementations' runs of the same scenarios:
+// two that agree except for a dialect skip, and a broken one.
+func fixtureComparison(t testing.TB) []Labeled {
+	t.Helper()
+	rs, in := fixtureRun(t)
+	good := make([]*result.Result, 0, len(rs))
+	for _, r := range rs {
+		c := *r
+		c.Verdict, c.Kind, c.Reason, c.Failures, c.Warnings = result.Pass, "", "", nil, nil
+		good = append(good, &c)
+	}
+	g1 := make([]*result.Result, 0, len(good))
+	for _, r := range good {
+		c := *r
+		if c.ID == "CONN-tls" {
+			c.Verdict, c.Reason = result.Skip, "only for dialect spec"
+		}
+		g1 = append(g1, &c)
+	}
+	info := func(target, dialect string) Info {
+		i := in
+		i.Target, i.Dialect = target, dialect
+		return i
+	}
+	return []Labeled{
+		{Label: "reference (spec)", Run: &Run{Info: info("embedded reference server", "spec"), Results: good}},
+		{Label: "reference (gochat1)", Run: &Run{Info: info("embedded reference server", "gochat1"), Results: g1}},
+		{Label: "broken", Run: &Run{Info: in, Results: rs}},
+	}
+}
+
+// fixtureLoad is two load runs, before and after a change.
+func fixtureLoad() []LoadRun {
+	lat := func(name string, p50 time.Duration) load.Latency {
+		return load.Latency{Name: name, Summary: load.Summary{Count: 5000, Min: p50 / 3, Mean: p50 * 12 / 10, P50: p50,
+			P90: p50 * 3, P99: p50 * 9, P999: p50 * 30, Max: p50 * 80}}
+	}
+	run := func(target string, f float64) []*load.Result {
+		return []*load.Result{
+			{Profile: "online", Target: target, Elapsed: 10 * time.Second, Ops: int64(412000 * f), Unit: "msgs",
+				Rate: 41200 * f, Latency: []load.Latency{lat("MSG→RECIV", time.Duration(float64(180*time.Microsecond)/f))}},
+			{Profile: "login", Target: target, Elapsed: 10 * time.Second, Ops: int64(9100 * f), Unit: "logins",
+				Rate: 910 * f, Latency: []load.Latency{lat("LOGIN→VERIF→OK", time.Duration(float64(2*time.Millisecond)/f))},
+				Errors: map[string]int64{"ERR_LIMIT": 3}},
+			{Profile: "conns", Target: target, Elapsed: 5 * time.Second, Ops: 10000, Unit: "conns", Rate: 2000 * f,
+				Figures: map[string]float64{"rss_per_conn_kib": 11.5 / f}},
+		}
+	}
+	return []LoadRun{{Label: "before", Results: run("refserver/sqlite", 1)}, {Label: "after", Results: run("refserver/sqlite", 1.6)}}
+}

@@ -22,6 +22,7 @@ var templateFS embed.FS
 
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"verdictClass": verdictClass,
+	"add":          func(a, b int) int { return a + b },
 	"failureBox":   func(title, kind string, f failureView) failureBox { return failureBox{title, kind, f} },
 }).ParseFS(templateFS, "templates/*.tmpl"))
 

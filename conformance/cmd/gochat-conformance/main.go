@@ -8,6 +8,7 @@
 //	gochat-conformance corpus [flags]    replay the wire corpus (fuzz/corpus)
 //	gochat-conformance fuzz [flags]      mutate packets until the server misbehaves
 //	gochat-conformance load [flags]      measure throughput and latency (docs/benchmarks.md)
+//	gochat-conformance report [flags]    HTML pages from JSON results: one run, a comparison, load charts
 //
 // Exit status: 0 all good, 1 failures, 2 suite errors or bad usage.
 package main
@@ -47,6 +48,7 @@ var commands = map[string]command{
 	"corpus":   wire.CorpusCommand(startEmbedded), // startEmbedded: wire.go
 	"fuzz":     wire.FuzzCommand(startEmbedded),
 	"load":     load.Command,
+	"report":   cmdReport,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -79,6 +81,8 @@ func usage(w io.Writer) {
   gochat-conformance corpus [--addr HOST:PORT] [flags]   replay the wire corpus (fuzz/corpus; no --addr: embedded server)
   gochat-conformance fuzz [--addr HOST:PORT] [flags]     mutate packets and report findings as scenarios (docs/robustness.md)
   gochat-conformance load --addr HOST:PORT [flags]       load profiles: online, login, catchup, conns, mixed (docs/benchmarks.md)
+  gochat-conformance report [--compare|--load] FILE.json... [-o FILE.html]
+                                                         HTML from JSON results: one run, implementations compared, load charts
 Run "gochat-conformance server -h" for the flags.
 `)
 }
