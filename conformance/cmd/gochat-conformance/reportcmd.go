@@ -34,10 +34,10 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	compare := fs.Bool("compare", false, "compare the runs of several implementations (JSON reports of server or client)")
 	loadCharts := fs.Bool("load", false, "chart load --json results")
 	out := fs.String("o", "", "write the page to `FILE` (default: standard output)")
-	if err := fs.Parse(args); err != nil {
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
 		return usageError(stderr, err)
 	}
-	files := fs.Args()
 	switch {
 	case *compare && *loadCharts:
 		fmt.Fprintln(stderr, "gochat-conformance report: --compare and --load exclude each other")
@@ -47,7 +47,6 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var render func(io.Writer) error
-	var err error
 	switch {
 	case *loadCharts:
 		render, err = loadPage(files)
@@ -64,6 +63,26 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseInterleaved parses flags placed before, between or after the file
+// arguments ("report --compare a.json b.json -o matrix.html" reads as
+// written); "--" ends the flags.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return files, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(files, rest...), nil
+		}
+		files, args = append(files, rest[0]), rest[1:]
+	}
 }
 
 // labeled splits "NAME=FILE"; a plain FILE is labelled by its base name.
