@@ -81,6 +81,10 @@ type Options struct {
 	Run          string   // regexp over scenario IDs
 	Tags         []string // any of these tags
 	Level        string   // must, should or all (default all)
+	// Strict judges the project's decisions (docs/errata.md) like the
+	// specification: a failed decision check fails or warns instead of
+	// being a note. make conformance runs the reference with it.
+	Strict bool
 	Parallel     int
 	Seed         int64   // 0: random
 	TimeoutScale float64 // 0: GOCHAT_TIMEOUT_SCALE, else 1
@@ -163,8 +167,8 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 		o.Seed = RandomSeed()
 	}
 	eo := engine.Options{Role: o.Role, ClientCmd: o.ClientCmd, Dialect: o.Dialect, Keys: s.Keys, Seed: o.Seed,
-		TimeoutScale: o.TimeoutScale, Parallel: o.Parallel, MustOnly: o.Level == "must", Expect: o.Expect,
-		OnResult: o.OnResult}
+		TimeoutScale: o.TimeoutScale, Parallel: o.Parallel, Registry: s.Registry, Strict: o.Strict,
+		Expect: o.Expect, OnResult: o.OnResult}
 	label, closeTarget := o.Label, func() {}
 	if o.Role == scenario.RoleServer {
 		if o.Addr != "" && o.Target == nil {
@@ -190,7 +194,7 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	info := report.Info{Registry: s.Registry, Role: o.Role, Seed: o.Seed, Target: label, Start: time.Now(),
-		Dialect: o.Dialect.String(), Level: firstOf(o.Level, "all"), Version: version.Line("gochat-conformance")}
+		Dialect: o.Dialect.String(), Level: firstOf(o.Level, "all"), Version: version.Line("gochat-conformance"), Strict: o.Strict}
 	return &Session{Scenarios: scs, Info: info, engine: eng, close: closeTarget}, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
@@ -55,8 +56,14 @@ type Options struct {
 	// Parallel is the number of scenarios run at once (default
 	// GOMAXPROCS*4 for servers, 4 client processes).
 	Parallel int
-	// MustOnly turns SHOULD-level failures into warnings.
-	MustOnly bool
+	// Registry gives each failed check the level and source of the
+	// requirement it verifies; nil reads every check as a spec rule of
+	// the level the step states (must by default).
+	Registry *registry.Registry
+	// Strict judges project decisions like the specification: a failed
+	// decision check fails (MUST) or warns (SHOULD) instead of being a
+	// note. make conformance and CI run the reference with it.
+	Strict bool
 	// Expect maps scenario IDs to the reason they are expected to fail.
 	Expect map[string]string
 	// Rerun, if set, returns the one-line command that re-runs a scenario;
@@ -163,8 +170,9 @@ func (e *Engine) RunOne(ctx context.Context, sc *scenario.Scenario) *result.Resu
 }
 
 func (e *Engine) newResult(sc *scenario.Scenario) *result.Result {
-	r := &result.Result{ID: sc.ID, Role: sc.Role, Title: sc.Title, Level: sc.Level, Requirements: sc.Requirements,
-		Tags: sc.Tags, File: sc.Pos.String(), Seed: e.o.Seed}
+	_, source := e.scenarioDefault(sc)
+	r := &result.Result{ID: sc.ID, Role: sc.Role, Title: sc.Title, Level: sc.Level, Source: source,
+		Requirements: sc.Requirements, Tags: sc.Tags, File: sc.Pos.String(), Seed: e.o.Seed}
 	if e.o.Rerun != nil {
 		r.Rerun = e.o.Rerun(sc.ID)
 	}
@@ -211,13 +219,11 @@ func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, res *result.Res
 	x.side.teardown(x)
 	switch {
 	case x.suiteErr != "":
-		res.Verdict, res.Reason = result.Error, x.suiteErr
+		res.Verdict, res.Kind, res.Reason = result.Error, x.errKind, x.suiteErr
 	case x.skipWhy != "":
 		res.Verdict, res.Kind, res.Reason = result.Skip, x.skipKind, x.skipWhy
-	case len(res.Failures) > 0:
-		res.Verdict = result.Fail
 	default:
-		res.Verdict = result.Pass
+		res.Judge()
 	}
 }
 

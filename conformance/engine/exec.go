@@ -60,14 +60,24 @@ type exec struct {
 	step    *scenario.Step
 
 	stopped  bool   // a MUST failure, a skip or a suite error ended the run
+	hardFail bool   // a hard check failed (the checks after it did not run)
 	suiteErr string // set for error verdicts
+	errKind  result.Kind
 	skipWhy  string // set when the scenario turns out not to apply
 	skipKind result.Kind
+	// refusedREG: the packet the current register step got was an ERR.
+	refusedREG bool
+
+	// The level and source of a check that names no requirement.
+	defLevel  result.Level
+	defSource string
 }
 
 func newExec(ctx context.Context, e *Engine, sc *scenario.Scenario, res *result.Result, start time.Time) *exec {
-	return &exec{ctx: ctx, e: e, sc: sc, res: res, dialect: e.o.Dialect, start: start,
+	x := &exec{ctx: ctx, e: e, sc: sc, res: res, dialect: e.o.Dialect, start: start,
 		env: expr.NewEnv(e.o.Dialect, e.o.Seed, sc.ID), conns: map[string]*conn{}, wake: make(chan struct{}, 1)}
+	x.defLevel, x.defSource = e.scenarioDefault(sc)
+	return x
 }
 
 // within scales a step's wait; zero means DefaultWithin.
@@ -78,28 +88,19 @@ func (x *exec) within(d time.Duration) time.Duration {
 	return x.e.scale(d)
 }
 
-// fail records a failed check of the current step; a MUST failure ends
-// the scenario. This is the one failure recorder of both roles. (#18
-// plugs in here: a soft expectation records and continues; a failed
-// precondition step turns the verdict into error, kind precondition.)
-func (x *exec) fail(f result.Failure) {
-	if f.Level == "" {
-		f.Level = result.Must
-	}
-	if x.step != nil && f.Pos == "" {
-		f.Pos, f.Step = x.step.Pos.String(), x.step.Name()
-		if f.Conn == "" {
-			f.Conn = x.step.ConnName()
-		}
-	}
-	if x.res.Record(f, x.e.o.MustOnly) {
-		x.stopped = true
-	}
-}
+// fail records a failed check of the current step that is not an
+// expectation's (the step checks it by itself); see failCheck. A level
+// set in f wins over the requirement's.
+func (x *exec) fail(f result.Failure) { x.failCheck(nil, f) }
 
-// mismatch records a failed expectation: what was wanted and what came.
+// mismatch records a failed check: what was wanted and what came.
 func (x *exec) mismatch(level result.Level, msg, expected, actual string) {
 	x.fail(result.Failure{Level: level, Message: msg, Expected: expected, Actual: actual})
+}
+
+// mismatchCheck records a failed expectation ch.
+func (x *exec) mismatchCheck(ch *scenario.Check, msg, expected, actual string) {
+	x.failCheck(ch, result.Failure{Message: msg, Expected: expected, Actual: actual})
 }
 
 // suite records a fault of the suite or the network (verdict error).
@@ -137,6 +138,9 @@ func (x *exec) event(ev result.Event) {
 func (x *exec) run() {
 	for i := range x.sc.Steps {
 		if x.stopped {
+			if x.hardFail && x.suiteErr == "" && x.skipWhy == "" {
+				x.listNotRun(x.sc.Steps[i:])
+			}
 			return
 		}
 		if x.ctx.Err() != nil {

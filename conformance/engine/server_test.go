@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
@@ -108,6 +109,25 @@ func parseOne(t *testing.T, doc string) *scenario.Scenario {
 	return scs[0]
 }
 
+// withRegistry gives the run the project's registry, so checks take
+// their level and source from it.
+func withRegistry(t *testing.T) func(*Options) {
+	t.Helper()
+	reg, err := registry.Embedded()
+	require.NoError(t, err)
+	return func(o *Options) { o.Registry = reg }
+}
+
+// strict adds --strict to a modifier.
+func strict(mod func(*Options)) func(*Options) {
+	return func(o *Options) {
+		if mod != nil {
+			mod(o)
+		}
+		o.Strict = true
+	}
+}
+
 func runOn(t *testing.T, addr, doc string, mod func(*Options)) *result.Result {
 	t.Helper()
 	o := Options{Target: &target.External{EP: &target.Endpoint{Addr: addr}}, Seed: 1, Keys: testKeys(t)}
@@ -147,13 +167,22 @@ func TestExpectCloseGrades(t *testing.T) {
 	r := run(t, startFake(t, closes(spec.CodeVersion)), closeDoc, nil)
 	assert.Equal(t, result.Pass, r.Verdict, "%+v", r.Failures)
 
-	r = run(t, startFake(t, closes(spec.CodeHeader)), closeDoc, nil)
-	require.Equal(t, result.Fail, r.Verdict)
-	assert.Equal(t, result.Should, r.Failures[0].Level, "a wrong code is a SHOULD failure")
+	reg := withRegistry(t)
+	r = run(t, startFake(t, closes(spec.CodeHeader)), closeDoc, reg)
+	require.Equal(t, result.Pass, r.Verdict, "a wrong code is the project's choice (E-60): %+v", r.Failures)
+	require.Len(t, r.Notes, 1)
+	assert.Equal(t, result.SourceDecision, r.Notes[0].Source)
+	assert.Equal(t, []string{"CONN-7"}, r.Notes[0].Requirements)
 
-	r = run(t, startFake(t, closes(spec.CodeHeader)), closeDoc, func(o *Options) { o.MustOnly = true })
-	assert.Equal(t, result.Pass, r.Verdict, "with MUST only, a wrong code is a warning")
-	assert.Len(t, r.Warnings, 1)
+	r = run(t, startFake(t, closes(spec.CodeHeader)), closeDoc, strict(reg))
+	require.Equal(t, result.Warn, r.Verdict, "under --strict a wrong code judges at CONN-7's level")
+	assert.Equal(t, result.Should, r.Warnings[0].Level)
+	assert.Equal(t, 0, result.ExitCode([]*result.Result{r}), "a warning does not fail the run")
+
+	bare := func(_ *spec.Packet, framing error) ([]*spec.Packet, bool) { return nil, framing != nil }
+	r = run(t, startFake(t, bare), closeDoc, reg)
+	require.Equal(t, result.Warn, r.Verdict, "a close without ERR misses a spec SHOULD (CONN-7)")
+	assert.Equal(t, result.SourceSpec, r.Warnings[0].Source)
 
 	never := func(*spec.Packet, error) ([]*spec.Packet, bool) { return nil, false }
 	r = run(t, startFake(t, never), closeDoc, nil)
@@ -267,5 +296,6 @@ func TestReservedCheckedOnEveryPacket(t *testing.T) {
 	require.Len(t, r.Failures, 1)
 	assert.Equal(t, []string{"FRAME-3"}, r.Failures[0].Requirements)
 	assert.Equal(t, result.Must, r.Failures[0].Level)
+	assert.True(t, r.Failures[0].Soft, "a check made on every packet does not end the scenario")
 	assert.Contains(t, r.Failures[0].Actual, "rsv=0x0000")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -93,4 +94,19 @@ func TestShow(t *testing.T) {
 	assert.Equal(t, "0x00ff", Show([]byte{0, 0xff}))
 	assert.Equal(t, `"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"...(50 bytes)`,
 		Show([]byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")))
+}
+
+// TestStampWithinZeroIsExact: "within: 0s", as a scenario writes it,
+// accepts only the very timestamp (the loader once widened it to 5 s).
+func TestStampWithinZeroIsExact(t *testing.T) {
+	doc := "id: MSG-x\ntitle: t\nrequirements: [MSG-1]\nlevel: must\nsteps:\n  - connect: {conn: c}\n" +
+		"  - expect: {action: RECIV, args: [{stamp_near: \"1700000000\", within: 0s}]}\n"
+	scs, err := scenario.Parse("server/x.yaml", []byte(doc), scenario.RoleServer, scenario.LoadOptions{})
+	require.NoError(t, err)
+	m := &scs[0].Steps[1].Expect.Args[0]
+	e := testEnv()
+	exact := codec.AppendStamp(nil, spec.DialectSpec, 1700000000)
+	off := codec.AppendStamp(nil, spec.DialectSpec, 1700000002)
+	assert.Empty(t, e.Match(m, exact, nil))
+	assert.Contains(t, e.Match(m, off, nil), "2s away")
 }

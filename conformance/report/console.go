@@ -31,6 +31,14 @@ type Info struct {
 	Duration time.Duration // the whole run, when known
 }
 
+// Mode names how a run judges: "default level" or "--strict".
+func Mode(strict bool) string {
+	if strict {
+		return "--strict: decisions judged like the specification"
+	}
+	return "default level: the specification judges, decisions are notes"
+}
+
 // Line prints one progress line for a finished scenario.
 func Line(w io.Writer, r *result.Result) {
 	extra := ""
@@ -52,10 +60,32 @@ func Console(w io.Writer, rs []*result.Result, in Info) {
 	}
 	for _, r := range rs {
 		for _, f := range r.Warnings {
-			fmt.Fprintf(w, "warning: %s: SHOULD-level: %s (%s)\n", r.ID, f.Message, f.Pos)
+			fmt.Fprintf(w, "warning: %s: %s: %s (%s)\n", r.ID, grade(f), f.Message, f.Pos)
+		}
+	}
+	for _, r := range rs {
+		for _, f := range r.Notes {
+			fmt.Fprintf(w, "note: %s: %s: %s (%s)\n", r.ID, grade(f), f.Message, f.Pos)
 		}
 	}
 	Summary(w, rs, in)
+}
+
+// grade is a failure's level, source and requirements, e.g.
+// "MUST, decision, FRAME-4".
+func grade(f result.Failure) string {
+	s := strings.ToUpper(string(f.Level)) + ", " + firstOr(f.Source, result.SourceSpec)
+	if len(f.Requirements) > 0 {
+		s += ", " + strings.Join(f.Requirements, " ")
+	}
+	return s
+}
+
+func firstOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // Summary prints the verdict counts.
@@ -65,7 +95,16 @@ func Summary(w io.Writer, rs []*result.Result, in Info) {
 	if !in.Start.IsZero() {
 		total = time.Since(in.Start)
 	}
+	var notes int
+	for _, r := range rs {
+		notes += len(r.Notes)
+	}
 	fmt.Fprintf(w, "\n%d scenarios: %s (seed %d, %.1fs)\n", len(rs), counts(s), in.Seed, total.Seconds())
+	fmt.Fprintf(w, "%s", Mode(in.Strict))
+	if notes > 0 {
+		fmt.Fprintf(w, "; %d notes (decision-level differences; --strict judges them)", notes)
+	}
+	fmt.Fprintln(w)
 }
 
 // counts renders the verdict counts: the usual five always, the rarer
@@ -82,7 +121,8 @@ func counts(s result.Summary) string {
 
 // Detail explains one failed or errored scenario.
 func Detail(w io.Writer, r *result.Result, in Info) {
-	fmt.Fprintf(w, "\n--- %s: %s (%.2fs) [%s]\n", strings.ToUpper(r.Label()), r.ID, r.Duration.Seconds(), r.Level)
+	fmt.Fprintf(w, "\n--- %s: %s (%.2fs) [%s, %s]\n", strings.ToUpper(r.Label()), r.ID, r.Duration.Seconds(), r.Level,
+		firstOr(r.Source, result.SourceSpec))
 	fmt.Fprintf(w, "    %s\n    defined at %s\n", r.Title, r.File)
 	if len(r.Requirements) > 0 {
 		fmt.Fprintf(w, "    requirements:\n")
@@ -93,23 +133,41 @@ func Detail(w io.Writer, r *result.Result, in Info) {
 	if r.Reason != "" {
 		fmt.Fprintf(w, "    reason: %s\n", r.Reason)
 	}
-	for _, f := range r.Failures {
-		at := f.Step
-		if f.Pos != "" {
-			at = "at " + f.Pos + " (" + f.Step + ")"
+	for _, group := range []struct {
+		what string
+		fs   []result.Failure
+	}{{"failure", r.Failures}, {"warning", r.Warnings}, {"note", r.Notes}} {
+		for _, f := range group.fs {
+			failureLines(w, group.what, f, in)
 		}
-		fmt.Fprintf(w, "    %s failure %s: %s\n", strings.ToUpper(string(f.Level)), at, f.Message)
-		for _, id := range f.Requirements {
-			fmt.Fprintf(w, "      violates %s\n", requirementLine(in.Registry, id))
+	}
+	for _, n := range r.NotRun {
+		fmt.Fprintf(w, "    not run: %s at %s", n.Step, n.Pos)
+		if len(n.Requirements) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(n.Requirements, " "))
 		}
-		if f.Expected != "" || f.Actual != "" {
-			fmt.Fprintf(w, "      expected: %s\n      actual:   %s\n", f.Expected, f.Actual)
-		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "    transcript:\n")
 	WriteTranscript(w, r.Transcript, "      ")
 	if r.Rerun != "" {
 		fmt.Fprintf(w, "    rerun: %s\n", r.Rerun)
+	}
+}
+
+// failureLines explains one failed check: its grade, where, which
+// requirement, what was expected and what came.
+func failureLines(w io.Writer, what string, f result.Failure, in Info) {
+	at := f.Step
+	if f.Pos != "" {
+		at = "at " + f.Pos + " (" + f.Step + ")"
+	}
+	fmt.Fprintf(w, "    %s %s %s: %s\n", what, grade(f), at, f.Message)
+	for _, id := range f.Requirements {
+		fmt.Fprintf(w, "      violates %s\n", requirementLine(in.Registry, id))
+	}
+	if f.Expected != "" || f.Actual != "" {
+		fmt.Fprintf(w, "      expected: %s\n      actual:   %s\n", f.Expected, f.Actual)
 	}
 }
 
@@ -121,7 +179,7 @@ func requirementLine(reg *registry.Registry, id string) string {
 	if !ok {
 		return id + " (unknown requirement)"
 	}
-	return fmt.Sprintf("%s (%s, §%s): %q", id, req.Level, req.Section, req.Summary)
+	return fmt.Sprintf("%s (%s, %s, §%s): %q", id, req.Level, firstOr(req.Source, result.SourceSpec), req.Section, req.Summary)
 }
 
 // WriteTranscript prints transcript events, one per line plus hex.

@@ -20,9 +20,9 @@ type jsonReport struct {
 	Target    string            `json:"target"`
 	Dialect   string            `json:"dialect,omitempty"`
 	Level     string            `json:"level,omitempty"`
-	Strict    bool              `json:"strict,omitempty"`
 	Version   string            `json:"version,omitempty"`
 	Seed      int64             `json:"seed"`
+	Strict    bool              `json:"strict"`
 	Started   time.Time         `json:"started"`
 	Duration  time.Duration     `json:"duration_ns,omitempty"`
 	Summary   map[string]int    `json:"summary"`
@@ -33,6 +33,7 @@ type jsonReport struct {
 type jsonRequirement struct {
 	ID        string            `json:"id"`
 	Level     string            `json:"level"`
+	Source    string            `json:"source,omitempty"`
 	Summary   string            `json:"summary"`
 	Verdict   string            `json:"verdict"`
 	Scenarios map[string]string `json:"scenarios"`
@@ -48,7 +49,7 @@ func JSON(w io.Writer, rs []*result.Result, in Info) error {
 		rep.Summary[string(v)] = n
 	}
 	for _, row := range Matrix(rs, in) {
-		rep.Matrix = append(rep.Matrix, jsonRequirement{ID: row.ID, Level: row.Level, Summary: row.Summary,
+		rep.Matrix = append(rep.Matrix, jsonRequirement{ID: row.ID, Level: row.Level, Source: row.Source, Summary: row.Summary,
 			Verdict: string(row.Verdict), Scenarios: row.Scenarios})
 	}
 	enc := json.NewEncoder(w)

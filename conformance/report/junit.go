@@ -97,16 +97,23 @@ func JUnit(w io.Writer, rs []*result.Result, in Info) error {
 func junitCaseFor(r *result.Result, in Info) junitCase {
 	c := junitCase{Name: r.ID, Classname: strings.Join(r.Requirements, ","),
 		Time: fmt.Sprintf("%.3f", r.Duration.Seconds()),
-		Properties: []junitProperty{{"level", string(r.Level)}, {"verdict", r.Label()},
+		Properties: []junitProperty{{"level", string(r.Level)}, {"source", firstOr(r.Source, result.SourceSpec)},
+			{"verdict", r.Label()}, {"warnings", fmt.Sprint(len(r.Warnings))}, {"notes", fmt.Sprint(len(r.Notes))},
 			{"seed", fmt.Sprint(r.Seed)}, {"rerun", r.Rerun}}}
 	var b strings.Builder
+	for _, f := range r.Warnings {
+		failureLines(&b, "warning", f, in)
+	}
+	for _, f := range r.Notes {
+		failureLines(&b, "note", f, in)
+	}
 	WriteTranscript(&b, r.Transcript, "")
 	c.SystemOut = b.String()
 	switch r.Verdict {
 	case result.Fail, result.Crash:
 		var d strings.Builder
 		Detail(&d, r, in)
-		msg := "failed"
+		msg := r.Label() + ": " + r.Reason
 		if len(r.Failures) > 0 {
 			msg = r.Failures[0].Message
 		}

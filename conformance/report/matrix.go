@@ -13,6 +13,7 @@ import (
 // verdicts.
 type Row struct {
 	ID, Level, Section, Summary string
+	Source                      string // spec or decision
 	Verdict                     result.Verdict
 	Scenarios                   map[string]string
 }
@@ -45,7 +46,7 @@ func Matrix(rs []*result.Result, in Info) []Row {
 		row := rows[id]
 		if in.Registry != nil {
 			if req, ok := in.Registry.Get(id); ok {
-				row.Level, row.Section, row.Summary = req.Level, req.Section, req.Summary
+				row.Level, row.Section, row.Summary, row.Source = req.Level, req.Section, req.Summary, req.Source
 			}
 		}
 		out = append(out, *row)

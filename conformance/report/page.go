@@ -133,13 +133,9 @@ func buildRunPage(rs []*result.Result, in Info) runPage {
 
 func headerOf(rs []*result.Result, in Info) pageHeader {
 	h := pageHeader{Target: in.Target, Dialect: in.Dialect, Role: in.Role, Level: in.Level,
-		Seed: fmt.Sprint(in.Seed), Version: in.Version, Scenarios: len(rs),
-		Mode: "default: decision-level failures are notes"}
+		Seed: fmt.Sprint(in.Seed), Version: in.Version, Scenarios: len(rs), Mode: Mode(in.Strict)}
 	if h.Level == "" {
 		h.Level = "all"
-	}
-	if in.Strict {
-		h.Mode = "--strict: decisions judge like the specification"
 	}
 	if !in.Start.IsZero() {
 		h.Started = in.Start.UTC().Format(time.RFC3339)

@@ -40,11 +40,11 @@ type Verdict string
 const (
 	Pass  Verdict = "pass"
 	Fail  Verdict = "fail"  // a check failed
-	Warn  Verdict = "warn"  // only SHOULD-level checks failed (reserved: not yet produced)
+	Warn  Verdict = "warn"  // only SHOULD-level checks failed
 	Skip  Verdict = "skip"  // the scenario could not apply (Kind says why)
 	XFail Verdict = "xfail" // failed, as the expectations file says
 	Error Verdict = "error" // the suite, the network or a precondition failed, not the behaviour under test
-	Crash Verdict = "crash" // the implementation under test died or stopped answering (reserved)
+	Crash Verdict = "crash" // the implementation under test died or stopped answering
 )
 
 // severity orders verdicts for "the worst of several" (matrix rows).
@@ -65,6 +65,13 @@ const (
 	KindUnsupported  Kind = "unsupported by the adapter" // skip: the client's driver lacks a command
 )
 
+// Sources of a check: where the rule it verifies comes from (the values
+// of registry.SourceSpec and registry.SourceDecision).
+const (
+	SourceSpec     = "spec"     // the original specification says it
+	SourceDecision = "decision" // an erratum of this project (docs/errata.md)
+)
+
 // Failure is one failed check.
 type Failure struct {
 	Level Level  `json:"level"` // must or should
@@ -72,15 +79,29 @@ type Failure struct {
 	Step  string `json:"step"`  // step kind
 	Conn  string `json:"conn,omitempty"`
 	// Requirements are the requirement IDs the failure violates when they
-	// are not the ones the scenario cites (the checks made on every packet,
-	// e.g. FRAME-3); empty means the scenario's own.
+	// are not the ones the scenario cites (a check's req:, or the checks
+	// made on every packet, e.g. FRAME-3); empty means the scenario's own.
 	Requirements []string `json:"requirements,omitempty"`
-	// Source says where the violated rule comes from: "spec" (the original
-	// specification) or "decision" (an erratum); empty when unknown.
+	// Source says where the violated rule comes from: SourceSpec or
+	// SourceDecision; empty is read as spec.
 	Source   string `json:"source,omitempty"`
 	Message  string `json:"message"`
 	Expected string `json:"expected,omitempty"`
 	Actual   string `json:"actual,omitempty"`
+	// Soft: the scenario went on after this failure.
+	Soft bool `json:"soft,omitempty"`
+}
+
+// Decision reports whether the failed check verifies a project decision
+// rather than the original specification.
+func (f *Failure) Decision() bool { return f.Source == SourceDecision }
+
+// NotRun is a check that did not run because an earlier hard check
+// failed: what the failure masked.
+type NotRun struct {
+	Pos          string   `json:"pos"`
+	Step         string   `json:"step"`
+	Requirements []string `json:"requirements,omitempty"`
 }
 
 // Event directions.
@@ -109,6 +130,9 @@ type Result struct {
 	Role         string   `json:"role"` // "server" or "client": the role under test
 	Title        string   `json:"title"`
 	Level        Level    `json:"level"`
+	// Source is where the scenario's rules come from: "spec" when it
+	// cites a requirement of the original specification, else "decision".
+	Source       string   `json:"source,omitempty"`
 	Requirements []string `json:"requirements"`
 	Tags         []string `json:"tags"`
 	File         string   `json:"file"` // file:line:col where the scenario is defined
@@ -116,25 +140,49 @@ type Result struct {
 	Verdict Verdict `json:"verdict"`
 	Kind    Kind    `json:"kind,omitempty"`
 	Reason  string  `json:"reason,omitempty"` // skip, xfail or error reason
-	// Failures decide a fail verdict; Warnings are SHOULD-level failures
-	// that did not, because only MUST requirements were selected.
-	Failures   []Failure     `json:"failures,omitempty"`
-	Warnings   []Failure     `json:"warnings,omitempty"`
+	// Failures decide a fail verdict (MUST checks that judge); Warnings
+	// are SHOULD checks that judge (verdict warn); Notes are failed checks
+	// of project decisions in a run without --strict, which never change
+	// the verdict. Record files each failure into one of them.
+	Failures []Failure `json:"failures,omitempty"`
+	Warnings []Failure `json:"warnings,omitempty"`
+	Notes    []Failure `json:"notes,omitempty"`
+	// NotRun lists the checks a failed hard check kept from running.
+	NotRun     []NotRun      `json:"not_run,omitempty"`
 	Transcript []Event       `json:"transcript,omitempty"`
 	Duration   time.Duration `json:"duration_ns"`
 	Seed       int64         `json:"seed"`
 	Rerun      string        `json:"rerun"` // one-line command that re-runs this scenario
 }
 
-// Record adds f to the failures, or to the warnings when it is below MUST
-// and mustOnly is set. It reports whether f ends the scenario (a MUST).
-func (r *Result) Record(f Failure, mustOnly bool) (stop bool) {
-	if f.Level != Must && mustOnly {
+// Record files a failed check by its source and level: in a default run
+// a decision goes to Notes; otherwise (a spec check, or any check under
+// strict) a MUST goes to Failures and anything weaker to Warnings. Both
+// roles record through it, so verdicts mean the same in both.
+func (r *Result) Record(f Failure, strict bool) {
+	switch {
+	case f.Decision() && !strict:
+		r.Notes = append(r.Notes, f)
+	case f.Level == Must:
+		r.Failures = append(r.Failures, f)
+	default:
 		r.Warnings = append(r.Warnings, f)
-		return false
 	}
-	r.Failures = append(r.Failures, f)
-	return f.Level == Must
+}
+
+// Judge sets the verdict from what was recorded: fail when a failure
+// judges, warn when only warnings do, pass otherwise (notes never count).
+// It leaves skip, error and crash verdicts alone.
+func (r *Result) Judge() {
+	switch {
+	case r.Verdict == Skip || r.Verdict == Error || r.Verdict == Crash:
+	case len(r.Failures) > 0:
+		r.Verdict = Fail
+	case len(r.Warnings) > 0:
+		r.Verdict = Warn
+	default:
+		r.Verdict = Pass
+	}
 }
 
 // Label is the verdict with its kind, e.g. "skip: unsupported by the adapter".
@@ -183,14 +231,18 @@ func Summarize(rs []*Result) Summary {
 	return s
 }
 
-// ExitCode maps results to the CLI's exit code: 2 for suite errors, 1 for
-// failures and crashes, 0 otherwise.
+// ExitCode maps results to the CLI's exit code: 1 for failures and
+// crashes, 2 for suite errors, 0 otherwise (warnings and notes included).
+// A crash wins over a suite error: the errors that follow a crash are its
+// consequence, and the crash is what the implementer must see.
 func ExitCode(rs []*Result) int {
 	s := Summarize(rs)
 	switch {
+	case s[Crash] > 0:
+		return 1
 	case s[Error] > 0:
 		return 2
-	case s[Fail] > 0, s[Crash] > 0:
+	case s[Fail] > 0:
 		return 1
 	}
 	return 0

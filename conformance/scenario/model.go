@@ -67,6 +67,12 @@ type Scenario struct {
 	// "gochat1"); on others it skips.
 	Dialects []string         `yaml:"dialects"`
 	Actors   map[string]Actor `yaml:"actors"`
+	// Setup steps establish what the scenario relies on but does not
+	// test (connections, accounts, logins). They run first; loading
+	// appends Steps to them and marks them Step.Setup, so a failed setup
+	// check makes the scenario an error of kind precondition, not a
+	// failure. After loading, Setup is nil.
+	Setup []Step `yaml:"setup"`
 	// Steps run in order. Loading resolves their defaults (connections,
 	// actor keys) and expands the register and login macros.
 	Steps []Step `yaml:"steps"`

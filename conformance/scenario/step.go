@@ -62,6 +62,9 @@ type Step struct {
 	// Macro is the macro step (register, login) this step was expanded
 	// from; the transcript and failures name it.
 	Macro string
+	// Setup marks a step of the scenario's setup: section. A failed check
+	// in it is a precondition error, not a failure of the implementation.
+	Setup bool
 
 	Connect     *Connect
 	Auth        *Auth // register, login: expanded at load, never run
@@ -177,6 +180,24 @@ type RawHeader struct {
 	Reserved *uint16 `yaml:"reserved"`
 }
 
+// Check says what a failed check means: which requirement it verifies
+// and whether the scenario goes on after it. Every expectation step
+// (expect, each entry of expect_any_order, expect_none, expect_close)
+// carries one. The level and source of a failure come from the registry
+// entry of Req (the scenario's own requirements when Req is empty);
+// Level, when set, overrides the level.
+type Check struct {
+	// Req is the requirement ID the check verifies; empty: the
+	// scenario's requirements.
+	Req string `yaml:"req"`
+	// Level downgrades a mismatch to a SHOULD failure ("" = the
+	// requirement's level).
+	Level Level `yaml:"level"`
+	// Soft records a failure and lets the scenario go on; a failed hard
+	// check ends it, and the checks after it are listed as not run.
+	Soft bool `yaml:"soft"`
+}
+
 // Expect waits for the next packet on a connection and matches it.
 type Expect struct {
 	Conn   string        `yaml:"conn"`
@@ -185,8 +206,11 @@ type Expect struct {
 	Info   Info          `yaml:"info"`
 	Args   []Matcher     `yaml:"args"` // nil: not checked; empty: no arguments
 	Within time.Duration `yaml:"within"`
-	// Level downgrades a mismatch to a SHOULD failure.
-	Level Level `yaml:"level"`
+	Check  `yaml:",inline"`
+	// SpecCode says the original specification assigns the ERR code in
+	// Info to this situation. Without it, an ERR with another code passes
+	// the check, and the code difference is a decision-level note (E-60).
+	SpecCode bool `yaml:"spec_code"`
 
 	Pos Pos `yaml:"-"`
 }
@@ -197,17 +221,22 @@ type ExpectNone struct {
 	Conn   string        `yaml:"conn"`
 	For    time.Duration `yaml:"for"`
 	Action *Action       `yaml:"action"`
+	Check  `yaml:",inline"`
 }
 
 // ExpectClose asserts the peer closes the connection, optionally after
-// one ERR with ID 0. Err, when set, is the code that ERR should carry; a
-// different code is a SHOULD-level failure, a missing close a MUST one.
+// one ERR with ID 0. Err, when set, is the code that ERR should carry: a
+// missing ERR is a soft SHOULD failure of ErrReq (default CONN-7), a
+// different code a decision-level note (E-60) unless SpecCode. A missing
+// close fails the Check (level "should" makes it a SHOULD failure).
 type ExpectClose struct {
 	Conn   string        `yaml:"conn"`
 	Err    *ErrCode      `yaml:"err"`
 	Within time.Duration `yaml:"within"`
-	// Level "should" makes a connection left open a SHOULD failure.
-	Level Level `yaml:"level"`
+	Check  `yaml:",inline"`
+	// ErrReq is the requirement the ERR before the close verifies.
+	ErrReq   string `yaml:"err_req"`
+	SpecCode bool   `yaml:"spec_code"`
 }
 
 // Decrypt decrypts a captured ciphertext with an actor's key.
@@ -326,8 +355,9 @@ func decodeExpect(n ast.Node, e *Expect) error {
 		ID     *IDSpec       `yaml:"id"`
 		Info   Info          `yaml:"info"`
 		Args   []Matcher     `yaml:"args"`
-		Within time.Duration `yaml:"within"`
-		Level  Level         `yaml:"level"`
+		Within   time.Duration `yaml:"within"`
+		Check    `yaml:",inline"`
+		SpecCode bool `yaml:"spec_code"`
 	}
 	if err := strict(n, &raw); err != nil {
 		return err
@@ -336,7 +366,7 @@ func decodeExpect(n ast.Node, e *Expect) error {
 		return errAt(n, "expect: action is required")
 	}
 	*e = Expect{Conn: raw.Conn, Action: *raw.Action, ID: raw.ID, Info: raw.Info, Args: raw.Args,
-		Within: raw.Within, Level: raw.Level}
+		Within: raw.Within, Check: raw.Check, SpecCode: raw.SpecCode}
 	e.Pos.Line, e.Pos.Col = nodePos(n)
 	return nil
 }

@@ -37,10 +37,12 @@ func (v *validator) run() {
 	v.conns, v.lastOf, v.vars = map[string]bool{}, map[string]string{}, map[string]bool{}
 	v.header()
 	v.actors()
-	steps := make([]Step, 0, len(s.Steps))
-	for i := range s.Steps {
-		st := &s.Steps[i]
-		st.Pos.File = v.file
+	n := len(s.Setup)
+	all := append(s.Setup, s.Steps...)
+	steps := make([]Step, 0, len(all))
+	for i := range all {
+		st := &all[i]
+		st.Pos.File, st.Setup = v.file, i < n
 		if r := roleOnly[st.Kind]; r != "" && r != s.Role {
 			v.errorf(st.Pos.Line, st.Pos.Col, "step %s is for %s-role scenarios; this is a %s-role scenario (steps: %s)",
 				st.Kind, r, s.Role, strings.Join(KindsFor(s.Role), ", "))
@@ -58,7 +60,19 @@ func (v *validator) run() {
 		}
 		steps = append(steps, *st)
 	}
-	s.Steps = steps
+	s.Setup, s.Steps = nil, steps
+}
+
+// check validates what a check says about its requirement.
+func (v *validator) check(l, c int, what string, ch *Check) {
+	v.level(l, c, what, ch.Level)
+	v.requirement(l, c, what, ch.Req)
+}
+
+func (v *validator) requirement(l, c int, what, id string) {
+	if id != "" && v.opts.KnownRequirement != nil && !v.opts.KnownRequirement(id) {
+		v.errorf(l, c, "%s: unknown requirement %q", what, id)
+	}
 }
 
 func (v *validator) header() {
@@ -183,12 +197,17 @@ func (v *validator) step(st *Step) {
 		}
 	case KindExpectNone:
 		v.conn(l, c, &st.ExpectNone.Conn)
+		v.check(l, c, "expect_none", &st.ExpectNone.Check)
 		if st.ExpectNone.For <= 0 {
 			v.errorf(l, c, "expect_none: for must be a positive duration")
 		}
 	case KindExpectClose:
 		v.conn(l, c, &st.ExpectClose.Conn)
-		v.level(l, c, "expect_close", st.ExpectClose.Level)
+		v.check(l, c, "expect_close", &st.ExpectClose.Check)
+		v.requirement(l, c, "expect_close: err_req", st.ExpectClose.ErrReq)
+		if st.ExpectClose.Err == nil && (st.ExpectClose.ErrReq != "" || st.ExpectClose.SpecCode) {
+			v.errorf(l, c, "expect_close: err_req and spec_code need err")
+		}
 	case KindDecrypt:
 		v.actor(l, c, st.Decrypt.Actor)
 		v.useVar(l, c, st.Decrypt.From)
@@ -289,7 +308,10 @@ func (v *validator) expect(e *Expect) {
 	if err := e.Info.resolve(e.Action.Action, true); err != nil {
 		v.errorf(l, c, "expect: info: %v", err)
 	}
-	v.level(l, c, "expect", e.Level)
+	v.check(l, c, "expect", &e.Check)
+	if e.SpecCode && (e.Action.Action != spec.ERR || !e.Info.Given()) {
+		v.errorf(l, c, "expect: spec_code applies to an ERR with a given info")
+	}
 	for i := range e.Args {
 		m := &e.Args[i]
 		if m.IsUserList() && len(e.Args) > 1 {
@@ -404,7 +426,7 @@ const (
 //	          actor's key, VERIF <name> <plaintext>, expect OK
 func expandAuth(st *Step) []Step {
 	a := st.Auth
-	at := func(kind string) Step { return Step{Pos: st.Pos, Kind: kind, Macro: st.Kind} }
+	at := func(kind string) Step { return Step{Pos: st.Pos, Kind: kind, Macro: st.Kind, Setup: st.Setup} }
 	userName := Value{Line: st.Pos.Line, Col: st.Pos.Col, Kind: "text",
 		Text: Template{Text: "${" + a.Actor + ".name}", Parts: []TemplatePart{{Ref: &Ref{Actor: a.Actor}}}}}
 	send := func(act spec.Action, args ...Value) Step {

@@ -207,6 +207,7 @@ func (m *Matcher) UnmarshalYAML(n ast.Node) error {
 		return errAt(n, "matcher: want a string or a mapping")
 	}
 	m.Kind = "any"
+	within := false
 	for it := mn.MapRange(); it.Next(); {
 		k := text(it.Key())
 		if !matcherKinds[k] {
@@ -215,9 +216,15 @@ func (m *Matcher) UnmarshalYAML(n ast.Node) error {
 		if err := m.decodeField(k, it.Value()); err != nil {
 			return err
 		}
+		within = within || k == "within"
 	}
-	if m.Kind == "stamp_near" && m.Within == 0 {
+	// Only an absent within takes the default: "within: 0s" asks for the
+	// exact timestamp.
+	if m.Kind == "stamp_near" && !within {
 		m.Within = 5 * time.Second
+	}
+	if m.Within < 0 {
+		return errAt(n, "within must not be negative")
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/scenario"
@@ -39,6 +40,7 @@ type Command struct {
 	StartWait time.Duration // how long to wait for the port (default 10s)
 
 	dir    string
+	mu     sync.Mutex // guards shared and stop, which Restart replaces
 	shared *Endpoint
 	stop   func()
 }
@@ -168,7 +170,31 @@ func waitPort(ctx context.Context, addr string, limit time.Duration, exited <-ch
 }
 
 // Shared implements Target.
-func (c *Command) Shared() *Endpoint { return c.shared }
+func (c *Command) Shared() *Endpoint {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.shared
+}
+
+// Restart implements Restarter: the shared server (which died) is
+// stopped for good and a new one launched on new ports.
+func (c *Command) Restart(ctx context.Context) error {
+	c.mu.Lock()
+	stop := c.stop
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	ep, stop, err := c.launch(ctx, scenario.ServerConfig{})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stop = nil
+	if err != nil {
+		return fmt.Errorf("restarting the server: %w", err)
+	}
+	c.shared, c.stop = ep, stop
+	return nil
+}
 
 // CanFresh implements FreshCapable.
 func (c *Command) CanFresh() bool { return true }
@@ -202,8 +228,12 @@ func (c *Command) Dialect() spec.Dialect { return c.D }
 
 // Close stops the shared server.
 func (c *Command) Close() error {
-	if c.stop != nil {
-		c.stop()
+	c.mu.Lock()
+	stop := c.stop
+	c.stop = nil
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
 	}
 	return os.RemoveAll(c.dir)
 }

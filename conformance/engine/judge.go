@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gochatproto/gochat/conformance/registry"
+	"github.com/gochatproto/gochat/conformance/result"
+	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/spec"
+)
+
+// This file turns a failed check into a judged failure: the level and
+// source come from the requirement the check verifies (registry), the
+// check's own fields refine them, and result.Record files the failure
+// as a failure, a warning or a note. Both roles go through failCheck.
+
+// requirement returns the level and source of a registry entry; an
+// unknown ID (or no registry) reads as a spec MUST.
+func (e *Engine) requirement(id string) (result.Level, string) {
+	if e.o.Registry == nil {
+		return result.Must, result.SourceSpec
+	}
+	q, ok := e.o.Registry.Get(id)
+	if !ok {
+		return result.Must, result.SourceSpec
+	}
+	return levelOf(q.Level), sourceOf(q.Source)
+}
+
+func levelOf(l string) result.Level {
+	switch l {
+	case registry.LevelShould:
+		return result.Should
+	case registry.LevelMay:
+		return result.May
+	}
+	return result.Must
+}
+
+func sourceOf(s string) string {
+	if s == registry.SourceDecision {
+		return result.SourceDecision
+	}
+	return result.SourceSpec
+}
+
+// scenarioDefault is the level and source of a check that names no
+// requirement: the scenario's spec requirements if it cites any (the
+// strongest of their levels), else its decisions.
+func (e *Engine) scenarioDefault(sc *scenario.Scenario) (result.Level, string) {
+	best := map[string]result.Level{}
+	for _, id := range sc.Requirements {
+		l, src := e.requirement(id)
+		if cur, ok := best[src]; !ok || l.Rank() < cur.Rank() {
+			best[src] = l
+		}
+	}
+	for _, src := range []string{result.SourceSpec, result.SourceDecision} {
+		if l, ok := best[src]; ok {
+			return l, src
+		}
+	}
+	return result.Must, result.SourceSpec
+}
+
+// classify completes f from the check that failed (nil: a check the step
+// makes by itself): the requirement, its level and source, softness.
+// A level the caller or the check states wins over the requirement's; a
+// source the caller states (the decision half of a split check) too.
+func (x *exec) classify(ch *scenario.Check, f *result.Failure) {
+	level, req := f.Level, ""
+	if ch != nil {
+		if ch.Level != "" {
+			level = ch.Level
+		}
+		req, f.Soft = ch.Req, f.Soft || ch.Soft
+	}
+	if req == "" && len(f.Requirements) > 0 {
+		req = f.Requirements[0]
+	}
+	defLevel, source := x.defLevel, x.defSource
+	if req != "" {
+		defLevel, source = x.e.requirement(req)
+		if !slices.Contains(f.Requirements, req) {
+			f.Requirements = append([]string{req}, f.Requirements...)
+		}
+	}
+	if level == "" {
+		level = defLevel
+	}
+	if f.Source == "" {
+		f.Source = source
+	}
+	f.Level = level
+}
+
+// failCheck records a failed check. In a setup step it is a precondition
+// error instead; otherwise a hard MUST-level failure ends the scenario
+// (whatever its source: the exchange no longer follows the script), and
+// the checks that would have followed are listed as not run.
+func (x *exec) failCheck(ch *scenario.Check, f result.Failure) {
+	if x.step != nil && f.Pos == "" {
+		f.Pos, f.Step = x.step.Pos.String(), x.step.Name()
+		if f.Conn == "" {
+			f.Conn = x.step.ConnName()
+		}
+	}
+	x.classify(ch, &f)
+	if x.step != nil && x.step.Setup && !f.Soft {
+		x.precondition(f)
+		return
+	}
+	x.res.Record(f, x.e.o.Strict)
+	if f.Level == result.Must && !f.Soft {
+		x.stopped, x.hardFail = true, true
+	}
+}
+
+// precondition ends the scenario as an error of kind precondition: a
+// setup step, which only uses forms every implementation must accept,
+// did not get what it needs, so the question the scenario asks was never
+// put. A refused REG most likely met a key registered before.
+func (x *exec) precondition(f result.Failure) {
+	what := "setup failed"
+	if x.step.Macro == scenario.KindRegister && x.refusedREG {
+		what = "key in use? the REG of a setup step was refused"
+	}
+	x.suite("precondition (%s): %s: expected %s, got %s", what, f.Message, f.Expected, f.Actual)
+	x.errKind = result.KindPrecondition
+}
+
+// listNotRun records the checks among steps that will not run.
+func (x *exec) listNotRun(steps []scenario.Step) {
+	seen := map[string]bool{}
+	for i := range steps {
+		st := &steps[i]
+		var reqs []string
+		switch st.Kind {
+		case scenario.KindExpect:
+			reqs = reqOf(st.Expect.Req)
+		case scenario.KindAnyOrder:
+			for _, e := range st.AnyOrder {
+				reqs = append(reqs, reqOf(e.Req)...)
+			}
+		case scenario.KindExpectNone:
+			reqs = reqOf(st.ExpectNone.Req)
+		case scenario.KindExpectClose:
+			reqs = append(reqOf(st.ExpectClose.Req), reqOf(st.ExpectClose.ErrReq)...)
+		case scenario.KindDecrypt, scenario.KindExpectEvent, scenario.KindResponse:
+		default:
+			continue
+		}
+		key := st.Pos.String() + st.Name()
+		if seen[key] { // a macro's expectations share its position
+			continue
+		}
+		seen[key] = true
+		x.res.NotRun = append(x.res.NotRun, result.NotRun{Pos: st.Pos.String(), Step: st.Name(), Requirements: reqs})
+	}
+}
+
+func reqOf(id string) []string {
+	if id == "" {
+		return nil
+	}
+	return []string{id}
+}
+
+// looseCode reports whether e expects an ERR whose code is the project's
+// choice (E-60): any ERR passes, and the code is checked apart.
+func looseCode(e *scenario.Expect) bool {
+	return e.Action.Action == spec.ERR && e.Info.Given() && !e.Info.Any && !e.SpecCode
+}
+
+// matchSplit matches f against e. For a loose-code ERR it matches
+// everything but the code, and reports a different code as codeWhy, the
+// decision half of the check.
+func (x *exec) matchSplit(c *conn, e *scenario.Expect, f *frame, caps map[string][]byte) (why, codeWhy string) {
+	if !looseCode(e) {
+		return x.match(c, e, f, caps), ""
+	}
+	anyCode := *e
+	anyCode.Info = scenario.Info{Text: "any", Any: true}
+	why = x.match(c, &anyCode, f, caps)
+	if why == "" && f.hdr.Info != e.Info.Value {
+		codeWhy = fmt.Sprintf("ERR code is %s, want %s", infoName(spec.ERR, f.hdr.Info), infoName(spec.ERR, e.Info.Value))
+	}
+	return why, codeWhy
+}
+
+// codeNote records the decision half of a split ERR check: the code
+// differs from the one this project chose (E-60). It never stops the
+// scenario; without --strict it is a note.
+func (x *exec) codeNote(e *scenario.Expect, why, want, actual string) {
+	x.failCheck(&e.Check, result.Failure{Source: result.SourceDecision, Soft: true,
+		Message: why + " (E-60: the original assigns no code here; the code is this project's choice)",
+		Expected: want, Actual: actual})
+}
