@@ -121,6 +121,11 @@ func TestHTMLInBrowser(t *testing.T) {
 			assert.Equal(t, itoa(s[v]), got, "header count of %s", v)
 		}
 		assert.Equal(t, itoa(len(rs)), textOf(ctx, t, "#total"))
+		notes := 0
+		for _, r := range rs {
+			notes += len(r.Notes)
+		}
+		assert.Equal(t, itoa(notes), textOf(ctx, t, "#notes"))
 	})
 
 	t.Run("filters", func(t *testing.T) {

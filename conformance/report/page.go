@@ -44,7 +44,8 @@ func verdictClass(v string) string {
 
 type pageHeader struct {
 	Target, Dialect, Role, Level, Mode, Seed, Started, Duration, Version string
-	Scenarios                                                            int
+	Scenarios, Notes, NoteScenarios                                      int
+	Strict                                                               bool
 }
 
 type countRow struct {
@@ -58,7 +59,14 @@ type reqView struct {
 
 type failureView struct {
 	Level, At, Conn, Source, Message, Expected, Actual string
+	Soft                                               bool
 	Reqs                                               []reqView
+}
+
+// notRunView is a check an earlier hard failure kept from running.
+type notRunView struct {
+	At   string
+	Reqs []string
 }
 
 // failureBox is one failure, warning or note as the "failure" template
@@ -69,12 +77,13 @@ type failureBox struct {
 }
 
 type scenarioView struct {
-	ID, Anchor, Title, Level, Verdict, Label, Reason, File, Duration, Rerun string
-	Open                                                                    bool
-	Reqs                                                                    []reqView
-	Failures, Warnings, Notes                                               []failureView
-	Transcript                                                              string
-	Events                                                                  int
+	ID, Anchor, Title, Level, Source, Verdict, Label, Reason, File, Duration, Rerun string
+	Open                                                                            bool
+	NotRun                                                                          []notRunView
+	Reqs                                                                            []reqView
+	Failures, Warnings, Notes                                                       []failureView
+	Transcript                                                                      string
+	Events                                                                          int
 }
 
 type sectionView struct {
@@ -133,7 +142,14 @@ func buildRunPage(rs []*result.Result, in Info) runPage {
 
 func headerOf(rs []*result.Result, in Info) pageHeader {
 	h := pageHeader{Target: in.Target, Dialect: in.Dialect, Role: in.Role, Level: in.Level,
-		Seed: fmt.Sprint(in.Seed), Version: in.Version, Scenarios: len(rs), Mode: Mode(in.Strict)}
+		Seed: fmt.Sprint(in.Seed), Version: in.Version, Scenarios: len(rs), Mode: Mode(in.Strict),
+		Strict: in.Strict}
+	for _, r := range rs {
+		h.Notes += len(r.Notes)
+		if len(r.Notes) > 0 {
+			h.NoteScenarios++
+		}
+	}
 	if h.Level == "" {
 		h.Level = "all"
 	}
@@ -173,7 +189,7 @@ func countRows(rs []*result.Result) []countRow {
 
 func scenarioOf(r *result.Result, reg *registry.Registry, anchor string) scenarioView {
 	v := scenarioView{ID: r.ID, Anchor: anchor, Title: r.Title, Level: string(r.Level), Verdict: string(r.Verdict),
-		Label: r.Label(), Reason: r.Reason, File: r.File, Duration: fmt.Sprintf("%.2fs", r.Duration.Seconds()),
+		Source: r.Source, Label: r.Label(), Reason: r.Reason, File: r.File, Duration: fmt.Sprintf("%.2fs", r.Duration.Seconds()),
 		Rerun: r.Rerun, Events: len(r.Transcript),
 		Open: r.Verdict == result.Fail || r.Verdict == result.Crash || r.Verdict == result.Error}
 	for _, id := range r.Requirements {
@@ -185,6 +201,16 @@ func scenarioOf(r *result.Result, reg *registry.Registry, anchor string) scenari
 	for _, f := range r.Warnings {
 		v.Warnings = append(v.Warnings, failureOf(f, r, reg))
 	}
+	for _, f := range r.Notes {
+		v.Notes = append(v.Notes, failureOf(f, r, reg))
+	}
+	for _, n := range r.NotRun {
+		at := n.Step
+		if n.Pos != "" {
+			at = n.Pos + " (" + n.Step + ")"
+		}
+		v.NotRun = append(v.NotRun, notRunView{At: at, Reqs: n.Requirements})
+	}
 	var b strings.Builder
 	WriteTranscript(&b, r.Transcript, "")
 	v.Transcript = b.String()
@@ -193,7 +219,7 @@ func scenarioOf(r *result.Result, reg *registry.Registry, anchor string) scenari
 
 func failureOf(f result.Failure, r *result.Result, reg *registry.Registry) failureView {
 	fv := failureView{Level: string(f.Level), At: f.Step, Conn: f.Conn, Source: f.Source, Message: f.Message,
-		Expected: f.Expected, Actual: f.Actual}
+		Expected: f.Expected, Actual: f.Actual, Soft: f.Soft}
 	if f.Pos != "" {
 		fv.At = f.Pos + " (" + f.Step + ")"
 	}

@@ -24,6 +24,8 @@ func TestHTMLGroupsAndEscapes(t *testing.T) {
 	i21, i51, i62 := strings.Index(page, "§2.1 Header"), strings.Index(page, "§5.1 "), strings.Index(page, "§6.2 ")
 	assert.True(t, i21 > 0 && i21 < i51 && i51 < i62, "sections in document order: %d %d %d", i21, i51, i62)
 	assert.Contains(t, page, `data-copy="gochat-conformance server --addr 127.0.0.1:9037 --run &#39;^REG-dup$&#39; --seed 42"`)
+	assert.Contains(t, page, "server/reg.yaml:15:7 (expect) REG-3", "not-run records are listed")
+	assert.Contains(t, page, "Note (decision level)")
 	assert.NotContains(t, page, "http://", "no network")
 	assert.NotContains(t, page, "https://", "no network")
 }
