@@ -173,3 +173,43 @@ func TestHTMLInBrowser(t *testing.T) {
 		assert.False(t, visible(ctx, t, "#view-scenarios"))
 	})
 }
+
+func TestCompareAndLoadInBrowser(t *testing.T) {
+	_, in := fixtureRun(t)
+	cmp := writePage(t, "compare.html", func(f *os.File) error { return Compare(f, fixtureComparison(t), in.Registry) })
+	lp := writePage(t, "load.html", func(f *os.File) error { return LoadHTML(f, fixtureLoad()) })
+	ctx := newBrowser(t)
+
+	do(ctx, t, chromedp.Navigate(cmp), chromedp.WaitReady(chromedp.CSS("#matrix")))
+	assert.True(t, visible(ctx, t, `tr[data-scenario="REG-ok"]`))
+	click(ctx, t, "#only-differing")
+	assert.False(t, visible(ctx, t, `tr[data-scenario="REG-ok"]`), "a row that agrees hides")
+	assert.True(t, visible(ctx, t, `tr[data-scenario="REG-dup"]`), "a row that differs stays")
+	assert.Equal(t, eval[int](ctx, t, `document.querySelectorAll("tr.differs").length`),
+		eval[int](ctx, t, `Array.from(document.querySelectorAll("#matrix tr[data-scenario]")).filter(function(e){return e.checkVisibility();}).length`))
+	assert.Equal(t, textOf(ctx, t, "#differ"), itoa(eval[int](ctx, t, `document.querySelectorAll("tr.differs").length`)))
+	// A cell links to that implementation's details, which open (a
+	// pass starts closed).
+	assert.False(t, eval[bool](ctx, t, `document.getElementById("i0-REG-dup").open`))
+	click(ctx, t, `tr[data-scenario="REG-dup"] td:nth-child(2) a`)
+	// hashchange fires after the click returns: wait for it, boundedly.
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("i0-REG-dup").open`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the linked details opened")
+	assert.True(t, visible(ctx, t, "#i0-REG-dup .rerun"))
+	assert.True(t, visible(ctx, t, "#i2-REG-dup .failure"), "a failure's details are open")
+	assert.False(t, eval[bool](ctx, t, `typeof window.pwned !== "undefined"`))
+
+	do(ctx, t, chromedp.Navigate(lp), chromedp.WaitReady(chromedp.CSS("#numbers")))
+	assert.Equal(t, 3, eval[int](ctx, t, `document.querySelectorAll("[id^=tp-] svg").length`), "a throughput chart per profile")
+	assert.Equal(t, 6, eval[int](ctx, t, `document.querySelectorAll("[id^=tp-] rect.bar").length`), "a bar per run")
+	assert.Equal(t, 4, eval[int](ctx, t, `document.querySelectorAll("[id^=lat-] polyline").length`), "a curve per run and distribution")
+	// The bars of one run share a colour, and the two runs differ.
+	c0 := eval[string](ctx, t, `getComputedStyle(document.querySelector("#tp-0 g.s0 rect")).fill`)
+	c1 := eval[string](ctx, t, `getComputedStyle(document.querySelector("#tp-0 g.s1 rect")).fill`)
+	assert.NotEqual(t, c0, c1)
+	assert.Equal(t, c0, eval[string](ctx, t, `getComputedStyle(document.querySelector("#tp-1 g.s0 rect")).fill`))
+	w0 := eval[float64](ctx, t, `document.querySelector("#tp-0 g.s0 rect").getBBox().width`)
+	w1 := eval[float64](ctx, t, `document.querySelector("#tp-0 g.s1 rect").getBBox().width`)
+	assert.Greater(t, w1, w0, "the faster run's bar is longer")
+}

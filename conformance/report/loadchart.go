@@ -75,59 +75,134 @@ func LoadHTML(w io.Writer, runs []LoadRun) error {
 
 func seriesClass(i int) string { return fmt.Sprintf("s%d", i%maxSeries) }
 
+// series is one line or bar colour: the results of one target in one
+// file, by chart key.
+type series struct {
+	Label string
+	ByKey map[string]*load.Result
+}
+
 func buildLoadPage(runs []LoadRun) loadPageData {
 	p := loadPageData{Title: "gochat load results"}
-	for i, r := range runs {
-		p.Series = append(p.Series, loadSeries{Label: r.Label, Class: seriesClass(i)})
+	ss, keys := seriesOf(runs)
+	for i, s := range ss {
+		p.Series = append(p.Series, loadSeries{Label: s.Label, Class: seriesClass(i)})
 	}
-	profiles, dists := loadKeys(runs)
-	for i, prof := range profiles {
-		p.Throughput = append(p.Throughput, throughputChart(fmt.Sprintf("tp-%d", i), prof, runs))
+	for i, k := range keys {
+		p.Throughput = append(p.Throughput, throughputChart(fmt.Sprintf("tp-%d", i), k, ss))
 	}
-	for i, d := range dists {
-		p.Latency = append(p.Latency, latencyChart(fmt.Sprintf("lat-%d", i), d, runs))
+	for i, d := range distKeys(ss, keys) {
+		p.Latency = append(p.Latency, latencyChart(fmt.Sprintf("lat-%d", i), d, ss))
 	}
-	for i, run := range runs {
-		for _, r := range run.Results {
-			p.Rows = append(p.Rows, loadRows(run.Label, seriesClass(i), r)...)
+	for i, s := range ss {
+		for _, k := range keys {
+			if r := s.ByKey[k]; r != nil {
+				p.Rows = append(p.Rows, loadRows(s.Label, seriesClass(i), k, r)...)
+			}
 		}
 	}
 	return p
 }
 
-// distKey names one latency distribution of one profile.
-type distKey struct{ Profile, Name string }
+// seriesOf splits the runs into series, one per target within a file (a
+// "make bench" file holds several), and lists the chart keys in order of
+// first appearance. A chart key is the profile plus the parameters that
+// differ between its results ("online window=1"), so that one profile
+// measured with several settings gets one chart per setting.
+func seriesOf(runs []LoadRun) ([]series, []string) {
+	varying := varyingParams(runs)
+	var ss []series
+	var keys []string
+	seenKey := map[string]bool{}
+	for _, run := range runs {
+		targets := map[string]int{}
+		for _, r := range run.Results {
+			if _, ok := targets[r.Target]; !ok {
+				targets[r.Target] = len(targets)
+			}
+		}
+		first := len(ss)
+		for range targets {
+			ss = append(ss, series{ByKey: map[string]*load.Result{}})
+		}
+		for _, r := range run.Results {
+			s := &ss[first+targets[r.Target]]
+			s.Label = run.Label
+			if len(targets) > 1 {
+				s.Label = strings.TrimPrefix(run.Label+" · "+r.Target, " · ")
+			}
+			k := chartKey(r, varying[r.Profile])
+			if _, dup := s.ByKey[k]; !dup {
+				s.ByKey[k] = r
+			}
+			if !seenKey[k] {
+				seenKey[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	return ss, keys
+}
 
-// loadKeys lists the profiles and the latency distributions of all runs,
-// in order of first appearance.
-func loadKeys(runs []LoadRun) (profiles []string, dists []distKey) {
-	seenP, seenD := map[string]bool{}, map[distKey]bool{}
+// varyingParams lists, per profile, the parameters whose values are not
+// the same in all its results.
+func varyingParams(runs []LoadRun) map[string][]string {
+	values := map[string]map[string]map[string]bool{}
 	for _, run := range runs {
 		for _, r := range run.Results {
-			if !seenP[r.Profile] {
-				seenP[r.Profile] = true
-				profiles = append(profiles, r.Profile)
+			if values[r.Profile] == nil {
+				values[r.Profile] = map[string]map[string]bool{}
+			}
+			for k, v := range r.Params {
+				if values[r.Profile][k] == nil {
+					values[r.Profile][k] = map[string]bool{}
+				}
+				values[r.Profile][k][fmt.Sprint(v)] = true
+			}
+		}
+	}
+	out := map[string][]string{}
+	for prof, params := range values {
+		for _, k := range slices.Sorted(maps.Keys(params)) {
+			if len(params[k]) > 1 {
+				out[prof] = append(out[prof], k)
+			}
+		}
+	}
+	return out
+}
+
+func chartKey(r *load.Result, varying []string) string {
+	key := r.Profile
+	for _, k := range varying {
+		key += fmt.Sprintf(" %s=%v", k, r.Params[k])
+	}
+	return key
+}
+
+// distKey names one latency distribution of one chart key.
+type distKey struct{ Key, Name string }
+
+// distKeys lists the latency distributions measured, in chart order.
+func distKeys(ss []series, keys []string) []distKey {
+	var out []distKey
+	seen := map[distKey]bool{}
+	for _, k := range keys {
+		for _, s := range ss {
+			r := s.ByKey[k]
+			if r == nil {
+				continue
 			}
 			for _, l := range r.Latency {
-				k := distKey{r.Profile, l.Name}
-				if !seenD[k] && l.Count > 0 {
-					seenD[k] = true
-					dists = append(dists, k)
+				d := distKey{k, l.Name}
+				if !seen[d] && l.Count > 0 {
+					seen[d] = true
+					out = append(out, d)
 				}
 			}
 		}
 	}
-	return profiles, dists
-}
-
-// find returns the run's result of profile, or nil.
-func find(run LoadRun, profile string) *load.Result {
-	for _, r := range run.Results {
-		if r.Profile == profile {
-			return r
-		}
-	}
-	return nil
+	return out
 }
 
 // Chart geometry, in SVG user units.
@@ -137,11 +212,11 @@ const (
 	lineH                          = 260.0
 )
 
-func throughputChart(id, profile string, runs []LoadRun) svgChart {
-	c := svgChart{ID: id, Title: profile, W: chartW}
+func throughputChart(id, key string, runs []series) svgChart {
+	c := svgChart{ID: id, Title: key, W: chartW}
 	maxRate, unit := 0.0, ""
 	for _, run := range runs {
-		if r := find(run, profile); r != nil {
+		if r := run.ByKey[key]; r != nil {
 			maxRate = math.Max(maxRate, r.Rate)
 			unit = r.Unit
 		}
@@ -156,7 +231,7 @@ func throughputChart(id, profile string, runs []LoadRun) svgChart {
 			Text: fmtRate(top * float64(k) / 4), Anchor: "middle"})
 	}
 	for i, run := range runs {
-		r := find(run, profile)
+		r := run.ByKey[key]
 		y := padT + float64(i)*(barH+barGap)
 		if r == nil {
 			c.Bars = append(c.Bars, svgBar{X: padL, Y: y, TX: padL + 4, TY: y + barH - 5, Class: seriesClass(i),
@@ -192,8 +267,8 @@ var percentiles = []struct {
 	{"max", func(s load.Summary) time.Duration { return s.Max }},
 }
 
-func latencyOf(run LoadRun, k distKey) (load.Latency, bool) {
-	if r := find(run, k.Profile); r != nil {
+func latencyOf(run series, k distKey) (load.Latency, bool) {
+	if r := run.ByKey[k.Key]; r != nil {
 		for _, l := range r.Latency {
 			if l.Name == k.Name && l.Count > 0 {
 				return l, true
@@ -206,8 +281,8 @@ func latencyOf(run LoadRun, k distKey) (load.Latency, bool) {
 // latencyChart draws the percentile curve of one distribution for every
 // run, latency on a log scale (decades), so that runs a hundred times
 // apart still share one chart.
-func latencyChart(id string, k distKey, runs []LoadRun) svgChart {
-	c := svgChart{ID: id, Title: k.Profile + ": " + k.Name, Caption: "latency by percentile (log scale)",
+func latencyChart(id string, k distKey, runs []series) svgChart {
+	c := svgChart{ID: id, Title: k.Key + ": " + k.Name, Caption: "latency by percentile (log scale)",
 		W: chartW, H: lineH}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, run := range runs {
@@ -256,8 +331,8 @@ func latencyChart(id string, k distKey, runs []LoadRun) svgChart {
 	return c
 }
 
-func loadRows(label, class string, r *load.Result) []loadRow {
-	base := loadRow{Series: label, Class: class, Profile: r.Profile, Target: r.Target,
+func loadRows(label, class, key string, r *load.Result) []loadRow {
+	base := loadRow{Series: label, Class: class, Profile: key, Target: r.Target,
 		Ops: fmt.Sprintf("%d %s", r.Ops, r.Unit), Rate: fmtRate(r.Rate), Errors: fmt.Sprint(r.ErrorCount()),
 		Details: loadDetails(r)}
 	if len(r.Latency) == 0 {
