@@ -14,7 +14,7 @@ import (
 
 // headingPattern matches the numbered headings of docs/spec.md:
 // "### 2.1 Header", "## 10 Shutdown", "## Appendix A: Dialects ...".
-var headingPattern = regexp.MustCompile("^#{2,3} (?:Appendix )?([0-9]+(?:\\.[0-9]+)?|[A-Z]):? (.+)$")
+var headingPattern = regexp.MustCompile(`^#{2,3} (?:Appendix )?([0-9]+(?:\.[0-9]+)?|[A-Z]):? (.+)$`)
 
 // sectionTitles maps section numbers to their headings in the embedded
 // docs/spec.md, read once: the section a requirement names is only a
