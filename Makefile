@@ -88,13 +88,15 @@ fuzz:
 # bench: Go benchmarks (spec codec, server message path, stores), then the
 # load profiles against the in-process reference server on SQLite and
 # MariaDB and against the generator's stub; the results go into the
-# generated section of docs/benchmarks.md. BENCHFLAGS=-quick for a short run.
+# generated section of docs/benchmarks.md, and as charts into
+# docs/benchmarks.html. BENCHFLAGS=-quick for a short run.
 BENCHFLAGS ?=
 bench:
 	@mkdir -p $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem ./spec/... ./refserver/... | tee $(BIN)/gobench.txt
 	$(GO) test -count=1 -timeout 30m -run TestBenchReport ./conformance/load/benchreport \
-		-report $(CURDIR)/docs/benchmarks.md -gobench $(CURDIR)/$(BIN)/gobench.txt $(BENCHFLAGS)
+		-report $(CURDIR)/docs/benchmarks.md -html $(CURDIR)/docs/benchmarks.html \
+		-gobench $(CURDIR)/$(BIN)/gobench.txt $(BENCHFLAGS)
 
 clean:
 	rm -rf $(BIN) $(DIST)

@@ -128,7 +128,7 @@ func seriesOf(runs []LoadRun) ([]series, []string) {
 		for _, r := range run.Results {
 			s := &ss[first+targets[r.Target]]
 			s.Label = run.Label
-			if len(targets) > 1 {
+			if len(targets) > 1 || run.Label == "" {
 				s.Label = strings.TrimPrefix(run.Label+" · "+r.Target, " · ")
 			}
 			k := chartKey(r, varying[r.Profile])
