@@ -105,8 +105,8 @@ func buildLoadPage(runs []LoadRun) loadPageData {
 }
 
 // seriesOf splits the runs into series, one per target within a file (a
-// "make bench" file holds several), and lists the chart keys in order of
-// first appearance. A chart key is the profile plus the parameters that
+// "make bench" file holds several; a file without a label is named by its
+// targets), and lists the chart keys in order of first appearance. A chart key is the profile plus the parameters that
 // differ between its results ("online window=1"), so that one profile
 // measured with several settings gets one chart per setting.
 func seriesOf(runs []LoadRun) ([]series, []string) {

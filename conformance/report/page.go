@@ -191,7 +191,7 @@ func scenarioOf(r *result.Result, reg *registry.Registry, anchor string) scenari
 	v := scenarioView{ID: r.ID, Anchor: anchor, Title: r.Title, Level: string(r.Level), Verdict: string(r.Verdict),
 		Source: r.Source, Label: r.Label(), Reason: r.Reason, File: r.File, Duration: fmt.Sprintf("%.2fs", r.Duration.Seconds()),
 		Rerun: r.Rerun, Events: len(r.Transcript),
-		Open: r.Verdict == result.Fail || r.Verdict == result.Crash || r.Verdict == result.Error}
+		Open: r.Verdict == result.Fail || r.Verdict == result.Crash || r.Verdict == result.Error || r.Verdict == result.Warn}
 	for _, id := range r.Requirements {
 		v.Reqs = append(v.Reqs, reqOf(reg, id))
 	}
