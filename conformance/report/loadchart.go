@@ -207,7 +207,7 @@ func distKeys(ss []series, keys []string) []distKey {
 
 // Chart geometry, in SVG user units.
 const (
-	chartW, padL, padR, padT, padB = 560.0, 150.0, 90.0, 10.0, 28.0
+	chartW, padL, padR, padT, padB = 540.0, 150.0, 90.0, 10.0, 28.0
 	barH, barGap                   = 18.0, 6.0
 	lineH                          = 260.0
 )

@@ -31,14 +31,16 @@ func TestScreenshots(t *testing.T) {
 		{"report-load.png", writePage(t, "load.html", func(f *os.File) error { return LoadHTML(f, fixtureLoad()) })},
 	}
 	ctx := newBrowser(t)
-	do(ctx, t, chromedp.EmulateViewport(1280, 1500))
 	for _, s := range shots {
-		do(ctx, t, chromedp.Navigate(s.url), chromedp.WaitReady(chromedp.CSS("body")))
+		do(ctx, t, chromedp.EmulateViewport(1280, 1500), chromedp.Navigate(s.url), chromedp.WaitReady(chromedp.CSS("body")))
 		if s.name == "report-run.png" {
 			// Show the problems, one failure's transcript open.
 			click(ctx, t, `button[data-only="fail crash error warn"]`)
 			click(ctx, t, "#sc-REG-dup details.transcript > summary")
 		}
+		// No blank space below a short page.
+		h := eval[int64](ctx, t, `Math.ceil(document.body.getBoundingClientRect().bottom)`)
+		do(ctx, t, chromedp.EmulateViewport(1280, min(h, 1500)))
 		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(*screenshots, s.name), png, 0o644))
