@@ -91,6 +91,7 @@ type Engine struct {
 	pool       *KeyPool
 	privileged sync.Mutex
 	heavy      sync.RWMutex
+	live       liveness   // the shared server's liveness across scenarios
 	mu         sync.Mutex // serialises OnResult
 }
 
@@ -154,6 +155,8 @@ func (e *Engine) RunOne(ctx context.Context, sc *scenario.Scenario) *result.Resu
 	res := e.newResult(sc)
 	if why := e.skip(sc); why != "" {
 		res.Verdict, res.Reason = result.Skip, why
+	} else if why := e.live.downReason(); why != "" && e.o.Role == scenario.RoleServer {
+		res.Verdict, res.Kind, res.Reason = result.Skip, result.KindServerDown, why
 	} else {
 		e.run(ctx, sc, res, start)
 	}
@@ -213,11 +216,17 @@ func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, res *result.Res
 	x.ctx, cancel = context.WithTimeout(ctx, e.scale(ScenarioDeadline))
 	defer cancel()
 	x.run()
-	// #18: the liveness check ("the server still accepts a connection and
-	// sends HELLO") belongs here, after the steps and before teardown
-	// decides whether the scenario's keys can be reused.
+	// The liveness oracle runs after the steps and before teardown, which
+	// stops a private server and decides whether the keys can be reused.
+	if s, ok := x.side.(*serverSide); ok {
+		s.probe(x)
+	}
 	x.side.teardown(x)
 	switch {
+	case x.crash != "":
+		res.Verdict, res.Reason = result.Crash, x.crash
+	case x.victim != "":
+		res.Verdict, res.Kind, res.Reason = result.Skip, result.KindServerDown, x.victim
 	case x.suiteErr != "":
 		res.Verdict, res.Kind, res.Reason = result.Error, x.errKind, x.suiteErr
 	case x.skipWhy != "":

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"sort"
 	"sync"
@@ -19,12 +21,16 @@ type KeyPool struct {
 	total int
 }
 
-// NewKeyPool pools every key except the privileged "admin" and "owner".
+// NewKeyPool pools every key except the privileged "admin" and "owner"
+// and those whose DER encoding contains CRLF: in the gochat1 dialect, where
+// arguments end at CRLF, such a key cannot be sent as DER (scenarios that
+// send keys in the other encoding, ENC-3, would fail for the key, not for
+// the server).
 func NewKeyPool(keys map[string]*rsa.PrivateKey) *KeyPool {
 	p := &KeyPool{keys: keys}
 	p.cond = sync.NewCond(&p.mu)
-	for name := range keys {
-		if name != "admin" && name != "owner" {
+	for name, k := range keys {
+		if name != "admin" && name != "owner" && derIsSafe(k) {
 			p.free = append(p.free, name)
 		}
 	}
@@ -65,6 +71,12 @@ func (p *KeyPool) Taint(names []string) {
 	p.total -= len(names)
 	p.mu.Unlock()
 	p.cond.Broadcast()
+}
+
+// derIsSafe reports whether k's PKIX DER encoding has no CRLF.
+func derIsSafe(k *rsa.PrivateKey) bool {
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	return err == nil && !bytes.Contains(der, []byte("\r\n"))
 }
 
 // Key returns a pooled key by name.
