@@ -49,7 +49,7 @@ func fixtureRun(t testing.TB) ([]*result.Result, Info) {
 				{Conn: "b", Dir: result.Recv, Header: "v1 OK info=0 args=0 len=0 id=3 rsv=0xFFFF"}},
 			Duration: 130 * time.Millisecond},
 		{ID: "FRAME-reserved", Role: "server", Title: "Reserved is 0xFFFF", Level: result.Must,
-			Requirements: []string{"FRAME-3"}, Verdict: result.Crash, Reason: "no HELLO within 2s after the scenario",
+			Requirements: []string{"FRAME-3"}, Verdict: result.Crash, Reason: "the server no longer answers after FRAME-reserved: no HELLO within 2s; last packets sent: a -> v1 KEEP info=0 args=0 len=0 id=0 rsv=0x0000 [1000000000000000...]",
 			Rerun: rerun("FRAME-reserved"), Transcript: []result.Event{{Conn: "a", Dir: result.Send, Header: "v1 KEEP"}}},
 		{ID: "CONN-keep", Role: "server", Title: "KEEP keeps a connection open", Level: result.Should,
 			Requirements: []string{"CONN-2"}, Verdict: result.Warn, Rerun: rerun("CONN-keep"),
