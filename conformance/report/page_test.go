@@ -26,6 +26,8 @@ func TestHTMLGroupsAndEscapes(t *testing.T) {
 	assert.Contains(t, page, `data-copy="gochat-conformance server --addr 127.0.0.1:9037 --run &#39;^REG-dup$&#39; --seed 42"`)
 	assert.Contains(t, page, "server/reg.yaml:15:7 (expect) REG-3", "not-run records are listed")
 	assert.Contains(t, page, "Note (decision level)")
+	assert.Contains(t, page, `<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;`,
+		"the browser fetches nothing and runs only the page's own script (hash checked by the browser tests, whose filters need it)")
 	assert.NotContains(t, page, "http://", "no network")
 	assert.NotContains(t, page, "https://", "no network")
 }
