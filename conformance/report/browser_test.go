@@ -166,6 +166,13 @@ func TestHTMLInBrowser(t *testing.T) {
 		assert.Contains(t, text, "<script>window.pwned=1;", "the MOTD shows as text")
 	})
 
+	t.Run("copy button", func(t *testing.T) {
+		click(ctx, t, "#sc-REG-dup .rerun button")
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("#sc-REG-dup .rerun button").textContent === "copied"`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+		assert.NoError(t, err, "the copy button confirms")
+	})
+
 	t.Run("requirement view", func(t *testing.T) {
 		assert.False(t, visible(ctx, t, "#view-requirements"))
 		click(ctx, t, `button[data-view="view-requirements"]`)
