@@ -144,6 +144,11 @@ func TestHTMLInBrowser(t *testing.T) {
 		assert.False(t, visible(ctx, t, "#sc-CONN-tls"), "problems only: skip hidden")
 		assert.True(t, visible(ctx, t, "#sc-CONN-keep"), "problems only: warn shown")
 		click(ctx, t, `button[data-only=""]`)
+		click(ctx, t, "#notes-only")
+		assert.True(t, visible(ctx, t, "#sc-REG-ok"), "the pass with a note stays")
+		assert.False(t, visible(ctx, t, "#sc-REG-dup"), "scenarios without notes hide")
+		click(ctx, t, "#notes-only")
+		assert.True(t, visible(ctx, t, "#sc-REG-dup"))
 	})
 
 	t.Run("transcript expands", func(t *testing.T) {
