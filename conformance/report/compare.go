@@ -16,7 +16,7 @@ type Labeled struct {
 
 type cmpImpl struct {
 	Label, Target, Dialect, Role, Mode, Seed, Anchor string
-	Scenarios                                        int
+	Scenarios, Notes                                 int
 	Counts                                           []countRow
 }
 
@@ -88,7 +88,7 @@ func buildComparePage(runs []Labeled, reg *registry.Registry) comparePage {
 		}
 		h := headerOf(lr.Run.Results, lr.Run.Info)
 		p.Impls = append(p.Impls, cmpImpl{Label: lr.Label, Target: h.Target, Dialect: h.Dialect, Role: h.Role,
-			Mode: h.Mode, Seed: h.Seed, Anchor: fmt.Sprintf("impl-%d", i), Scenarios: h.Scenarios,
+			Mode: h.Mode, Seed: h.Seed, Anchor: fmt.Sprintf("impl-%d", i), Scenarios: h.Scenarios, Notes: h.Notes,
 			Counts: countRows(lr.Run.Results)})
 	}
 	inDetails := make([]map[string]bool, len(runs))
