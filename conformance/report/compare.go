@@ -91,35 +91,11 @@ func buildComparePage(runs []Labeled, reg *registry.Registry) comparePage {
 			Mode: h.Mode, Seed: h.Seed, Anchor: fmt.Sprintf("impl-%d", i), Scenarios: h.Scenarios, Notes: h.Notes,
 			Counts: countRows(lr.Run.Results)})
 	}
-	inDetails := make([]map[string]bool, len(runs))
-	for i := range inDetails {
-		inDetails[i] = map[string]bool{}
-	}
 	order, bySec := groupBySection(reg, union)
 	for _, sec := range order {
 		cs := cmpSection{Heading: sectionHeading(sec)}
 		for _, u := range bySec[sec] {
-			row := cmpRow{ID: u.ID, Title: u.Title}
-			first := byRun[0][u.ID]
-			for i := range runs {
-				r := byRun[i][u.ID]
-				if r == nil {
-					row.Cells = append(row.Cells, cmpCell{Label: "—"})
-					row.Differs = true
-					continue
-				}
-				row.Cells = append(row.Cells, cmpCell{Verdict: string(r.Verdict), Label: r.Label()})
-				if first == nil || r.Verdict != first.Verdict {
-					row.Differs = true
-				}
-			}
-			for i := range row.Cells {
-				r := byRun[i][u.ID]
-				if r != nil && (row.Differs || r.Verdict != result.Pass) {
-					row.Cells[i].Href = fmt.Sprintf("#i%d-%s", i, r.ID)
-					inDetails[i][r.ID] = true
-				}
-			}
+			row := compareRow(u, byRun)
 			p.Total++
 			if row.Differs {
 				p.Differ++
@@ -129,14 +105,55 @@ func buildComparePage(runs []Labeled, reg *registry.Registry) comparePage {
 		}
 		p.Sections = append(p.Sections, cs)
 	}
+	// Details: the scenarios some cell links to, in each run's order.
 	for i, lr := range runs {
 		d := cmpDetails{Impl: p.Impls[i]}
 		for _, r := range lr.Run.Results {
-			if inDetails[i][r.ID] {
-				d.Scenarios = append(d.Scenarios, scenarioOf(r, reg, fmt.Sprintf("i%d-%s", i, r.ID)))
+			if linked(p.Sections, i, r.ID) {
+				d.Scenarios = append(d.Scenarios, scenarioOf(r, reg, anchorOf(i, r.ID)))
 			}
 		}
 		p.Details = append(p.Details, d)
 	}
 	return p
+}
+
+func anchorOf(run int, id string) string { return fmt.Sprintf("i%d-%s", run, id) }
+
+// compareRow is scenario u's row: one cell per run, marked as differing
+// when a run lacks it or its verdicts are not all the same. A cell links
+// to the run's details when the row differs or the verdict is not a pass.
+func compareRow(u *result.Result, byRun []map[string]*result.Result) cmpRow {
+	row := cmpRow{ID: u.ID, Title: u.Title}
+	first := byRun[0][u.ID]
+	for i := range byRun {
+		r := byRun[i][u.ID]
+		if r == nil {
+			row.Cells = append(row.Cells, cmpCell{Label: "—"})
+			row.Differs = true
+			continue
+		}
+		row.Cells = append(row.Cells, cmpCell{Verdict: string(r.Verdict), Label: r.Label()})
+		if first == nil || r.Verdict != first.Verdict {
+			row.Differs = true
+		}
+	}
+	for i := range row.Cells {
+		if r := byRun[i][u.ID]; r != nil && (row.Differs || r.Verdict != result.Pass) {
+			row.Cells[i].Href = "#" + anchorOf(i, r.ID)
+		}
+	}
+	return row
+}
+
+// linked reports whether run i's cell of scenario id links to details.
+func linked(secs []cmpSection, i int, id string) bool {
+	for _, sec := range secs {
+		for _, row := range sec.Rows {
+			if row.ID == id {
+				return row.Cells[i].Href != ""
+			}
+		}
+	}
+	return false
 }
