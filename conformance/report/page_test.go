@@ -43,3 +43,25 @@ func TestCountRows(t *testing.T) {
 	assert.Equal(t, 2, got["skip"].Total)
 	assert.Equal(t, 1, got["crash"].Total)
 }
+
+// A JSON report reads back into the results and context it was written
+// from (the registry aside), and another schema is refused.
+func TestJSONReadsBack(t *testing.T) {
+	rs, in := fixtureRun(t)
+	var b bytes.Buffer
+	require.NoError(t, JSON(&b, rs, in))
+	run, err := ReadJSON(&b)
+	require.NoError(t, err)
+	want := in
+	want.Registry = nil
+	assert.Equal(t, want, run.Info)
+	require.Len(t, run.Results, len(rs))
+	assert.Equal(t, rs[1].Notes, run.Results[1].Notes)
+	assert.Equal(t, rs[2].NotRun, run.Results[2].NotRun)
+	assert.Equal(t, rs[2].Transcript, run.Results[2].Transcript)
+
+	_, err = ReadJSON(strings.NewReader(`{"schema":"gochat-conformance/v0","scenarios":[]}`))
+	assert.ErrorContains(t, err, "schema")
+	_, err = ReadJSON(strings.NewReader(`{"schema":"gochat-conformance/v1","scenarios":[null]}`))
+	assert.Error(t, err)
+}
