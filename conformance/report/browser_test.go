@@ -183,6 +183,14 @@ func TestHTMLInBrowser(t *testing.T) {
 		click(ctx, t, `button[data-view="view-requirements"]`)
 		assert.True(t, visible(ctx, t, "#view-requirements"))
 		assert.False(t, visible(ctx, t, "#view-scenarios"))
+		// A scenario link goes back to the scenarios, its details open.
+		assert.False(t, eval[bool](ctx, t, `document.getElementById("sc-CONN-tcp").open`))
+		click(ctx, t, `#view-requirements a[href="#sc-CONN-tcp"]`)
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("sc-CONN-tcp").open`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+		require.NoError(t, err, "the linked scenario opened")
+		assert.True(t, visible(ctx, t, "#sc-CONN-tcp"))
+		assert.False(t, visible(ctx, t, "#view-requirements"))
 	})
 }
 
