@@ -233,3 +233,16 @@ func TestCompareAndLoadInBrowser(t *testing.T) {
 	w1 := eval[float64](ctx, t, `document.querySelector("#tp-0 g.s1 rect").getBBox().width`)
 	assert.Greater(t, w1, w0, "the faster run's bar is longer")
 }
+
+func TestTimelineInBrowser(t *testing.T) {
+	url := writePage(t, "timeline.html", func(f *os.File) error { return TimelineHTML(f, fixtureTimeline()) })
+	ctx := newBrowser(t)
+	do(ctx, t, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("#timeline")))
+	assert.Equal(t, 3, eval[int](ctx, t, `document.querySelectorAll("#timeline tr:first-child th").length - 2`), "a column per actor and the observer")
+	assert.Equal(t, "reply a1c0 OK", textOf(ctx, t, "#ev-4 td:nth-child(4)"), "actor 1's event in actor 1's column")
+	assert.True(t, visible(ctx, t, "#ev-1"))
+	click(ctx, t, "#only-marked")
+	assert.False(t, visible(ctx, t, "#ev-1"), "an event no violation cites hides")
+	assert.True(t, visible(ctx, t, "#ev-4"))
+	assert.True(t, visible(ctx, t, "#ev-6"))
+}

@@ -120,3 +120,23 @@ func fixtureLoad() []LoadRun {
 	}
 	return []LoadRun{{Label: "before", Results: run("refserver/sqlite", 1)}, {Label: "after", Results: run("refserver/sqlite", 1.6)}}
 }
+
+// fixtureTimeline is an explorer finding: two actors log in to one
+// account at once and both get a session.
+func fixtureTimeline() Timeline {
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	return Timeline{Title: "explore finding (seed 9)", Rerun: "gochat-conformance explore --replay findings/explore-9.json",
+		Violations: []TimelineViolation{{Invariant: "one session per account", Source: "spec", Ref: "Login",
+			Detail: "actor 1, op 3: LOGIN+VERIF succeeded while a0c0 still held the session of alice", Seqs: []int{4, 6}}},
+		Plan:    []string{"#0 a0/c0 register", "#1 a1/c0 register", "#2 a0/c0 login", "#3 a1/c0 login peer=0"},
+		Columns: []string{"a0", "a1", "observer"},
+		Rows: []TimelineRow{
+			{Seq: 1, At: ms(0.2), Column: 0, Kind: "call", Text: "call a0c0 LOGIN alice"},
+			{Seq: 2, At: ms(0.3), Column: 1, Kind: "call", Text: "call a1c0 LOGIN alice"},
+			{Seq: 3, At: ms(1.1), Column: 0, Kind: "reply", Text: "reply a0c0 OK"},
+			{Seq: 4, At: ms(1.2), Column: 1, Kind: "reply", Text: "reply a1c0 OK"},
+			{Seq: 5, At: ms(1.9), Column: 2, Kind: "call", Text: "call o0 USRS"},
+			{Seq: 6, At: ms(2.4), Column: 2, Kind: "reply", Text: "reply o0 OK (alice listed twice)"},
+			{Seq: 7, At: ms(3.0), Column: 0, Kind: "phase", Text: "phase (quiescent)"},
+		}}
+}

@@ -26,6 +26,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"csp":          func() string { return contentPolicy },
 	"verdictClass": verdictClass,
 	"add":          func(a, b int) int { return a + b },
+	"ms":           func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) },
 	"failureBox":   func(title, kind string, f failureView) failureBox { return failureBox{title, kind, f} },
 }).ParseFS(templateFS, "templates/*.tmpl"))
 

@@ -29,6 +29,7 @@ func TestScreenshots(t *testing.T) {
 			return Compare(f, fixtureComparison(t), in.Registry)
 		})},
 		{"report-load.png", writePage(t, "load.html", func(f *os.File) error { return LoadHTML(f, fixtureLoad()) })},
+		{"report-explore.png", writePage(t, "timeline.html", func(f *os.File) error { return TimelineHTML(f, fixtureTimeline()) })},
 	}
 	ctx := newBrowser(t)
 	for _, s := range shots {

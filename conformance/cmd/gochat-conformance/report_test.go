@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance"
 	"github.com/gochatproto/gochat/conformance/engine"
+	"github.com/gochatproto/gochat/conformance/explore"
 	"github.com/gochatproto/gochat/conformance/internal/mutant"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/report"
@@ -136,4 +138,38 @@ func TestReportLoadAndUsage(t *testing.T) {
 	code, _, errs = runCLI("report", "--compare", a, b)
 	assert.Equal(t, 1, code, "a load file is no conformance report")
 	assert.Contains(t, errs, "a.json")
+}
+
+// An explorer finding becomes a timeline: a column per actor and the
+// observer, the events a violation cites marked.
+func TestReportExploreTimeline(t *testing.T) {
+	f := explore.Finding{Rerun: "gochat-conformance explore --replay x.json",
+		Violations: []explore.Violation{{Invariant: "one-session", Source: "spec", Ref: "LOGIN", Actor: 1, Op: 1,
+			Detail: "two sessions <b>at once</b>", Seqs: []int{3}}},
+		Plan: &explore.Plan{Seed: 9, Actors: 2, Conns: 1, Ops: []explore.Op{{Index: 0, Actor: 0, Kind: explore.OpLogin},
+			{Index: 1, Actor: 1, Kind: explore.OpLogin}}},
+		History: []explore.Event{
+			{Seq: 1, Kind: explore.EvCall, Actor: 0, Conn: "a0c0", Action: "LOGIN", Name: "alice"},
+			{Seq: 2, Kind: explore.EvCall, Actor: 1, Conn: "a1c0", Action: "LOGIN", Name: "alice"},
+			{Seq: 3, Kind: explore.EvReply, Actor: 1, Conn: "a1c0", Action: "OK", T: 1500 * time.Microsecond},
+			{Seq: 4, Kind: explore.EvPhase, Actor: -1, Note: "quiescent"},
+		}}
+	f.Original = f.Plan
+	dir := t.TempDir()
+	in := filepath.Join(dir, "explore-9.json")
+	b, err := json.Marshal(f)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(in, b, 0o600))
+	code, out, errs := runCLI("report", "--explore", in)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "<th>a0</th><th>a1</th><th>observer</th>")
+	assert.Regexp(t, `<tr id="ev-3" class="ev ev-reply marked"><td class="n">3</td><td class="n">1.5</td><td></td><td>reply a1c0 OK</td><td></td></tr>`, out)
+	assert.Contains(t, out, `<tr id="ev-4" class="ev ev-phase same"><td class="n">4</td><td class="n">0.0</td><td>phase (quiescent)</td>`)
+	assert.Contains(t, out, "two sessions &lt;b&gt;at once&lt;/b&gt;")
+	assert.Contains(t, out, "#1 a1/c0 login")
+
+	require.NoError(t, os.WriteFile(in, []byte(`{"rerun":"x"}`), 0o600))
+	code, _, errs = runCLI("report", "--explore", in)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "not an explorer finding")
 }

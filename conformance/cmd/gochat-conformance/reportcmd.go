@@ -20,6 +20,8 @@ const reportUsage = `usage:
                                                                  implementations × scenarios, rows that differ marked
   gochat-conformance report --load [-o FILE.html] A.json B.json ...
                                                                  charts of "load --json" results, runs overlaid
+  gochat-conformance report --explore [-o FILE.html] explore-SEED.json
+                                                                 an explorer finding as a timeline, one column per actor
 Labels: NAME=FILE names a column or series (default: the file name).
 
 Flags:
@@ -33,14 +35,21 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(fs.Output(), reportUsage); fs.PrintDefaults() }
 	compare := fs.Bool("compare", false, "compare the runs of several implementations (JSON reports of server or client)")
 	loadCharts := fs.Bool("load", false, "chart load --json results")
+	explorer := fs.Bool("explore", false, "draw an explorer finding (explore --findings) as a timeline")
 	out := fs.String("o", "", "write the page to `FILE` (default: standard output)")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return usageError(stderr, err)
 	}
+	modes := 0
+	for _, on := range []bool{*compare, *loadCharts, *explorer} {
+		if on {
+			modes++
+		}
+	}
 	switch {
-	case *compare && *loadCharts:
-		fmt.Fprintln(stderr, "gochat-conformance report: --compare and --load exclude each other")
+	case modes > 1:
+		fmt.Fprintln(stderr, "gochat-conformance report: --compare, --load and --explore exclude each other")
 		return 2
 	case len(files) == 0, !*compare && !*loadCharts && len(files) != 1:
 		fs.Usage()
@@ -52,6 +61,8 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		render, err = loadPage(files)
 	case *compare:
 		render, err = comparePage(files)
+	case *explorer:
+		render, err = explorePage(files[0])
 	default:
 		render, err = runPage(files[0])
 	}
