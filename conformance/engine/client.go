@@ -558,6 +558,25 @@ func (s *clientSide) expectNoEvent(x *exec, e *scenario.ExpectEvent) {
 	}
 }
 
+// drainLines files every adapter line already waiting, without blocking,
+// so that a driver error (above all "unsupported") is seen before a step
+// starts to wait for packets.
+func (x *exec) drainLines() {
+	for x.lines != nil && !x.stopped {
+		select {
+		case m, ok := <-x.lines:
+			if !ok {
+				x.lines = nil
+				x.note("driver", "client process closed its output")
+				return
+			}
+			x.side.line(x, m)
+		default:
+			return
+		}
+	}
+}
+
 // takeEvent removes and returns the first buffered event of e's kind; an
 // ordered expectation also drops the events before it. Nil: none yet.
 func (s *clientSide) takeEvent(e *scenario.ExpectEvent) map[string]any {
