@@ -2,6 +2,7 @@ package clientwire
 
 import (
 	"context"
+	"math/rand"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -150,5 +151,23 @@ func TestFuzzReferenceClient(t *testing.T) {
 	assert.Equal(t, 24, n)
 	for _, fd := range fds {
 		t.Errorf("finding (%s, %s):\n%s", fd.Kind, fd.Mutation, fd.Scenario)
+	}
+}
+
+// TestMutationsLoad: mutated sessions are valid client scenarios (a
+// mutation the format cannot express would silently waste a session).
+func TestMutationsLoad(t *testing.T) {
+	fc := FuzzConfig{}
+	ss, err := fc.sessions()
+	require.NoError(t, err)
+	r, err := newRunner(Config{ClientCmd: "true"})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 300; i++ {
+		s := ss[rng.Intn(len(ss))]
+		steps, name, ok := mutate(rng, s, mutations)
+		require.True(t, ok, s.id)
+		_, err := r.parse("m.yaml", s.render(steps))
+		assert.NoError(t, err, "%s: %s", name, steps[len(steps)-1])
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/spec"
 )
 
 // FuzzConfig bounds a fuzzing run.
@@ -84,9 +85,27 @@ var mutations = []mutation{
 	{"version-2", func(_ *rand.Rand, raw map[string]any) { header(raw)["version"] = 2 }},
 	{"info", func(r *rand.Rand, raw map[string]any) { header(raw)["info"] = strconv.Itoa(r.Intn(256)) }},
 	{"action", func(r *rand.Rand, raw map[string]any) {
-		header(raw)["action"] = serverActions[r.Intn(len(serverActions))]
+		h := header(raw)
+		numericInfo(h) // an info name belongs to the old action
+		h["action"] = serverActions[r.Intn(len(serverActions))]
 	}},
 	{"reserved", func(r *rand.Rand, raw map[string]any) { header(raw)["reserved"] = r.Intn(1 << 16) }},
+}
+
+// numericInfo replaces an info name (HOOK_NEWLOGIN) by its number, as
+// read for the header's current action.
+func numericInfo(h map[string]any) {
+	name, isText := h["info"].(string)
+	if !isText {
+		return
+	}
+	a, err := spec.ParseAction(fmt.Sprint(h["action"]))
+	if err != nil {
+		return
+	}
+	if v, err := scenario.ParseInfo(a, name); err == nil {
+		h["info"] = strconv.Itoa(int(v))
+	}
 }
 
 func args(raw map[string]any) []any {
