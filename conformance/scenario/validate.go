@@ -209,6 +209,7 @@ func (v *validator) step(st *Step) {
 			v.errorf(l, c, "expect_close: err_req and spec_code need err")
 		}
 	case KindDecrypt:
+		v.check(l, c, "decrypt", &st.Decrypt.Check)
 		v.actor(l, c, st.Decrypt.Actor)
 		v.useVar(l, c, st.Decrypt.From)
 		v.defVar(l, c, st.Decrypt.Into)
