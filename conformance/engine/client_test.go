@@ -155,6 +155,7 @@ func TestBrokenClientsFail(t *testing.T) {
 		{"shtdwn-ms", []string{"CLI-shtdwn-time", "CLI-reply-by-id"}, false},
 		{"swap-messages", []string{"CLI-catchup-many", "CLI-catchup"}, false},
 		{"no-pinning", []string{"CLI-key-change"}, false},
+		{"msg-plaintext", []string{"CLI-msg-encrypt"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.fault, func(t *testing.T) {

@@ -227,3 +227,24 @@ func onlyEvents(events []string, next func([]byte) [][]byte) func([]byte) [][]by
 		return next(line)
 	}
 }
+
+// plaintextMSG re-encodes a MSG packet with a readable text in place of
+// its ciphertext (a client that does not encrypt).
+func (f *filter) plaintextMSG(b []byte) []byte {
+	if spec.ParseHeader(b).Action != spec.MSG {
+		return b
+	}
+	f.mu.Lock()
+	d := f.dialect
+	f.mu.Unlock()
+	var p spec.Packet
+	if spec.NewRawDecoder(bytes.NewReader(b), spec.ServerBound, d).ReadPacket(&p) != nil || len(p.Args) != 3 {
+		return b
+	}
+	p.Args[2] = []byte("this text was not encrypted")
+	out, err := spec.MarshalPacket(&p, d)
+	if err != nil {
+		return b
+	}
+	return out
+}

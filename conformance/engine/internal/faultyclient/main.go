@@ -16,6 +16,7 @@
 //	shtdwn-ms     report a shutdown time in milliseconds
 //	swap-messages report every two message events in reverse order
 //	no-pinning    take a changed key for a known user silently
+//	msg-plaintext send every MSG with its text in clear instead of a ciphertext
 //
 // -events names the events the adapter reports; it declares them in the
 // handshake ("events", docs/driver.md) and drops the others.
@@ -78,6 +79,9 @@ func main() {
 		fc := &faultConn{Conn: c, corrupt: corrupt}
 		if f.setConn(fc) {
 			fc.onRead = onRead
+			if *fault == "msg-plaintext" {
+				fc.rewrite = f.plaintextMSG
+			}
 		}
 		return fc, nil
 	}
@@ -91,7 +95,7 @@ func main() {
 }
 
 // driverFaults are handled by the filter or the driver's options.
-var driverFaults = []string{"brdcast-plain", "insecure-tls", "no-pinning"}
+var driverFaults = []string{"brdcast-plain", "insecure-tls", "no-pinning", "msg-plaintext"}
 
 var faults = map[string]func(b []byte){
 	"":            func([]byte) {},
@@ -132,6 +136,7 @@ type faultConn struct {
 	net.Conn
 	corrupt func([]byte)
 	onRead  func([]byte) bool
+	rewrite func([]byte) []byte // replaces a whole packet (nil: none)
 }
 
 func (c *faultConn) Read(p []byte) (int, error) {
@@ -144,9 +149,16 @@ func (c *faultConn) Read(p []byte) (int, error) {
 }
 
 func (c *faultConn) Write(p []byte) (int, error) {
+	n := len(p)
 	if len(p) >= spec.HeaderSize {
 		p = append([]byte(nil), p...)
 		c.corrupt(p)
+		if c.rewrite != nil {
+			p = c.rewrite(p)
+		}
 	}
-	return c.Conn.Write(p)
+	if _, err := c.Conn.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
