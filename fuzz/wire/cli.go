@@ -124,6 +124,7 @@ func corpusCommand(ctx context.Context, start Starter, args []string, stdout, st
 	c.register(fs)
 	dir := fs.String("dir", "", "load *.case files from `DIR` instead of the embedded corpus")
 	timeout := fs.Duration("timeout", 3*time.Second, "wait this long for a reply or a close")
+	strict := fs.Bool("strict", false, "judge the project's decisions (errata) like the specification: failures and warnings instead of notes")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -140,9 +141,10 @@ func corpusCommand(ctx context.Context, start Starter, args []string, stdout, st
 			return 2
 		}
 	}
-	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr, Dialect: d, Timeout: c.scaled(*timeout), Account: acct, Cases: cases, Log: stdout, Restart: srv.restart})
+	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr, Dialect: d, Timeout: c.scaled(*timeout), Account: acct, Cases: cases, Log: stdout, Restart: srv.restart, Strict: *strict})
 	sum := Summarize(rs)
-	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d CRASH, %d ERROR, %d warn, %d info, %d skip\n", sum[Pass], sum[Fail], sum[Crash], sum[Error], sum[Warn], sum[Info], sum[Skip])
+	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d CRASH, %d ERROR, %d warn, %d note, %d info, %d skip\n",
+		sum[Pass], sum[Fail], sum[Crash], sum[Error], sum[Warn], sum[Note], sum[Info], sum[Skip])
 	if err != nil {
 		fmt.Fprintln(stderr, "corpus:", err)
 		if len(rs) == 0 {
