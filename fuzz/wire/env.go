@@ -22,7 +22,7 @@ type runAccounts struct {
 	by, probe, fuzz Account
 	victim          *Account          // admin mode only
 	givenFuzz       bool              // fuzz is the caller's --user: never registered here
-	spare           []*rsa.PrivateKey // fixture keys the run has not used yet
+	keys            *keySource // keys for accounts the run may still need
 	restarts        int               // servers started by FuzzConfig.Restart
 }
 
@@ -35,11 +35,15 @@ func provisionRun(ctx context.Context, cfg *FuzzConfig, addr string) (*runAccoun
 	if cfg.Admin != nil {
 		n++ // the victim
 	}
-	accts, spare, err := provision(ctx, addr, cfg.Dialect, n, "fz", int(cfg.Seed%1024), cfg.slow())
+	src, err := newKeySource(cfg.Keys, int(cfg.Seed%1024))
 	if err != nil {
 		return nil, err
 	}
-	ra := &runAccounts{by: accts[0], probe: accts[1], spare: spare}
+	accts, err := provision(ctx, addr, cfg.Dialect, n, "fz", src, cfg.slow())
+	if err != nil {
+		return nil, err
+	}
+	ra := &runAccounts{by: accts[0], probe: accts[1], keys: src}
 	if cfg.User != nil {
 		ra.fuzz, ra.givenFuzz = *cfg.User, true
 	} else {
@@ -133,8 +137,8 @@ func (e *env) connectOnce(ctx context.Context) error {
 	return nil
 }
 
-// replaceVictim registers a new victim with a fixture key the run has not
-// used yet (the old key may stay taken: E-20 is not relied on) and logs it
+// replaceVictim registers a new victim with a key the run has not used
+// yet (the old key may stay taken: E-20 is not relied on) and logs it
 // in.
 func (e *env) replaceVictim(ctx context.Context) error {
 	k, err := e.ra.spareKey()
@@ -152,15 +156,8 @@ func (e *env) replaceVictim(ctx context.Context) error {
 	return e.victim.login(ctx, v, e.cfg.slow())
 }
 
-// spareKey hands out a fixture key the run has not used.
-func (ra *runAccounts) spareKey() (*rsa.PrivateKey, error) {
-	if len(ra.spare) == 0 {
-		return nil, fmt.Errorf("no unused fixture key is left for a replacement account")
-	}
-	k := ra.spare[0]
-	ra.spare = ra.spare[1:]
-	return k, nil
-}
+// spareKey hands out a key the run has not used.
+func (ra *runAccounts) spareKey() (*rsa.PrivateKey, error) { return ra.keys.next() }
 
 func registerAll(c *conn, as []Account, timeout time.Duration) error {
 	for _, a := range as {
@@ -233,8 +230,8 @@ func (e *env) restart(ctx context.Context) error {
 }
 
 // loginFuzz logs the fuzz account in. If a mutated DEREG removed it in an
-// earlier case, a new account is registered with a fixture key this run has
-// not used yet: the old key may stay taken (E-20 is not relied on).
+// earlier case, a new account is registered with a key this run has not
+// used yet: the old key may stay taken (E-20 is not relied on).
 func (e *env) loginFuzz(ctx context.Context, c *conn) error {
 	err := c.login(ctx, e.fuzz, e.cfg.slow())
 	gone := protoclient.IsCode(err, spec.CodeDereg) || protoclient.IsCode(err, spec.CodeNotFound)

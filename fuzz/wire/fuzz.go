@@ -32,6 +32,9 @@ type FuzzConfig struct {
 	// User is a registered account to fuzz as in authenticated cases; nil
 	// registers one with a free fixture key.
 	User *Account
+	// Keys is where the keys of the accounts the run registers come from
+	// (accounts.go); the zero value uses the fixture keys.
+	Keys Keys
 	// Admin, when set, is an account of level 1 or 2 on the target: half
 	// of the authenticated cases then log in as it and send mutated ADMIN
 	// packets (admin.go). Shutdowns are moved far into the future and

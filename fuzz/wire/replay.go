@@ -50,6 +50,9 @@ type ReplayConfig struct {
 	Account *Account
 	Cases   []*corpus.Case // nil: the committed corpus
 	Log     io.Writer      // progress lines; may be nil
+	// Keys is where the key of a registered account comes from
+	// (accounts.go); the zero value uses the fixture keys.
+	Keys Keys
 	// Strict judges decisions (errata) like the specification: a case
 	// whose input is malformed or acceptable only by a decision fails,
 	// and an ERR code other than E-7's is a warning, instead of notes.
@@ -91,7 +94,11 @@ func Replay(ctx context.Context, cfg ReplayConfig) ([]CaseResult, error) {
 	lv := levels{reg: reg, strict: cfg.Strict}
 	provisioned := cfg.Account == nil
 	if provisioned {
-		accts, _, err := provision(ctx, cfg.Addr, cfg.Dialect, 1, "corpus", 0, cfg.Timeout)
+		src, err := newKeySource(cfg.Keys, 0)
+		if err != nil {
+			return nil, err
+		}
+		accts, err := provision(ctx, cfg.Addr, cfg.Dialect, 1, "corpus", src, max(cfg.Timeout, 10*time.Second))
 		if err != nil {
 			return nil, err
 		}
