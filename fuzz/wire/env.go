@@ -20,10 +20,10 @@ import (
 // even after DEREG (the key release of errata E-20 is our decision).
 type runAccounts struct {
 	by, probe, fuzz Account
-	victim          *Account          // admin mode only
-	givenFuzz       bool              // fuzz is the caller's --user: never registered here
+	victim          *Account   // admin mode only
+	givenFuzz       bool       // fuzz is the caller's --user: never registered here
 	keys            *keySource // keys for accounts the run may still need
-	restarts        int               // servers started by FuzzConfig.Restart
+	restarts        int        // servers started by FuzzConfig.Restart
 }
 
 // provisionRun registers the run's accounts on the first server.
