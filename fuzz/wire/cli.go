@@ -208,6 +208,7 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 	fs.DurationVar(&cfg.SlowRead, "slow-read", 100*time.Millisecond, "how long the slow-reader delivery lets replies pile up before reading")
 	fs.IntVar(&cfg.FullCheckEvery, "full-check-every", 25, "run the login + MSG round trip every `N` cases")
 	fs.StringVar(&cfg.Findings, "findings", "findings", "write minimised findings as scenarios to `DIR`")
+	fs.BoolVar(&cfg.Strict, "strict", false, "no close on input that only the project's decisions (errata) call malformed is a finding too (default: a note)")
 	fs.BoolVar(&cfg.KeepGoing, "keep-going", false, "continue after a finding until --cases/--duration (with --server-cmd a dead server is restarted); each distinct finding is written once")
 	fs.IntVar(&cfg.MaxMinimizeRuns, "max-minimize-runs", 200, "bound the delta debugging to `N` attempts")
 	adminUser := fs.String("admin-user", "", "admin mode: also fuzz ADMIN packets as this level 1 or 2 `NAME`")
@@ -245,9 +246,12 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 }
 
 func printFuzzReport(w io.Writer, rep *FuzzReport) {
-	fmt.Fprintf(w, "fuzz: %d cases in %v (%d malformed); %d failing cases (%d crashes), %d distinct findings, %d duplicates; %d server restarts; deliveries %v\n",
+	fmt.Fprintf(w, "fuzz: %d cases in %v (%d malformed); %d failing cases (%d crashes), %d distinct findings, %d duplicates; %d server restarts; %d notes; deliveries %v\n",
 		rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Malformed, rep.Failures, rep.Crashes,
-		len(rep.Findings), rep.Duplicates, rep.Restarts, rep.Deliveries)
+		len(rep.Findings), rep.Duplicates, rep.Restarts, rep.Notes, rep.Deliveries)
+	if rep.Notes > 0 {
+		fmt.Fprintf(w, "fuzz: %d notes: the server kept a connection open on input only the project's decisions call malformed (--strict makes them findings)\n", rep.Notes)
+	}
 	for _, fd := range rep.Findings {
 		unconfirmed := ""
 		if !fd.Confirmed {

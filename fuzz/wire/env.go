@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/protoclient"
+	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -24,6 +25,8 @@ type runAccounts struct {
 	givenFuzz       bool       // fuzz is the caller's --user: never registered here
 	keys            *keySource // keys for accounts the run may still need
 	restarts        int        // servers started by FuzzConfig.Restart
+	notes           int        // decision-level differences (FuzzReport.Notes)
+	reg             *registry.Registry
 }
 
 // provisionRun registers the run's accounts on the first server.
@@ -43,7 +46,11 @@ func provisionRun(ctx context.Context, cfg *FuzzConfig, addr string) (*runAccoun
 	if err != nil {
 		return nil, err
 	}
-	ra := &runAccounts{by: accts[0], probe: accts[1], keys: src}
+	reg, err := registry.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	ra := &runAccounts{by: accts[0], probe: accts[1], keys: src, reg: reg}
 	if cfg.User != nil {
 		ra.fuzz, ra.givenFuzz = *cfg.User, true
 	} else {
@@ -251,4 +258,11 @@ func (e *env) loginFuzz(ctx context.Context, c *conn) error {
 		return err
 	}
 	return c.login(ctx, e.fuzz, e.cfg.slow())
+}
+
+// decisionOnly: the stream is malformed only by a decision of this project
+// and the run is not strict, so a server that keeps the connection open is
+// a note, not a finding.
+func (e *env) decisionOnly(v verdict) bool {
+	return !e.cfg.Strict && e.ra != nil && e.ra.reg != nil && decisionOnly(e.ra.reg, v.req)
 }

@@ -1,10 +1,13 @@
 package wire
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 
 	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/fuzz/corpus"
+	"github.com/gochatproto/gochat/spec"
 )
 
 // outcomeReqs state what a server does with malformed input (close, the
@@ -61,4 +64,46 @@ func (l levels) judge(c *corpus.Case, s Status, detail string) (Status, string) 
 	}
 	return Note, detail + "; the input is " + map[corpus.Outcome]string{corpus.Reject: "malformed", corpus.Accept: "acceptable"}[c.Outcome] +
 		" only by decisions: " + l.decisions(c) + " (a note unless --strict)"
+}
+
+// malformedBy names the requirement that makes a server-bound packet
+// malformed, by the checking decoder's sentinel (the same requirements the
+// corpus's n_ cases cite). The fuzzer's close oracle judges by its source.
+var malformedBy = map[error]string{
+	spec.ErrBadVersion:     "FRAME-2",
+	spec.ErrNullAction:     "FRAME-12",
+	spec.ErrUnknownAction:  "FRAME-12",
+	spec.ErrWrongDirection: "FRAME-20",
+	spec.ErrNullID:         "FRAME-16",
+	spec.ErrInfoRequired:   "FRAME-15",
+	spec.ErrInfoForbidden:  "FRAME-15",
+	spec.ErrBadInfo:        "FRAME-15",
+	spec.ErrArgCount:       "ARG-7",
+	spec.ErrLenMismatch:    "FRAME-10",
+	spec.ErrBadSeparator:   "FRAME-7",
+	spec.ErrArgTooLong:     "ARG-2",
+	spec.ErrSplit:          "ARG-10",
+}
+
+// malformedReq is the requirement a decoder error on payload violates: a
+// payload without its final CRLF breaks FRAME-6 (the specification's),
+// other split errors ARG-10.
+func malformedReq(err error, payload []byte) string {
+	if errors.Is(err, spec.ErrSplit) && !bytes.HasSuffix(payload, []byte("\r\n")) {
+		return "FRAME-6"
+	}
+	for sentinel, id := range malformedBy {
+		if errors.Is(err, sentinel) {
+			return id
+		}
+	}
+	return ""
+}
+
+// decisionOnly: the requirement exists and rests on a decision of this
+// project, not on the original specification. An unknown requirement
+// counts as the specification's (the finding stays).
+func decisionOnly(reg *registry.Registry, id string) bool {
+	r, ok := reg.Get(id)
+	return ok && r.Source == registry.SourceDecision
 }

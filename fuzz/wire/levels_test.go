@@ -153,3 +153,19 @@ func TestCorpusOtherCodes(t *testing.T) {
 		t.Logf("strict=%v: %v", strict, sum)
 	}
 }
+
+// TestMalformedReqCoversDecoder: every header and split error the
+// fuzzer's oracle can meet names a requirement of the registry.
+func TestMalformedReqCoversDecoder(t *testing.T) {
+	reg, err := registry.Embedded()
+	require.NoError(t, err)
+	for sentinel, id := range malformedBy {
+		_, ok := reg.Get(id)
+		assert.True(t, ok, "%v: %s is not in the registry", sentinel, id)
+	}
+	assert.Equal(t, "FRAME-6", malformedReq(spec.ErrSplit, []byte("abc")))
+	assert.Equal(t, "ARG-10", malformedReq(spec.ErrSplit, []byte("a\r\nb\r\n")))
+	assert.False(t, decisionOnly(reg, "FRAME-2"))
+	assert.True(t, decisionOnly(reg, "FRAME-12"))
+	assert.False(t, decisionOnly(reg, "NOPE-1"), "an unknown requirement keeps the finding")
+}
