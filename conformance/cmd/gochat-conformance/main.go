@@ -9,6 +9,7 @@
 //	gochat-conformance fuzz [flags]      mutate packets until the server misbehaves
 //	gochat-conformance load [flags]      measure throughput and latency (docs/benchmarks.md)
 //	gochat-conformance explore [flags]   concurrent randomized model checking (docs/robustness.md)
+//	gochat-conformance report [flags]    HTML pages from JSON results: one run, a comparison, load charts
 //
 // Exit status: 0 all good, 1 failures, 2 suite errors or bad usage.
 package main
@@ -50,6 +51,7 @@ var commands = map[string]command{
 	"fuzz":     wire.FuzzCommand(startEmbedded),
 	"load":     load.Command,
 	"explore":  explore.Command,
+	"report":   cmdReport,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -85,6 +87,8 @@ func usage(w io.Writer) {
                                                        mutate packets and report findings as scenarios (docs/robustness.md)
   gochat-conformance load --addr HOST:PORT [flags]       load profiles: online, login, catchup, conns, mixed (docs/benchmarks.md)
   gochat-conformance explore [--addr HOST:PORT] [flags]  concurrent, model-checked random operations with shrinking (docs/robustness.md)
+  gochat-conformance report [--compare|--load] FILE.json... [-o FILE.html]
+                                                         HTML from JSON results: one run, implementations compared, load charts
 Run "gochat-conformance server -h" for the flags.
 `)
 }
