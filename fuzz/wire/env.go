@@ -12,7 +12,8 @@ import (
 	"github.com/gochatproto/gochat/spec"
 )
 
-// runAccounts are the accounts of one fuzz run. They are registered once
+// runAccounts are the accounts of one fuzz run (and the run's state that
+// outlives a server instance: restarts, notes). They are registered once
 // per server database: after a restart, a server that still knows the
 // bystander (its database survived) gets no REG at all, and an empty one
 // gets each account again with its own key, which that database has never
@@ -75,6 +76,17 @@ func (ra *runAccounts) registered() []Account {
 	return out
 }
 
+// onEmptyDatabase lists the accounts a restarted server with an empty
+// database needs: the run's own and the caller's --user account, which
+// that database has never seen either.
+func (ra *runAccounts) onEmptyDatabase() []Account {
+	out := ra.registered()
+	if ra.givenFuzz {
+		out = append(out, ra.fuzz)
+	}
+	return out
+}
+
 // env is one server instance with the run's accounts and the bystander
 // session.
 type env struct {
@@ -116,7 +128,7 @@ func (e *env) connectOnce(ctx context.Context) error {
 	}
 	err = c.login(ctx, e.by, e.cfg.slow())
 	if protoclient.IsCode(err, spec.CodeNotFound) {
-		if err = registerAll(c, e.ra.registered(), e.cfg.slow()); err == nil {
+		if err = registerAll(c, e.ra.onEmptyDatabase(), e.cfg.slow()); err == nil {
 			err = c.login(ctx, e.by, e.cfg.slow())
 		}
 	}

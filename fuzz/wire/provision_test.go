@@ -208,3 +208,35 @@ func TestKeyLedgerAcrossRuns(t *testing.T) {
 	}
 	assert.Equal(t, 7, used, "the ledger lists every key the runs registered")
 }
+
+// TestGivenUserOnEmptyDatabase: with --user, the caller registered the
+// fuzz account on the first server; a restarted server with an empty
+// database gets it too (with its key, new to that database), so
+// authenticated cases keep working after a restart.
+func TestGivenUserOnEmptyDatabase(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := spec.DialectSpec
+	keys, err := fixtureKeys()
+	require.NoError(t, err)
+	user := Account{Name: "fzgiven", Key: keys[len(keys)-1]}
+	first := startRef(t, d)
+	c, err := dial(ctx, first, d, 10*time.Second)
+	require.NoError(t, err)
+	require.NoError(t, c.register(user, 10*time.Second))
+	c.close()
+
+	cfg := &FuzzConfig{Dialect: d, Seed: 8, User: &user}
+	cfg.defaults()
+	ra, err := provisionRun(ctx, cfg, first)
+	require.NoError(t, err)
+	empty := newRegCounter(t, startRef(t, d))
+	e, err := newEnv(ctx, cfg, empty.addr(), ra)
+	require.NoError(t, err)
+	defer e.close()
+	assert.Equal(t, 3, empty.count(), "bystander, probe and the given account")
+	lc, err := dial(ctx, empty.addr(), d, 10*time.Second)
+	require.NoError(t, err)
+	defer lc.close()
+	require.NoError(t, e.loginFuzz(ctx, lc))
+}

@@ -92,8 +92,7 @@ func Replay(ctx context.Context, cfg ReplayConfig) ([]CaseResult, error) {
 		return nil, err
 	}
 	lv := levels{reg: reg, strict: cfg.Strict}
-	provisioned := cfg.Account == nil
-	if provisioned {
+	if cfg.Account == nil {
 		src, err := newKeySource(cfg.Keys, 0)
 		if err != nil {
 			return nil, err
@@ -122,7 +121,7 @@ func Replay(ctx context.Context, cfg ReplayConfig) ([]CaseResult, error) {
 			if err := alive(ctx, cfg.Addr, cfg.Dialect, cfg.Timeout); err != nil {
 				r.Status, r.Detail = Crash, fmt.Sprintf("%s; afterwards a new client gets no HELLO (%v); the case sent %s", r.Detail, err, sent(c))
 				if down = c.Name; cfg.Restart != nil {
-					down = restartReplay(ctx, &cfg, provisioned)
+					down = restartReplay(ctx, &cfg)
 				}
 			}
 		}
@@ -135,17 +134,15 @@ func Replay(ctx context.Context, cfg ReplayConfig) ([]CaseResult, error) {
 }
 
 // restartReplay starts the server again after a crash; a server with an
-// empty database gets the provisioned account again. It returns "" or why
-// the server is still down.
-func restartReplay(ctx context.Context, cfg *ReplayConfig, provisioned bool) string {
+// empty database gets the account (provisioned or --user) registered
+// again, with its key, which that database has never seen. It returns ""
+// or why the server is still down.
+func restartReplay(ctx context.Context, cfg *ReplayConfig) string {
 	addr, err := cfg.Restart(ctx)
 	if err != nil {
 		return "a failed restart: " + err.Error()
 	}
 	cfg.Addr = addr
-	if !provisioned {
-		return ""
-	}
 	c, err := dial(ctx, addr, cfg.Dialect, cfg.Timeout)
 	if err != nil {
 		return "the restart: " + err.Error()
