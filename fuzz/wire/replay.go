@@ -148,9 +148,10 @@ func restartReplay(ctx context.Context, cfg *ReplayConfig) string {
 		return "the restart: " + err.Error()
 	}
 	defer c.close()
-	err = c.login(ctx, *cfg.Account, cfg.Timeout)
+	slow := max(cfg.Timeout, 10*time.Second) // RSA work, not the server's speed
+	err = c.login(ctx, *cfg.Account, slow)
 	if protoclient.IsCode(err, spec.CodeNotFound) {
-		err = c.register(*cfg.Account, cfg.Timeout)
+		err = c.register(*cfg.Account, slow)
 	}
 	if err != nil {
 		return "the restart (account " + cfg.Account.Name + "): " + err.Error()
