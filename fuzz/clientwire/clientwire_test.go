@@ -127,7 +127,9 @@ func TestFuzzFindsAndShrinksCrash(t *testing.T) {
 	assert.Equal(t, "crash", fd.Kind)
 	doc := string(fd.Scenario)
 	steps := doc[strings.Index(doc, "steps:\n"):]
-	assert.Equal(t, 2+len(livenessLines), strings.Count(steps, "\n  - "), doc) // the packet, the disconnect, the probe
+	// The packet, the checks that nothing was reported for it, the
+	// disconnect and the probe.
+	assert.Equal(t, 2+len(falseReportChecks)+len(livenessLines), strings.Count(steps, "\n  - "), doc)
 	assert.Contains(t, steps, `"action":"SHTDWN"`)
 	assert.NotContains(t, steps, "login", "the login is not needed to crash it")
 	// The finding is a ready-to-run scenario: it loads and still crashes
@@ -138,6 +140,28 @@ func TestFuzzFindsAndShrinksCrash(t *testing.T) {
 	require.NoError(t, err)
 	rs := r.run(context.Background(), scs(sc))
 	assert.Equal(t, result.Crash, rs[0].Verdict)
+}
+
+// TestFuzzFindsFalseReport: a client that ignores the version field
+// reports a SHTDWN the mutation made version 2, which it had to reject;
+// the fuzzer reports it as a false report.
+func TestFuzzFindsFalseReport(t *testing.T) {
+	bin := binaries(t)
+	cases, err := LoadCases(nil)
+	require.NoError(t, err)
+	var seeds []*Case
+	for _, c := range cases {
+		if c.Name == "y_shtdwn_before_login" {
+			seeds = append(seeds, c)
+		}
+	}
+	fds, n, err := Fuzz(context.Background(), FuzzConfig{
+		Config: Config{ClientCmd: filepath.Join(bin, "faultyclient") + " -fault lenient-version", Dialect: spec.DialectSpec, Seed: 3},
+		Cases:  5, MaxFindings: 1, Seeds: seeds, Mutations: []string{"version-2"}})
+	require.NoError(t, err)
+	require.Len(t, fds, 1, "no finding in %d sessions", n)
+	assert.Equal(t, "false-report", fds[0].Kind)
+	assert.Contains(t, string(fds[0].Scenario), "absent: true")
 }
 
 // TestFuzzReferenceClient: a bounded hostile-server run finds nothing in
@@ -165,9 +189,9 @@ func TestMutationsLoad(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	for i := 0; i < 300; i++ {
 		s := ss[rng.Intn(len(ss))]
-		steps, name, ok := mutate(rng, s, mutations)
+		steps, name, checks, ok := mutate(rng, s, mutations)
 		require.True(t, ok, s.id)
-		_, err := r.parse("m.yaml", s.render(steps))
+		_, err := r.parse("m.yaml", s.render(steps, checks))
 		assert.NoError(t, err, "%s: %s", name, steps[len(steps)-1])
 	}
 }

@@ -36,7 +36,10 @@ type FuzzConfig struct {
 // Finding is a session after which the client died or stopped answering,
 // minimised into a client scenario that reproduces it.
 type Finding struct {
-	Kind     string // "crash" (the adapter exited) or "hang" (no answer to the liveness probe)
+	// Kind is "crash" (the adapter exited), "hang" (no answer to the
+	// liveness probe) or "false-report" (an event reported for a packet
+	// the mutation made malformed).
+	Kind     string
 	Mutation string
 	Scenario []byte
 }
@@ -53,10 +56,34 @@ type session struct {
 // render closes the session's connection before the liveness probe, so
 // that a command left waiting for a reply the mutation spoilt completes
 // (CLIENT-32) instead of holding up the probe's connect.
-func (s *session) render(steps []string) []byte {
-	tail := append([]string{"disconnect: c"}, livenessLines...)
+func (s *session) render(steps, checks []string) []byte {
+	tail := append(append(append([]string(nil), checks...), "disconnect: c"), livenessLines...)
 	return render(s.id, "hostile-server session (fuzz --role client)", s.reqs, false,
 		append(append([]string(nil), steps...), tail...))
+}
+
+// falseReportChecks follow a packet the mutation made malformed, when no
+// earlier packet of the session could have caused a report: the client
+// must not report a message, hook or shutdown for it (it closes, CLIENT-8).
+var falseReportChecks = []string{"expect_event: {event: message, absent: true, within: 200ms}",
+	"expect_event: {event: hook, absent: true, within: 1ms}", "expect_event: {event: shutdown, absent: true, within: 1ms}"}
+
+// pushes carry the null ID and at least one argument.
+var pushes = map[string]bool{"HELLO": true, "SHTDWN": true, "HOOK": true, "RECIV": true}
+
+// malformedBy reports whether mutation m surely makes a packet of action
+// a malformed (CLIENT-28, CLIENT-8); random Info, action and Reserved
+// values and emptied arguments may leave it legal.
+func malformedBy(m, a string) bool {
+	switch m {
+	case "version-2":
+		return true
+	case "id-7", "no-args", "drop-last-arg", "extra-arg":
+		return pushes[a]
+	case "id-0":
+		return replies[a] && a != "ERR"
+	}
+	return false
 }
 
 // mutation rewrites the send_raw body of a step.
@@ -192,12 +219,12 @@ func Fuzz(ctx context.Context, fc FuzzConfig) ([]Finding, int, error) {
 	n := 0
 	for n < fc.Cases && time.Now().Before(deadline) && len(found) < fc.MaxFindings && ctx.Err() == nil {
 		s := seeds[rng.Intn(len(seeds))]
-		steps, name, ok := mutate(rng, s, muts)
+		steps, name, checks, ok := mutate(rng, s, muts)
 		if !ok {
 			continue
 		}
 		n++
-		kind := r.probe(ctx, s, steps, n)
+		kind := r.probe(ctx, s, steps, checks, n)
 		if fc.Verbose {
 			logf(fc.Log, "fuzz: session %d %s %s: %s -> %q", n, s.id, name, steps[len(steps)-1], kind)
 		}
@@ -205,13 +232,13 @@ func Fuzz(ctx context.Context, fc FuzzConfig) ([]Finding, int, error) {
 			continue
 		}
 		logf(fc.Log, "fuzz: session %d (%s, %s): %s; minimising", n, s.id, name, kind)
-		min := r.minimise(ctx, s, steps, kind, n)
-		key := kind + "\n" + strings.Join(min, "\n")
+		shrunk := r.minimise(ctx, s, steps, checks, kind, n)
+		key := kind + "\n" + strings.Join(shrunk, "\n")
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		found = append(found, Finding{Kind: kind, Mutation: name, Scenario: s.render(min)})
+		found = append(found, Finding{Kind: kind, Mutation: name, Scenario: s.render(shrunk, checks)})
 	}
 	return found, n, nil
 }
@@ -273,7 +300,7 @@ func (fc *FuzzConfig) mutationList() []mutation {
 
 // mutate picks one server packet of s and mutates it; the steps after it
 // are dropped (the script no longer applies).
-func mutate(rng *rand.Rand, s *session, muts []mutation) ([]string, string, bool) {
+func mutate(rng *rand.Rand, s *session, muts []mutation) (steps []string, name string, checks []string, ok bool) {
 	var sends []int
 	for i, l := range s.lines {
 		if strings.HasPrefix(l, "send") {
@@ -281,7 +308,7 @@ func mutate(rng *rand.Rand, s *session, muts []mutation) ([]string, string, bool
 		}
 	}
 	if len(sends) == 0 || len(muts) == 0 {
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	// Three times in four the packet is one of the seed's own (a push or a
 	// reply after the login), else any, the login's included.
@@ -292,15 +319,20 @@ func mutate(rng *rand.Rand, s *session, muts []mutation) ([]string, string, bool
 	i := pool[rng.Intn(len(pool))]
 	raw, ok := toRaw(s.lines[i])
 	if !ok {
-		return nil, "", false
+		return nil, "", nil, false
 	}
+	action := fmt.Sprint(header(raw)["action"])
 	m := muts[rng.Intn(len(muts))]
 	m.apply(rng, raw)
 	line, err := rawLine(raw)
 	if err != nil {
-		return nil, "", false
+		return nil, "", nil, false
 	}
-	return append(append([]string(nil), s.lines[:i]...), line), m.name, true
+	earlier := slices.ContainsFunc(s.lines[min(s.own, i):i], func(l string) bool { return strings.HasPrefix(l, "send") })
+	if malformedBy(m.name, action) && !earlier {
+		checks = falseReportChecks
+	}
+	return append(append([]string(nil), s.lines[:i]...), line), m.name, checks, true
 }
 
 var posLine = regexp.MustCompile(`:(\d+):\d+$`)
@@ -308,8 +340,8 @@ var posLine = regexp.MustCompile(`:(\d+):\d+$`)
 // probe runs one session and returns the finding kind ("" for none): the
 // adapter died (crash) or the liveness probe after the session failed
 // (hang). What the client did with the mutated packet is not judged.
-func (r *runner) probe(ctx context.Context, s *session, steps []string, n int) string {
-	doc := s.render(steps)
+func (r *runner) probe(ctx context.Context, s *session, steps, checks []string, n int) string {
+	doc := s.render(steps, checks)
 	sc, err := r.parse(fmt.Sprintf("fuzz-%d.yaml", n), doc)
 	if err != nil {
 		return "" // a mutation the scenario format cannot express
@@ -322,27 +354,36 @@ func (r *runner) probe(ctx context.Context, s *session, steps []string, n int) s
 	if res.Verdict == result.Crash {
 		return "crash"
 	}
-	// The liveness lines are the document's last three.
+	// The document ends with the checks, the disconnect and the liveness
+	// probe.
 	probeFrom := strings.Count(string(doc), "\n") - len(livenessLines) + 1
-	for _, f := range res.Failures {
+	checksFrom := probeFrom - 1 - len(checks)
+	// Every failed check counts, whatever its level and source: a finding
+	// is what the client did, and the scenario it becomes says which
+	// requirement it breaks.
+	kind := ""
+	for _, f := range slices.Concat(res.Failures, res.Warnings, res.Notes) {
 		if m := posLine.FindStringSubmatch(f.Pos); m != nil {
-			if ln, _ := strconv.Atoi(m[1]); ln >= probeFrom {
+			switch ln, _ := strconv.Atoi(m[1]); {
+			case ln >= probeFrom:
 				return "hang"
+			case ln >= checksFrom && ln < checksFrom+len(checks):
+				kind = "false-report"
 			}
 		}
 	}
-	return ""
+	return kind
 }
 
 // minimise drops blocks of steps before the mutated one (the last) while
 // the finding still reproduces, largest blocks first; at most 40 runs.
-func (r *runner) minimise(ctx context.Context, s *session, steps []string, kind string, n int) []string {
+func (r *runner) minimise(ctx context.Context, s *session, steps, checks []string, kind string, n int) []string {
 	runs := 0
 	for size := len(steps) - 1; size >= 1 && runs < 40; size-- {
 		for start := 0; start+size <= len(steps)-1 && runs < 40; {
 			try := append(append([]string(nil), steps[:start]...), steps[start+size:]...)
 			runs++
-			if r.probe(ctx, s, try, n*1000+runs) == kind {
+			if r.probe(ctx, s, try, checks, n*1000+runs) == kind {
 				steps = try
 				continue
 			}

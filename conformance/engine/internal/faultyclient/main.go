@@ -11,6 +11,7 @@
 //	              rules instead of closing the connection
 //	crash-shtdwn  crash (exit 2, like an unrecovered panic) on a SHTDWN
 //	              without arguments
+//	lenient-version  read every packet as version 1, whatever it says
 //	insecure-tls  never verify the server's certificate
 //	hang-on-close a command pending when the connection ends never completes
 //	shtdwn-ms     report a shutdown time in milliseconds
@@ -119,7 +120,12 @@ func lastArgByte(a spec.Action) func(b []byte) {
 }
 
 // readFaults see each chunk the client reads on plain TCP; true drops it.
+// They may change the chunk in place.
 var readFaults = map[string]func(b []byte) bool{
+	"lenient-version": func(b []byte) bool {
+		b[0] = b[0]&0x0F | spec.Version<<4
+		return false
+	},
 	"ignore-malformed": func(b []byte) bool {
 		return spec.CheckClientBound(spec.ParseHeader(b)) != nil
 	},
