@@ -157,7 +157,7 @@ func TestFuzzFindsFalseReport(t *testing.T) {
 	}
 	fds, n, err := Fuzz(context.Background(), FuzzConfig{
 		Config: Config{ClientCmd: filepath.Join(bin, "faultyclient") + " -fault lenient-version", Dialect: spec.DialectSpec, Seed: 3},
-		Cases:  5, MaxFindings: 1, Seeds: seeds, Mutations: []string{"version-2"}})
+		Cases:  10, MaxFindings: 1, Seeds: seeds, Mutations: []string{"version-2"}})
 	require.NoError(t, err)
 	require.Len(t, fds, 1, "no finding in %d sessions", n)
 	assert.Equal(t, "false-report", fds[0].Kind)

@@ -65,7 +65,7 @@ func (s *session) render(steps, checks []string) []byte {
 // falseReportChecks follow a packet the mutation made malformed, when no
 // earlier packet of the session could have caused a report: the client
 // must not report a message, hook or shutdown for it (it closes, CLIENT-8).
-var falseReportChecks = []string{"expect_event: {event: message, absent: true, within: 200ms}",
+var falseReportChecks = []string{"expect_event: {event: message, absent: true, within: 500ms}",
 	"expect_event: {event: hook, absent: true, within: 1ms}", "expect_event: {event: shutdown, absent: true, within: 1ms}"}
 
 // pushes carry the null ID and at least one argument.
