@@ -115,6 +115,4 @@ func TestPEMOnlyServerPassesByDefault(t *testing.T) {
 // (a decision) but are not yet marked so (req: ENC-3, issue #18's
 // scenario review). Remove each entry as its scenario is fixed; the list
 // must end empty.
-var awaitingReqAnnotations = []string{
-	"ENC-cov-key-either-encoding", "REG-cov-same-key-other-encoding", "USRS-cov-many",
-}
+var awaitingReqAnnotations = []string{}
