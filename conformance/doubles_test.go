@@ -103,4 +103,8 @@ func TestPEMOnlyServerPassesByDefault(t *testing.T) {
 			t.Errorf("default run: %s: %v", v, bad)
 		}
 	}
+	strict := runLevel(t, mt, s, true)
+	if len(withVerdict(strict, result.Fail))+len(withVerdict(strict, result.Warn)) == 0 {
+		t.Error("--strict: nothing checks that DER keys are accepted too (ENC-3)")
+	}
 }
