@@ -50,6 +50,7 @@ var commands = map[string]command{
 	"fuzz":     wire.FuzzCommand(startEmbedded),
 	"load":     load.Command,
 	"explore":  explore.Command,
+	"keys":     cmdKeys,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -85,6 +86,8 @@ func usage(w io.Writer) {
                                                        mutate packets and report findings as scenarios (docs/robustness.md)
   gochat-conformance load --addr HOST:PORT [flags]       load profiles: online, login, catchup, conns, mixed (docs/benchmarks.md)
   gochat-conformance explore [--addr HOST:PORT] [flags]  concurrent, model-checked random operations with shrinking (docs/robustness.md)
+  gochat-conformance keys [--generate N] [--key-cache DIR]
+                                                       fill the key cache ahead of runs against --addr (docs/implementers.md)
 Run "gochat-conformance server -h" for the flags.
 `)
 }
