@@ -9,6 +9,7 @@
 //	gochat-conformance fuzz [flags]      mutate packets until the server misbehaves
 //	gochat-conformance load [flags]      measure throughput and latency (docs/benchmarks.md)
 //	gochat-conformance explore [flags]   concurrent randomized model checking (docs/robustness.md)
+//	gochat-conformance report [flags]    HTML pages from JSON results: one run, a comparison, load charts
 //
 // Exit status: 0 all good, 1 failures, 2 suite errors or bad usage.
 package main
@@ -51,6 +52,7 @@ var commands = map[string]command{
 	"load":     load.Command,
 	"explore":  explore.Command,
 	"keys":     cmdKeys,
+	"report":   cmdReport,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -88,6 +90,8 @@ func usage(w io.Writer) {
   gochat-conformance explore [--addr HOST:PORT] [flags]  concurrent, model-checked random operations with shrinking (docs/robustness.md)
   gochat-conformance keys [--generate N] [--key-cache DIR]
                                                        fill the key cache ahead of runs against --addr (docs/implementers.md)
+  gochat-conformance report [--compare|--load] FILE.json... [-o FILE.html]
+                                                         HTML from JSON results: one run, implementations compared, load charts
 Run "gochat-conformance server -h" for the flags.
 `)
 }
