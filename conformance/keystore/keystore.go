@@ -31,14 +31,15 @@ import (
 const DirEnv = "GOCHAT_CONFORMANCE_KEYS"
 
 // DefaultDir is $GOCHAT_CONFORMANCE_KEYS, else gochat-conformance/keys in
-// the user's cache directory.
+// the user's cache directory, else (no home, as in a container) in the
+// temporary directory.
 func DefaultDir() (string, error) {
 	if d := os.Getenv(DirEnv); d != "" {
 		return d, nil
 	}
 	c, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("keystore: no cache directory (set %s): %w", DirEnv, err)
+		c = os.TempDir()
 	}
 	return filepath.Join(c, "gochat-conformance", "keys"), nil
 }
