@@ -179,10 +179,14 @@ func (s *serverSide) connect(x *exec, cn *scenario.Connect) {
 		return
 	}
 	if cn.Hello == nil || *cn.Hello {
-		x.expectOne(&scenario.Expect{Conn: cn.Conn, Action: scenario.Action{Action: spec.HELLO},
+		// The greeting is CONN-4's, whatever the scenario is about.
+		x.expectOne(&scenario.Expect{Conn: cn.Conn, Action: scenario.Action{Action: spec.HELLO}, Check: helloCheck,
 			ID: &scenario.IDSpec{}, Info: scenario.Info{Value: spec.EmptyInfo}, Args: []scenario.Matcher{{Kind: "any"}}})
 	}
 }
+
+// helloCheck is the check of the HELLO every connect step awaits.
+var helloCheck = scenario.Check{Req: "CONN-4"}
 
 // check applies the rules every server packet must follow, whatever the
 // scenario expects, and hides hooks and messages about users of other
