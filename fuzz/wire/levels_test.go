@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,55 +49,12 @@ func TestCorpusLevels(t *testing.T) {
 	}
 }
 
-// codeProxy forwards to a server and rewrites the code of every ERR with
-// ID 0 the server sends to ERR_SERVER: a test double of a server that
+// newCodeProxy starts a relay to a server that and rewrites the code of every ERR with
+// ID 0 the server sends to ERR_SERVER, and returns its address: a test double of a server that
 // closes on malformed input like the reference server but names other
 // error codes than errata E-7.
-type codeProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
 func newCodeProxy(t testing.TB, target string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &codeProxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		p.ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-func (p *codeProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); defer up.Close(); copyAll(up, c) }()
-		go func() { defer p.wg.Done(); defer c.Close(); rewriteErrs(c, up) }()
-	}
+	return newRelay(t, target, copyAll, rewriteErrs).addr()
 }
 
 // rewriteErrs copies whole server packets, changing null-ID ERR codes.

@@ -3,7 +3,6 @@ package wire
 import (
 	"context"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,66 +19,12 @@ import (
 // header announces) has arrived, so a bare 8-byte header is never seen.
 // With hold set it forwards no client bytes at all (a server that wedges).
 type unitProxy struct {
-	ln     net.Listener
-	target string
-	hold   bool
-	mu     sync.Mutex
-	conns  []net.Conn
-	wg     sync.WaitGroup
+	hold bool
 }
 
 func newUnitProxy(t testing.TB, target string, hold bool) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &unitProxy{ln: ln, target: target, hold: hold}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		p.ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-func (p *unitProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); defer c.Close(); copyAll(c, up) }()
-		go func() { defer p.wg.Done(); defer up.Close(); p.units(up, c) }()
-	}
-}
-
-func copyAll(dst, src net.Conn) {
-	buf := make([]byte, 4096)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
+	p := &unitProxy{hold: hold}
+	return newRelay(t, target, p.units, copyAll).addr()
 }
 
 // units forwards src to dst in whole header units and payloads.

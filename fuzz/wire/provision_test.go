@@ -17,59 +17,21 @@ import (
 
 // regCounter forwards to a server and counts the REG packets clients send.
 type regCounter struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
+	*relay
+	regsMu sync.Mutex
 	regs   int
-	conns  []net.Conn
-	wg     sync.WaitGroup
 }
 
 func newRegCounter(t testing.TB, target string) *regCounter {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &regCounter{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		p.ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
+	p := &regCounter{}
+	p.relay = newRelay(t, target, p.forward, copyAll)
 	return p
 }
 
-func (p *regCounter) addr() string { return p.ln.Addr().String() }
-
 func (p *regCounter) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.regsMu.Lock()
+	defer p.regsMu.Unlock()
 	return p.regs
-}
-
-func (p *regCounter) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); defer c.Close(); copyAll(c, up) }()
-		go func() { defer p.wg.Done(); defer up.Close(); p.forward(up, c) }()
-	}
 }
 
 // forward copies a client's packets (whole frames, as protoclient writes
@@ -86,9 +48,9 @@ func (p *regCounter) forward(dst, src net.Conn) {
 				break
 			}
 			if spec.ParseHeader(pending).Action == spec.REG {
-				p.mu.Lock()
+				p.regsMu.Lock()
 				p.regs++
-				p.mu.Unlock()
+				p.regsMu.Unlock()
 			}
 			pending = pending[size:]
 		}
