@@ -3,12 +3,9 @@ package engine
 import (
 	"context"
 	"crypto/rsa"
-	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,51 +16,20 @@ import (
 	"github.com/gochatproto/gochat/conformance/report"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/internal/testbin"
 	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
-
-// binaries builds gochat-client and the fault-injecting driver once per
-// test process.
+// binaries builds the reference client and the fault-injecting driver
+// once per test process.
 func binaries(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "engine-bin")
-		if buildErr != nil {
-			return
-		}
-		for _, pkg := range []string{"../../refclient/cmd/gochat-client", "./internal/faultyclient"} {
-			out, err := osexec.Command("go", "build", "-o", binDir+"/", pkg).CombinedOutput()
-			if err != nil {
-				buildErr = &buildError{pkg: pkg, out: string(out), err: err}
-				return
-			}
-		}
-	})
-	require.NoError(t, buildErr)
-	return binDir
+	return testbin.Build(t, "github.com/gochatproto/gochat/refclient/cmd/gochat-client",
+		"github.com/gochatproto/gochat/conformance/engine/internal/faultyclient")
 }
 
-type buildError struct {
-	pkg, out string
-	err      error
-}
-
-func (e *buildError) Error() string { return "go build " + e.pkg + ": " + e.err.Error() + "\n" + e.out }
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // clientScenarios loads the committed client-role scenarios.
 func clientScenarios(t *testing.T) ([]*scenario.Scenario, map[string]*rsa.PrivateKey) {

@@ -3,59 +3,27 @@ package clientwire
 import (
 	"context"
 	"math/rand"
-	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gochatproto/gochat/conformance/result"
+	"github.com/gochatproto/gochat/internal/testbin"
 	"github.com/gochatproto/gochat/spec"
-)
-
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
 )
 
 // binaries builds the reference client and the fault-injecting driver
 // once per test process.
 func binaries(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "clientwire-bin"); buildErr != nil {
-			return
-		}
-		for _, pkg := range []string{"../../refclient/cmd/gochat-client", "../../conformance/engine/internal/faultyclient"} {
-			if out, err := osexec.Command("go", "build", "-o", binDir+"/", pkg).CombinedOutput(); err != nil {
-				buildErr = &buildError{pkg, string(out), err}
-				return
-			}
-		}
-	})
-	require.NoError(t, buildErr)
-	return binDir
+	return testbin.Build(t, "github.com/gochatproto/gochat/refclient/cmd/gochat-client",
+		"github.com/gochatproto/gochat/conformance/engine/internal/faultyclient")
 }
 
-type buildError struct {
-	pkg, out string
-	err      error
-}
-
-func (e *buildError) Error() string { return "go build " + e.pkg + ": " + e.err.Error() + "\n" + e.out }
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestCorpusFormat(t *testing.T) {
 	cases, err := LoadCases(nil)
