@@ -34,6 +34,10 @@ type Mutation struct {
 	// ClientReserved, if non-nil, is written in the Reserved field of
 	// every packet to the client (FRAME-3 requires 0xFFFF).
 	ClientReserved *uint16
+	// Everywhere marks a mutation that breaks every packet, so that it
+	// kills every scenario through the checks made on each packet: such
+	// a kill says nothing about what one scenario tests.
+	Everywhere bool
 }
 
 // Target wraps another target, inserting a proxy in front of every plain
