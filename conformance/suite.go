@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -34,11 +35,13 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/conformance/engine"
+	"github.com/gochatproto/gochat/conformance/keystore"
 	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/conformance/report"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
+	"github.com/gochatproto/gochat/internal/version"
 	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -77,13 +80,23 @@ type Options struct {
 	// client/*.yaml, fixtures/keys/*.pem).
 	Scenarios fs.FS
 
-	Run          string   // regexp over scenario IDs
-	Tags         []string // any of these tags
-	Level        string   // must, should or all (default all)
+	Run   string   // regexp over scenario IDs
+	Tags  []string // any of these tags
+	Level string   // must, should or all (default all)
 	// Strict judges the project's decisions (docs/errata.md) like the
 	// specification: a failed decision check fails or warns instead of
 	// being a note. make conformance runs the reference with it.
 	Strict bool
+	// ReuseKeys lets the runner register a key again after deregistering
+	// its account, which only works on a server that releases the key
+	// (E-20, a decision). Without it a server at Addr never sees a key
+	// twice, across runs too (KeyCache keeps the ledger), and a server
+	// started by ServerCmd never twice in one run. Targets passed as
+	// Target (the embedded reference server) always reuse keys.
+	ReuseKeys bool
+	// KeyCache is the directory of generated keys and ledgers (default
+	// keystore.DefaultDir).
+	KeyCache     string
 	Parallel     int
 	Seed         int64   // 0: random
 	TimeoutScale float64 // 0: GOCHAT_TIMEOUT_SCALE, else 1
@@ -128,8 +141,12 @@ type Session struct {
 }
 
 // Run runs the session's scenarios, Options.Parallel at a time, and
-// returns their results in order.
-func (s *Session) Run(ctx context.Context) []*result.Result { return s.engine.Run(ctx, s.Scenarios) }
+// returns their results in order; Info.Duration is set when they are done.
+func (s *Session) Run(ctx context.Context) []*result.Result {
+	rs := s.engine.Run(ctx, s.Scenarios)
+	s.Info.Duration = time.Since(s.Info.Start)
+	return rs
+}
 
 // RunOne runs one scenario of the session; it may be called from several
 // goroutines.
@@ -169,6 +186,9 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 		if o.Addr != "" && o.Target == nil {
 			eo.Salt = RandomSaltString()
 		}
+		if eo.Keys, eo.SingleUse, err = keyPolicy(o, s.Keys); err != nil {
+			return nil, err
+		}
 		if eo.Target, closeTarget, err = serverTarget(ctx, o, s, eo.Salt); err != nil {
 			return nil, err
 		}
@@ -189,7 +209,7 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	info := report.Info{Registry: s.Registry, Role: o.Role, Seed: o.Seed, Target: label, Start: time.Now(),
-		Strict: o.Strict}
+		Dialect: o.Dialect.String(), Level: firstOf(o.Level, "all"), Version: version.Line("gochat-conformance"), Strict: o.Strict}
 	return &Session{Scenarios: scs, Info: info, engine: eng, close: closeTarget}, nil
 }
 
@@ -201,6 +221,39 @@ func firstOf(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// keyPolicy decides how the run uses account keys on the server under
+// test (see Options.ReuseKeys): the keys to pool (fixtures plus cached
+// generated ones) and the single-use policy, nil to reuse keys.
+func keyPolicy(o Options, fixtures map[string]*rsa.PrivateKey) (map[string]*rsa.PrivateKey, *engine.SingleUse, error) {
+	if o.ReuseKeys || o.Target != nil || (o.Addr == "" && o.ServerCmd == "") {
+		return fixtures, nil, nil
+	}
+	dir := o.KeyCache
+	if dir == "" {
+		var err error
+		if dir, err = keystore.DefaultDir(); err != nil {
+			return nil, nil, err
+		}
+	}
+	st, err := keystore.Open(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	cached, err := st.Keys()
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := maps.Clone(fixtures)
+	maps.Copy(keys, cached)
+	ledger := st.RunLedger()
+	if o.Addr != "" {
+		if ledger, err = st.Ledger("addr " + o.Addr); err != nil {
+			return nil, nil, err
+		}
+	}
+	return keys, &engine.SingleUse{Ledger: ledger, Generate: st.Generate}, nil
 }
 
 // serverTarget returns o.Target, or builds an external or launched target;

@@ -199,6 +199,6 @@ func (x *exec) matchSplit(c *conn, e *scenario.Expect, f *frame, caps map[string
 // scenario; without --strict it is a note.
 func (x *exec) codeNote(e *scenario.Expect, why, want, actual string) {
 	x.failCheck(&e.Check, result.Failure{Source: result.SourceDecision, Soft: true,
-		Message: why + " (E-60: the original assigns no code here; the code is this project's choice)",
+		Message:  why + " (E-60: the original assigns no code here; the code is this project's choice)",
 		Expected: want, Actual: actual})
 }

@@ -1,15 +1,12 @@
 package engine
 
 import (
-	"crypto/rsa"
-	"io/fs"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gochatproto/gochat/conformance/result"
-	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -137,20 +134,4 @@ steps:
 	assert.Equal(t, result.Warn, r.Verdict, "%+v", r.Failures)
 	require.Len(t, r.Warnings, 1)
 	assert.Equal(t, result.Should, r.Warnings[0].Level)
-}
-
-func TestPoolSkipsKeysWhoseDERHasCRLF(t *testing.T) {
-	b, err := fs.ReadFile(scenarios.FS, "fixtures/keys/pool34.pem") // its DER holds 0d0a
-	require.NoError(t, err)
-	crlf, err := spec.ParsePrivateKey(b)
-	require.NoError(t, err)
-	require.False(t, derIsSafe(crlf))
-	k := testKeys(t)["alice"]
-	require.True(t, derIsSafe(k))
-	p := NewKeyPool(map[string]*rsa.PrivateKey{"alice": k, "admin": k, "pool34": crlf})
-	got, err := p.Lease(1)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"alice"}, got)
-	_, err = p.Lease(2)
-	assert.Error(t, err, "neither admin nor a key with CRLF in its DER is pooled")
 }

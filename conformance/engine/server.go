@@ -61,7 +61,7 @@ func (s *serverSide) setup(x *exec) error {
 		s.release = append(s.release, e.privileged.Unlock)
 	}
 	logical := logicalKeys(sc)
-	leased, err := e.pool.Lease(len(logical))
+	leased, err := e.pool.Lease(len(logical), !sc.NeedsFresh())
 	if err != nil {
 		return err
 	}

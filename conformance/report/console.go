@@ -21,9 +21,14 @@ type Info struct {
 	Role     string             // the role under test: "server" or "client"
 	Seed     int64
 	Target   string // the implementation under test
+	Dialect  string // "spec" or "gochat1"
+	Level    string // the --level selection: "all", "must" or "should"
+	// Strict is set when decision-level checks judge like the spec's
+	// (--strict); otherwise their failures are notes.
+	Strict   bool
+	Version  string // the suite's build (internal/version)
 	Start    time.Time
-	// Strict: decisions judged like the specification (--strict).
-	Strict bool
+	Duration time.Duration // the whole run, when known
 }
 
 // Mode names how a run judges: "default level" or "--strict".

@@ -8,6 +8,8 @@
 //	gochat-conformance corpus [flags]    replay the wire corpus (fuzz/corpus)
 //	gochat-conformance fuzz [flags]      mutate packets until the server misbehaves
 //	gochat-conformance load [flags]      measure throughput and latency (docs/benchmarks.md)
+//	gochat-conformance explore [flags]   concurrent randomized model checking (docs/robustness.md)
+//	gochat-conformance report [flags]    HTML pages from JSON results: one run, a comparison, load charts
 //
 // Exit status: 0 all good, 1 failures, 2 suite errors or bad usage.
 package main
@@ -23,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/conformance/explore"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/fuzz/wire"
@@ -47,6 +50,8 @@ var commands = map[string]command{
 	"corpus":   wire.CorpusCommand(startEmbedded), // startEmbedded: wire.go
 	"fuzz":     wire.FuzzCommand(startEmbedded),
 	"load":     load.Command,
+	"explore":  explore.Command,
+	"report":   cmdReport,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -76,9 +81,14 @@ func usage(w io.Writer) {
   gochat-conformance client --client-cmd TEMPLATE      test a client through its driver adapter (docs/driver.md)
   gochat-conformance list [--role client]                print the scenario catalogue by section
   gochat-conformance coverage [--strict-should]          requirement coverage; fails on uncovered MUSTs
-  gochat-conformance corpus [--addr HOST:PORT] [flags]   replay the wire corpus (fuzz/corpus; no --addr: embedded server)
-  gochat-conformance fuzz [--addr HOST:PORT] [flags]     mutate packets and report findings as scenarios (docs/robustness.md)
+  gochat-conformance corpus [--addr HOST:PORT | --server-cmd TEMPLATE] [flags]
+                                                       replay the wire corpus (fuzz/corpus; neither: embedded server)
+  gochat-conformance fuzz [--addr HOST:PORT | --server-cmd TEMPLATE] [--keep-going] [flags]
+                                                       mutate packets and report findings as scenarios (docs/robustness.md)
   gochat-conformance load --addr HOST:PORT [flags]       load profiles: online, login, catchup, conns, mixed (docs/benchmarks.md)
+  gochat-conformance explore [--addr HOST:PORT] [flags]  concurrent, model-checked random operations with shrinking (docs/robustness.md)
+  gochat-conformance report [--compare|--load] FILE.json... [-o FILE.html]
+                                                         HTML from JSON results: one run, implementations compared, load charts
 Run "gochat-conformance server -h" for the flags.
 `)
 }

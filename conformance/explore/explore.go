@@ -1,0 +1,274 @@
+package explore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/engine"
+	"github.com/gochatproto/gochat/conformance/load"
+	"github.com/gochatproto/gochat/conformance/protoclient"
+	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/conformance/target"
+	"github.com/gochatproto/gochat/scenarios"
+)
+
+// Options configure an exploration.
+type Options struct {
+	Target   target.Target
+	Actors   int
+	Conns    int
+	Ops      int
+	Duration time.Duration
+	Seed     uint64
+	Strict   bool
+	// Settle is how long a server may take to notice a close (default 1s).
+	Settle       time.Duration
+	ReplyTimeout time.Duration
+	// Server is the configuration of each fresh server (short timeouts
+	// reach the timing paths); used when the target can start them.
+	Server scenario.ServerConfig
+	// Shrink bounds the replays spent minimising a failing plan (0: none).
+	Shrink int
+	// Log receives progress lines (nil: quiet).
+	Log io.Writer
+	// Replay, if set, is run instead of the generated plan (a finding's).
+	Replay *Plan
+	// Round is the number of operations between quiescent points
+	// (default 2000): each round is checked on its own, which bounds the
+	// memory a long run needs.
+	Round int
+}
+
+// Report is the result of an exploration.
+type Report struct {
+	Plan      *Plan
+	Outcome   *Outcome
+	Failures  []Violation // judge the run (spec; decisions too with Strict)
+	Notes     []Violation // decision-level, not judging
+	Shrunk    *Plan       // the minimised plan, when a failure was shrunk
+	ShrunkWhy []Violation // what the minimised plan still breaks
+	Replays   int
+	Started   time.Time
+	Setup     error
+	// Totals over all rounds (Outcome is the last round's).
+	Rounds  int
+	Done    int
+	Events  int
+	Elapsed time.Duration
+	Stats   map[string]*load.Histogram // reply latency per request
+}
+
+// MaxActors is the number of fixture keys an exploration can give its
+// actors (one more is the observer's).
+func MaxActors() int {
+	keys, err := fixtureKeys()
+	if err != nil {
+		return 0
+	}
+	return len(keys) - 1
+}
+
+func fixtureKeys() ([]Account, error) {
+	keys, err := codec.LoadKeys(scenarios.FS, "fixtures/keys")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for n := range keys {
+		if n != "admin" && n != "owner" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	out := make([]Account, len(names))
+	for i, n := range names {
+		out[i] = Account{Name: n, Key: keys[n]}
+	}
+	return out, nil
+}
+
+// Explore generates the plan for o.Seed and runs it in rounds of at
+// most o.Round operations against one server (the accounts registered
+// once), each round ending in a quiescent phase and checked on its own,
+// until o.Ops operations or o.Duration; on the first failing round it
+// stops and shrinks that round's plan.
+func Explore(ctx context.Context, o Options) (*Report, error) {
+	if o.Actors > MaxActors() || o.Replay != nil && o.Replay.Actors > MaxActors() {
+		return nil, fmt.Errorf("explore: at most %d actors (one fixture key each)", MaxActors())
+	}
+	if o.Round <= 0 {
+		o.Round = 2000
+	}
+	rep := &Report{Started: time.Now(), Stats: map[string]*load.Histogram{}}
+	gen := NewGenerator(o.Seed, o.Actors, o.Conns)
+	actors := o.Actors
+	if o.Replay != nil {
+		actors = o.Replay.Actors
+	}
+	s, err := openSession(ctx, o, actors, int64(o.Seed))
+	if err != nil {
+		return nil, err
+	}
+	defer s.close(ctx)
+	deadline := time.Now().Add(o.Duration)
+	for left := o.Ops; left > 0 && (o.Duration <= 0 || time.Now().Before(deadline)) && ctx.Err() == nil; {
+		plan := o.Replay
+		if plan == nil {
+			plan = gen.Next(min(left, o.Round))
+		}
+		left -= len(plan.Ops)
+		d := time.Duration(0)
+		if o.Duration > 0 {
+			d = time.Until(deadline)
+		}
+		out, vs := s.run(ctx, plan, d, o.Log, rep.Done)
+		rep.Plan, rep.Outcome, rep.Setup = plan, out, out.Setup
+		rep.Rounds++
+		rep.Done += out.Done
+		rep.Events += len(out.Events)
+		rep.Elapsed += out.Elapsed
+		addStats(rep.Stats, out.Events)
+		if out.Setup != nil {
+			return rep, nil
+		}
+		rep.Failures, rep.Notes = Judge(vs, o.Strict)
+		if len(rep.Failures) > 0 || o.Replay != nil {
+			break
+		}
+		s.registered = true
+	}
+	if len(rep.Failures) > 0 && o.Shrink > 0 {
+		rep.Shrunk, rep.ShrunkWhy, rep.Replays = shrink(ctx, o, rep.Plan, rep.Failures[0].Invariant, rep.Outcome)
+	}
+	return rep, nil
+}
+
+// addStats adds each reply's latency to its request's histogram.
+func addStats(stats map[string]*load.Histogram, evs []Event) {
+	calls := map[int]Event{}
+	for _, e := range evs {
+		switch e.Kind {
+		case EvCall:
+			calls[e.Seq] = e
+		case EvReply:
+			c := calls[e.Call]
+			h := stats[c.Action]
+			if h == nil {
+				h = &load.Histogram{}
+				stats[c.Action] = h
+			}
+			h.Record(e.T - c.T)
+		}
+	}
+}
+
+// session is one server with the explorer's accounts on it.
+type session struct {
+	o          Options
+	ep         *target.Endpoint
+	stop       func()
+	fresh      bool
+	accs       []Account
+	names      []string
+	unknown    string
+	registered bool
+}
+
+// openSession starts a fresh server when the target can (the shared one
+// otherwise, with names salted so that they are never reused) and names
+// the accounts of actors actors plus the observer.
+func openSession(ctx context.Context, o Options, actors int, seed int64) (*session, error) {
+	ep, stop, fresh, err := endpoint(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := fixtureKeys()
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	salt := ""
+	if !fresh {
+		salt = fmt.Sprint(time.Now().UnixNano())
+	}
+	s := &session{o: o, ep: ep, stop: stop, fresh: fresh, unknown: engine.Username(seed, salt, "explore", "nobody")}
+	for i := 0; i <= actors; i++ {
+		a := Account{Name: engine.Username(seed, salt, "explore", keys[i].Name), Key: keys[i].Key}
+		s.accs, s.names = append(s.accs, a), append(s.names, a.Name)
+	}
+	return s, nil
+}
+
+func (s *session) close(ctx context.Context) {
+	if !s.fresh && s.registered {
+		cleanup(ctx, Config{Endpoint: s.ep, Dialect: s.o.Target.Dialect(), Accounts: s.accs})
+	}
+	s.stop()
+}
+
+// run executes one round and checks its history.
+func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.Writer, before int) (*Outcome, []Violation) {
+	cfg := Config{Endpoint: s.ep, Dialect: s.o.Target.Dialect(), Plan: plan, Accounts: s.accs, Unknown: s.unknown,
+		ReplyTimeout: s.o.ReplyTimeout, Settle: s.o.Settle, Duration: d, Registered: s.registered}
+	if log != nil {
+		start := time.Now()
+		cfg.Progress = func(n int) {
+			el := time.Since(start)
+			fmt.Fprintf(log, "explore: %d ops (this round %d/%d, %.0f ops/s)\n", before+n, n, len(plan.Ops), float64(n)/el.Seconds())
+		}
+	}
+	out := Execute(ctx, cfg)
+	s.registered = s.registered || out.Setup == nil
+	if out.Setup != nil {
+		return out, nil
+	}
+	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, Alive: out.Alive, Strict: s.o.Strict,
+		Verify: s.o.Server.VerifyTimeout, Dialect: cfg.Dialect}
+	if f.Settle <= 0 {
+		f.Settle = time.Second
+	}
+	return out, Check(out.Events, f)
+}
+
+// runPlan executes plan once on its own server (a shrinking replay).
+func runPlan(ctx context.Context, o Options, plan *Plan) (*Outcome, []Violation, error) {
+	s, err := openSession(ctx, o, plan.Actors, int64(plan.Seed))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer s.close(ctx)
+	out, vs := s.run(ctx, plan, 0, nil, 0)
+	return out, vs, nil
+}
+
+func endpoint(ctx context.Context, o Options) (*target.Endpoint, func(), bool, error) {
+	if fc, ok := o.Target.(target.FreshCapable); ok && fc.CanFresh() {
+		ep, stop, err := o.Target.Fresh(ctx, o.Server)
+		if err == nil {
+			return ep, stop, true, nil
+		}
+		if err != target.ErrUnsupported {
+			return nil, nil, false, err
+		}
+	}
+	return o.Target.Shared(), func() {}, false, nil
+}
+
+// cleanup deregisters the run's accounts on a long-lived server so their
+// keys can serve a later run (E-20 releases a deregistered key).
+func cleanup(ctx context.Context, cfg Config) {
+	for _, a := range cfg.Accounts {
+		c, err := protoclient.Dial(ctx, cfg.Endpoint.Addr, protoclient.Options{Dialect: cfg.Dialect, Timeout: 5 * time.Second})
+		if err != nil {
+			return
+		}
+		if c.Login(ctx, a.Name, a.Key) == nil {
+			_ = c.Dereg()
+		}
+		_ = c.Close()
+	}
+}

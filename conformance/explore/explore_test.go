@@ -1,0 +1,62 @@
+package explore
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/conformance/target/embedded"
+	"github.com/gochatproto/gochat/spec"
+)
+
+func TestGenerateIsDeterministic(t *testing.T) {
+	a, b := Generate(7, 4, 2, 200), Generate(7, 4, 2, 200)
+	require.Equal(t, a, b)
+	c := Generate(8, 4, 2, 200)
+	require.NotEqual(t, a.Ops, c.Ops)
+	kinds := map[Kind]bool{}
+	for _, op := range a.Ops {
+		kinds[op.Kind] = true
+		require.Less(t, op.Actor, 4)
+		require.Less(t, op.Conn, 2)
+	}
+	require.Len(t, kinds, len(weights), "200 ops draw every kind")
+}
+
+func embeddedTarget(t *testing.T) *embedded.Target {
+	t.Helper()
+	tgt, err := embedded.New(context.Background(), embedded.Options{Dialect: spec.DialectSpec})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tgt.Close() })
+	return tgt
+}
+
+// The reference server must pass: 0 violations, decisions included.
+func TestReferenceServerHasNoViolations(t *testing.T) {
+	o := Options{Target: embeddedTarget(t), Actors: 4, Conns: 2, Ops: 300, Seed: 12, Strict: true,
+		Settle: 500 * time.Millisecond, Duration: time.Minute, Round: 150}
+	if testing.Verbose() {
+		o.Log = os.Stderr
+	}
+	rep, err := Explore(context.Background(), o)
+	require.NoError(t, err)
+	require.NoError(t, rep.Setup)
+	if len(rep.Failures) > 0 {
+		v := rep.Failures[0]
+		names := []string{}
+		for _, e := range rep.Outcome.Events {
+			if e.Kind == EvCall && e.Action == "LOGIN" && e.Actor < len(names)+1 && e.Actor == len(names) {
+				names = append(names, e.Name)
+			}
+		}
+		t.Log(names)
+		dumpOnline(t, rep.Outcome.Events, names, names[v.Actor])
+	}
+	require.Empty(t, rep.Failures, "%v", rep.Failures)
+	require.Empty(t, rep.Notes)
+	require.Equal(t, 2, rep.Rounds, "two rounds of 150")
+	require.Greater(t, rep.Done, 200)
+}

@@ -1,0 +1,66 @@
+package explore
+
+import (
+	"fmt"
+	"time"
+)
+
+// checkVerifOwned (E-21, a decision: the original keeps one pending
+// challenge per username): a right VERIF answering the challenge its own
+// connection got is refused only when another connection of the account
+// may have logged in meanwhile, or the verification timed out.
+func checkVerifOwned(a *analysis, f *Facts) []Violation {
+	var out []Violation
+	for _, ci := range a.order {
+		var login *callInfo
+		for _, c := range ci.calls {
+			switch {
+			case c.ev.Action == "LOGIN":
+				login = c
+			case c.ev.Action == "VERIF" && login != nil && login.reply != nil && login.reply.Action == "VERIF" &&
+				c.ev.Op >= 0 && a.rightAnswer(c) && c.reply != nil && c.reply.Action == "ERR":
+				if f.Verify > 0 && c.ev.T-login.reply.T > f.Verify/2 {
+					continue
+				}
+				if a.accountBusy(ci, login.ev.T-f.Settle, c.reply.T) {
+					continue
+				}
+				out = append(out, Violation{Invariant: InvVerifOwned, Source: "decision", Ref: "E-21", Actor: ci.actor, Op: c.ev.Op,
+					Seqs: []int{login.ev.Seq, c.ev.Seq, c.reply.Seq},
+					Detail: fmt.Sprintf("%s's right answer to its own challenge on %s was refused with %s, and no other connection of the account logged in meanwhile",
+						f.Names[ci.actor], ci.label, c.reply.Code)})
+			}
+		}
+	}
+	return out
+}
+
+// rightAnswer: the executor sends the wrong answer only for login-wrong
+// operations; the plan is not in the history, so the call records it.
+func (a *analysis) rightAnswer(c *callInfo) bool { return c.ev.Note != noteWrong }
+
+const noteWrong = "wrong-answer"
+
+// accountBusy: another connection of ci's account may have held a
+// session between from and to.
+func (a *analysis) accountBusy(ci *connInfo, from, to time.Duration) bool {
+	for _, o := range a.order {
+		if o == ci || o.actor != ci.actor {
+			continue
+		}
+		for _, c := range o.calls {
+			// Under E-21 only a session (or a VERIF that may have made one)
+			// on another connection can refuse this one (E-24's repeated
+			// check); another connection's LOGIN or close must not.
+			if c.ev.Action == "VERIF" && c.ev.T <= to && (c.reply == nil || c.reply.Action == "OK" && c.reply.T >= from) {
+				return true
+			}
+		}
+		for _, s := range o.sessions {
+			if s.Start <= to && (s.End < 0 || s.End >= from) {
+				return true
+			}
+		}
+	}
+	return false
+}
