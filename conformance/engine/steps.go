@@ -232,12 +232,19 @@ func (x *exec) matchSome(c *conn, pending []*scenario.Expect) []*scenario.Expect
 	}
 	x.side.consumed(c, f)
 	x.refusedREG = f.err == nil && f.hdr.Action == spec.ERR
+	// An exact match first: a loose ERR expectation must not take the
+	// packet another expectation matches with its code.
 	for i, e := range pending {
 		caps := map[string][]byte{}
-		if why, codeWhy := x.matchSplit(c, e, f, caps); why == "" {
-			if codeWhy != "" {
-				x.codeNote(e, codeWhy, x.describe(c, e), f.String())
-			}
+		if x.match(c, e, f, caps) == "" {
+			x.commit(caps)
+			return append(pending[:i:i], pending[i+1:]...)
+		}
+	}
+	for i, e := range pending {
+		caps := map[string][]byte{}
+		if why, codeWhy := x.matchSplit(c, e, f, caps); why == "" && codeWhy != "" {
+			x.codeNote(e, codeWhy, x.describe(c, e), f.String())
 			x.commit(caps)
 			return append(pending[:i:i], pending[i+1:]...)
 		}

@@ -51,6 +51,7 @@ var commands = map[string]command{
 	"fuzz":     wire.FuzzCommand(startEmbedded),
 	"load":     load.Command,
 	"explore":  explore.Command,
+	"keys":     cmdKeys,
 	"report":   cmdReport,
 }
 
@@ -87,6 +88,8 @@ func usage(w io.Writer) {
                                                        mutate packets and report findings as scenarios (docs/robustness.md)
   gochat-conformance load --addr HOST:PORT [flags]       load profiles: online, login, catchup, conns, mixed (docs/benchmarks.md)
   gochat-conformance explore [--addr HOST:PORT] [flags]  concurrent, model-checked random operations with shrinking (docs/robustness.md)
+  gochat-conformance keys [--generate N] [--key-cache DIR]
+                                                       fill the key cache ahead of runs against --addr (docs/implementers.md)
   gochat-conformance report [--compare|--load] FILE.json... [-o FILE.html]
                                                          HTML from JSON results: one run, implementations compared, load charts
 Run "gochat-conformance server -h" for the flags.
