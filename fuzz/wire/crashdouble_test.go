@@ -27,14 +27,14 @@ import (
 type crashProxy struct {
 	ln     net.Listener
 	target string
-	crash  func()
+	crash  func(*crashProxy)
 	mu     sync.Mutex
 	dead   bool
 	conns  []net.Conn
 	wg     sync.WaitGroup
 }
 
-func listenCrashProxy(addr, target string, crash func()) (*crashProxy, error) {
+func listenCrashProxy(addr, target string, crash func(*crashProxy)) (*crashProxy, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (p *crashProxy) inspect(dst, src net.Conn) {
 		if n > 0 {
 			seen = append(seen, buf[:n]...)
 			if hasKeep13(seen) {
-				p.crash()
+				p.crash(p)
 				return
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
@@ -114,8 +114,7 @@ func (p *crashProxy) inspect(dst, src net.Conn) {
 // it, in process; the cleanup stops both.
 func startCrashDouble(t testing.TB, d spec.Dialect) string {
 	ref := startRef(t, d)
-	var p *crashProxy
-	p, err := listenCrashProxy("127.0.0.1:0", ref, func() { go p.die() })
+	p, err := listenCrashProxy("127.0.0.1:0", ref, (*crashProxy).die)
 	require.NoError(t, err)
 	t.Cleanup(p.close)
 	return p.ln.Addr().String()
@@ -153,7 +152,7 @@ func runCrashDouble(addr string) int {
 		fmt.Fprintln(os.Stderr, "crash double:", err)
 		return 2
 	}
-	p, err := listenCrashProxy(addr, srv.Addr(), func() { os.Exit(3) })
+	p, err := listenCrashProxy(addr, srv.Addr(), func(*crashProxy) { os.Exit(3) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "crash double:", err)
 		return 2

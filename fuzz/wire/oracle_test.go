@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -148,6 +149,29 @@ func TestCloseOracleHeaderUnit(t *testing.T) {
 			assert.Equal(t, tc.kind, f.kind, f.detail)
 		})
 	}
+	// KEEP with 13 arguments is malformed by ARG-7, a decision: by default
+	// a server that keeps the connection open is a note, not a finding.
+	reg, err := registry.Embedded()
+	require.NoError(t, err)
+	framed := append(append([]byte{}, keep13...), '\r', '\n')
+	for _, strict := range []bool{false, true} {
+		ra := &runAccounts{reg: reg}
+		e := &env{cfg: &FuzzConfig{Dialect: spec.DialectSpec, Timeout: 300 * time.Millisecond, Strict: strict}, addr: wedged, ra: ra}
+		f := e.exec(context.Background(), &fcase{stream: framed, delivery: oneWrite, splits: [][]byte{framed}})
+		if strict {
+			require.NotNil(t, f)
+			assert.Equal(t, "no-close", f.kind)
+		} else {
+			assert.Nil(t, f)
+			assert.Equal(t, 1, ra.notes)
+		}
+	}
+	version0 := append(spec.AppendHeader(nil, spec.Header{Version: 0, Action: spec.KEEP, Info: spec.EmptyInfo, ID: 9, Reserved: 0xffff}), '\r', '\n')
+	e := &env{cfg: &FuzzConfig{Dialect: spec.DialectSpec, Timeout: 300 * time.Millisecond}, addr: wedged, ra: &runAccounts{reg: reg}}
+	f := e.exec(context.Background(), &fcase{stream: version0, delivery: oneWrite, splits: [][]byte{version0}})
+	require.NotNil(t, f, "version 0 is malformed by the specification (FRAME-2)")
+	assert.Equal(t, "no-close", f.kind)
+
 	v := analyze(keep13, spec.DialectSpec)
 	assert.True(t, v.malformed && v.waitSep, "%+v", v)
 	v = analyze(append(append([]byte{}, keep13...), '\r', '\n'), spec.DialectSpec)
