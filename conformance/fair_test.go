@@ -10,9 +10,10 @@ import (
 // TestFairServersPassDefault runs the suite in the spec dialect, at the
 // default level, against servers that differ from the reference server
 // only where the original specification lets them (mutant.Fair: DER keys
-// refused, PEM accepted). None may fail or error: a scenario that does
+// refused, PEM accepted; CRLF inside arguments refused). None may fail or
+// error: a scenario that does
 // judges a decision as the specification, or sets itself up with a form
-// the specification does not require.
+// the specification does not require. Under --strict each must fail.
 func TestFairServersPassDefault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suite once per fair server")
@@ -33,6 +34,10 @@ func TestFairServersPassDefault(t *testing.T) {
 					}
 					t.Errorf("%s: %s %s (%s)", r.ID, r.Verdict, r.Kind, msg)
 				}
+			}
+			// The difference is a decision's, so --strict sees it.
+			if len(withVerdict(runLevel(t, mt, s, true), result.Fail)) == 0 {
+				t.Error("--strict: no scenario checks the decision this server does not follow")
 			}
 		})
 	}

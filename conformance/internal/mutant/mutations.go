@@ -147,4 +147,16 @@ var Fair = []*Mutation{
 		}
 		return one(p), nil
 	}},
+	// Refuses every request with CRLF inside an argument, as the original
+	// does: keeping such an argument whole is E-5 and E-44.
+	{Name: "refuse-crlf-args", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
+		for _, a := range p.Args {
+			if bytes.Contains(a, []byte("\r\n")) {
+				e := spec.NewPacket(spec.ERR, p.ID)
+				e.Info = uint8(spec.CodeArgs)
+				return nil, one(e)
+			}
+		}
+		return one(p), nil
+	}},
 }
