@@ -11,9 +11,9 @@ import (
 // default level, against servers that differ from the reference server
 // only where the original specification lets them (mutant.Fair: DER keys
 // refused, PEM accepted; CRLF inside arguments refused). None may fail or
-// error: a scenario that does
-// judges a decision as the specification, or sets itself up with a form
-// the specification does not require. Under --strict each must fail.
+// error: a scenario that does judges a decision as the specification, or
+// sets itself up with a form the specification does not require. Under
+// --strict each must fail.
 func TestFairServersPassDefault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suite once per fair server")
