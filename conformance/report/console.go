@@ -60,15 +60,23 @@ func Console(w io.Writer, rs []*result.Result, in Info) {
 	}
 	for _, r := range rs {
 		for _, f := range r.Warnings {
-			fmt.Fprintf(w, "warning: %s: %s: %s (%s)\n", r.ID, grade(f), f.Message, f.Pos)
+			fmt.Fprintf(w, "warning: %s: %s: %s (%s)%s\n", r.ID, grade(f), f.Message, f.Pos, got(f))
 		}
 	}
 	for _, r := range rs {
 		for _, f := range r.Notes {
-			fmt.Fprintf(w, "note: %s: %s: %s (%s)\n", r.ID, grade(f), f.Message, f.Pos)
+			fmt.Fprintf(w, "note: %s: %s: %s (%s)%s\n", r.ID, grade(f), f.Message, f.Pos, got(f))
 		}
 	}
 	Summary(w, rs, in)
+}
+
+// got is "; expected X, got Y" for a one-line failure, when known.
+func got(f result.Failure) string {
+	if f.Expected == "" && f.Actual == "" {
+		return ""
+	}
+	return fmt.Sprintf("; expected %s, got %s", f.Expected, f.Actual)
 }
 
 // grade is a failure's level, source and requirements, e.g.
