@@ -3,6 +3,8 @@ package mutant
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/gochatproto/gochat/spec"
@@ -146,6 +148,22 @@ var Fair = []*Mutation{
 			return nil, one(e)
 		}
 		return one(p), nil
+	}},
+	// Answers with an ERR reply, and keeps the connection, the requests
+	// that only errata make malformed: an argument count outside the
+	// schema (E-8), a client-sent server-only or unknown action (E-10,
+	// E-7), an Info against E-9. The original asks only for an ERR there
+	// (or is silent); it closes for what it names malformed itself.
+	{Name: "lenient-headers", Malformed: func(h spec.Header, err error) ([]*spec.Packet, bool) {
+		lenient := []error{spec.ErrArgCount, spec.ErrWrongDirection, spec.ErrUnknownAction,
+			spec.ErrInfoForbidden, spec.ErrInfoRequired, spec.ErrBadInfo}
+		if h.Version != spec.Version || h.ID == spec.NullID ||
+			!slices.ContainsFunc(lenient, func(e error) bool { return errors.Is(err, e) }) {
+			return nil, false
+		}
+		e := spec.NewPacket(spec.ERR, h.ID)
+		e.Info = uint8(spec.CodeHeader)
+		return one(e), true
 	}},
 	// Refuses every request with CRLF inside an argument, as the original
 	// does: keeping such an argument whole is E-5 and E-44.
