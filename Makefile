@@ -18,7 +18,7 @@ VERSION_X  = github.com/gochatproto/gochat/internal/version
 LDFLAGS    = -X $(VERSION_X).Version=$(VERSION) -X $(VERSION_X).Commit=$(COMMIT)
 DIST      ?= dist
 
-.PHONY: all build dist dist-check test vet lint fmt conformance conformance-mariadb run-server run-client fuzz bench clean
+.PHONY: all build dist dist-check test vet lint fmt conformance conformance-client conformance-mariadb run-server run-client fuzz bench clean
 
 all: build
 
@@ -76,6 +76,17 @@ conformance:
 	$(if $(GOCHAT_REPORT_DIR),$(GO) run ./conformance/cmd/gochat-conformance report --compare \
 		spec=$(GOCHAT_REPORT_DIR)/conformance-spec.json gochat1=$(GOCHAT_REPORT_DIR)/conformance-gochat1.json \
 		-o $(GOCHAT_REPORT_DIR)/conformance-compare.html)
+
+# conformance-client: the client suite and the client corpus against the
+# reference client's driver mode, in both dialects, with project decisions
+# judged (--strict), then a bounded hostile-server fuzzing run.
+CLIENT_CMD = '$(abspath $(BIN))/gochat-client -driver'
+conformance-client: build
+	$(BIN)/gochat-conformance client --strict --dialect spec --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance client --strict --dialect gochat1 --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance corpus --role client --strict --dialect spec --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance corpus --role client --strict --dialect gochat1 --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance fuzz --role client --cases 40 --time 90s --client-cmd $(CLIENT_CMD)
 
 # conformance-mariadb: the same suite with the reference server on MariaDB
 # (GOCHAT_TEST_MARIADB_DSN, Docker, or a private mariadbd; see README) and

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/expr"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/spec"
@@ -140,11 +141,22 @@ func (x *exec) decrypt(d *scenario.Decrypt) {
 	}
 	pt, err := codec.Decrypt(k, x.env.Vars[d.From])
 	if err != nil {
-		x.mismatch(result.Must, "the ciphertext does not decrypt with "+d.Actor+"'s key",
-			"an RSA-OAEP(SHA-256) ciphertext under "+d.Actor+"'s key", err.Error())
+		x.failCheck(&d.Check, result.Failure{Level: result.Must, Message: "the ciphertext does not decrypt with " + d.Actor + "'s key",
+			Expected: "an RSA-OAEP(SHA-256) ciphertext under " + d.Actor + "'s key", Actual: err.Error()})
 		return
 	}
 	x.env.Vars[d.Into] = pt
+	if d.Text == nil {
+		return
+	}
+	want, err := x.env.Expand(d.Text)
+	if err != nil {
+		x.suite("decrypt: %v", err)
+		return
+	}
+	if string(pt) != string(want) {
+		x.mismatchCheck(&d.Check, "the ciphertext decrypts to another text", expr.Show(want), expr.Show(pt))
+	}
 }
 
 func (x *exec) expectOne(e *scenario.Expect) {

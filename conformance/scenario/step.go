@@ -247,6 +247,9 @@ type Decrypt struct {
 	Actor string `yaml:"actor"`
 	From  string `yaml:"from"`
 	Into  string `yaml:"into"`
+	// Text, when given, is the plaintext the ciphertext must hold.
+	Text  *Template `yaml:"text"`
+	Check `yaml:",inline"`
 }
 
 // Set binds a variable to a value expression.

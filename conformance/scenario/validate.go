@@ -238,6 +238,7 @@ func (v *validator) step(st *Step) {
 			v.errorf(l, c, "expect_close: err_req and spec_code need err")
 		}
 	case KindDecrypt:
+		v.check(l, c, "decrypt", &st.Decrypt.Check)
 		v.actor(l, c, st.Decrypt.Actor)
 		v.useVar(l, c, st.Decrypt.From)
 		v.defVar(l, c, st.Decrypt.Into)
@@ -255,8 +256,9 @@ func (v *validator) step(st *Step) {
 		v.drive(l, c, st.Drive)
 	case KindResponse:
 		v.response(l, c, st.Response)
+		v.check(l, c, "response", &st.Response.Check)
 	case KindExpectEvent:
-		v.level(l, c, "expect_event", st.ExpectEvent.Level)
+		v.check(l, c, "expect_event", &st.ExpectEvent.Check)
 		v.templates(l, c, st.ExpectEvent.Fields)
 	}
 }
@@ -364,6 +366,7 @@ func (v *validator) drive(l, c int, d *Drive) {
 	}
 	if d.Expect != nil {
 		v.response(l, c, d.Expect)
+		v.check(l, c, "drive: expect", &d.Expect.Check)
 	}
 }
 
