@@ -48,19 +48,15 @@ func TestOtherErrorCodesPassByDefault(t *testing.T) {
 	}
 	s := loadSuite(t)
 	i := slices.IndexFunc(mutant.All, func(m *mutant.Mutation) bool { return m.Name == "wrong-err-code" })
-	mt, err := mutant.New(newEmbedded(t, s), mutant.All[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mt.Close() })
-	def := runLevel(t, mt, s, false)
+	def := runLevel(t, fairServer(t, s, mutant.All[i]), s, false)
 	if bad := append(withVerdict(def, result.Fail), withVerdict(def, result.Error)...); len(bad) > 0 {
 		t.Errorf("default run: scenarios judge an error code the specification does not assign: %v", bad)
 	}
 	if len(withVerdict(def, result.Crash)) > 0 {
 		t.Errorf("default run: crash: %v", withVerdict(def, result.Crash))
 	}
-	strict := runLevel(t, mt, s, true)
+	// A new server: the same seed registers the same names again.
+	strict := runLevel(t, fairServer(t, s, mutant.All[i]), s, true)
 	if len(withVerdict(strict, result.Fail)) == 0 {
 		t.Error("--strict: no scenario checks the reference's error codes")
 	}
@@ -86,24 +82,29 @@ func TestPEMOnlyServerPassesByDefault(t *testing.T) {
 		t.Skip("runs the suite")
 	}
 	s := loadSuite(t)
-	admin, owner := s.Accounts(1, "")
-	inner, err := embedded.New(context.Background(), embedded.Options{Dialect: spec.DialectGochat1, Admin: admin, Owner: owner})
-	if err != nil {
-		t.Fatal(err)
+	// pemOnly starts a new server each time: the same seed registers the
+	// same names again.
+	pemOnly := func() target.Target {
+		admin, owner := s.Accounts(1, "")
+		inner, err := embedded.New(context.Background(), embedded.Options{Dialect: spec.DialectGochat1, Admin: admin, Owner: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = inner.Close() })
+		mt, err := mutant.New(inner, refuseDER)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = mt.Close() })
+		return mt
 	}
-	t.Cleanup(func() { _ = inner.Close() })
-	mt, err := mutant.New(inner, refuseDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mt.Close() })
-	def := runLevel(t, mt, s, false)
+	def := runLevel(t, pemOnly(), s, false)
 	for _, v := range []result.Verdict{result.Fail, result.Error, result.Crash} {
 		if bad := withVerdict(def, v); len(bad) > 0 {
 			t.Errorf("default run: %s: %v", v, bad)
 		}
 	}
-	strict := runLevel(t, mt, s, true)
+	strict := runLevel(t, pemOnly(), s, true)
 	if len(withVerdict(strict, result.Fail))+len(withVerdict(strict, result.Warn)) == 0 {
 		t.Error("--strict: nothing checks that DER keys are accepted too (ENC-3)")
 	}

@@ -61,6 +61,14 @@ func TestKeysAndEncryption(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "split me", string(pt))
 
+	// Without the flag no ciphertext holds CRLF: 300 plain encryptions
+	// would hold one with a chance of about 88%.
+	for range 300 {
+		c, err := EncryptWithoutCRLF(&k.PublicKey, []byte("whole"))
+		require.NoError(t, err)
+		require.NotContains(t, string(c), "\r\n")
+	}
+
 	b, err := fs.ReadFile(scenarios.FS, "fixtures/keys/bob.pem")
 	require.NoError(t, err)
 	bob, err := spec.ParsePrivateKey(b)

@@ -169,7 +169,7 @@ func (e *Env) encrypt(enc *scenario.EncryptSpec) ([]byte, error) {
 	if enc.ContainsCRLF {
 		return codec.EncryptWithCRLF(&k.PublicKey, msg)
 	}
-	return codec.Encrypt(&k.PublicKey, msg)
+	return codec.EncryptWithoutCRLF(&k.PublicKey, msg)
 }
 
 func (e *Env) genBytes(b *scenario.BytesSpec) []byte {

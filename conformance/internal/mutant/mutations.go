@@ -1,6 +1,10 @@
 package mutant
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/gochatproto/gochat/spec"
@@ -79,13 +83,50 @@ var All = []*Mutation{
 		return one(p), nil
 	}},
 	{Name: "never-close-on-malformed", NoClose: true},
-	{Name: "reserved-zero", ClientReserved: new(uint16(0))},
+	{Name: "reserved-zero", ClientReserved: new(uint16(0)), Everywhere: true},
 	{Name: "keep-alive-upstream", KeepAlive: 50 * time.Millisecond},
 	{Name: "drop-reg", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
 		if p.Action == spec.REG {
 			return nil, one(spec.NewPacket(spec.OK, p.ID))
 		}
 		return one(p), nil
+	}},
+	// The rest each break one feature that otherwise only the checks made
+	// on every packet (reserved-zero) would catch.
+	{Name: "stale-motd", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.HELLO && len(p.Args) == 1 {
+			p.Args[0] = []byte{}
+		}
+		return one(p)
+	}},
+	// Announces every shutdown an hour later than scheduled (a spec-dialect
+	// timestamp: 4 bytes, big-endian).
+	{Name: "shtdwn-hour-late", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if p.Action == spec.SHTDWN && len(p.Args) == 1 && len(p.Args[0]) == 4 {
+			binary.BigEndian.PutUint32(p.Args[0], binary.BigEndian.Uint32(p.Args[0])+3600)
+		}
+		return one(p)
+	}},
+	{Name: "drop-logout", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
+		if p.Action == spec.LOGOUT {
+			return nil, one(spec.NewPacket(spec.OK, p.ID))
+		}
+		return one(p), nil
+	}},
+	{Name: "drop-unsub", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
+		if p.Action == spec.UNSUB {
+			return nil, one(spec.NewPacket(spec.OK, p.ID))
+		}
+		return one(p), nil
+	}},
+	{Name: "usrs-drop-last", ToClient: func(p *spec.Packet) []*spec.Packet {
+		if n := len(p.Args); p.Action == spec.USRS && n > 0 {
+			last := p.Args[n-1]
+			if i := bytes.LastIndexByte(last, '\n'); i >= 0 {
+				p.Args[n-1] = last[:i]
+			}
+		}
+		return one(p)
 	}},
 }
 
@@ -105,6 +146,34 @@ var Fair = []*Mutation{
 			e := spec.NewPacket(spec.ERR, p.ID)
 			e.Info = uint8(spec.CodeArgs)
 			return nil, one(e)
+		}
+		return one(p), nil
+	}},
+	// Answers with an ERR reply, and keeps the connection, the requests
+	// that only errata make malformed: an argument count outside the
+	// schema (E-8), a client-sent server-only or unknown action (E-10,
+	// E-7), an Info against E-9. The original asks only for an ERR there
+	// (or is silent); it closes for what it names malformed itself.
+	{Name: "lenient-headers", Malformed: func(h spec.Header, err error) ([]*spec.Packet, bool) {
+		lenient := []error{spec.ErrArgCount, spec.ErrWrongDirection, spec.ErrUnknownAction,
+			spec.ErrInfoForbidden, spec.ErrInfoRequired, spec.ErrBadInfo}
+		if h.Version != spec.Version || h.ID == spec.NullID ||
+			!slices.ContainsFunc(lenient, func(e error) bool { return errors.Is(err, e) }) {
+			return nil, false
+		}
+		e := spec.NewPacket(spec.ERR, h.ID)
+		e.Info = uint8(spec.CodeHeader)
+		return one(e), true
+	}},
+	// Refuses every request with CRLF inside an argument, as the original
+	// does: keeping such an argument whole is E-5 and E-44.
+	{Name: "refuse-crlf-args", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
+		for _, a := range p.Args {
+			if bytes.Contains(a, []byte("\r\n")) {
+				e := spec.NewPacket(spec.ERR, p.ID)
+				e.Info = uint8(spec.CodeArgs)
+				return nil, one(e)
+			}
 		}
 		return one(p), nil
 	}},

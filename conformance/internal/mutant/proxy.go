@@ -34,6 +34,14 @@ type Mutation struct {
 	// ClientReserved, if non-nil, is written in the Reserved field of
 	// every packet to the client (FRAME-3 requires 0xFFFF).
 	ClientReserved *uint16
+	// Malformed, if set, sees every client packet the strict decoder
+	// refuses (before it reaches the server): handled packets are
+	// answered with back and not forwarded, so the server never closes.
+	Malformed func(h spec.Header, err error) (back []*spec.Packet, handled bool)
+	// Everywhere marks a mutation that breaks every packet, so that it
+	// kills every scenario through the checks made on each packet: such
+	// a kill says nothing about what one scenario tests.
+	Everywhere bool
 }
 
 // Target wraps another target, inserting a proxy in front of every plain
@@ -270,6 +278,14 @@ func (p *proxy) upstream(c, u net.Conn, writeC func(*spec.Packet)) {
 			return
 		}
 		if dec.FramingError() != nil || dec.LastSeparator() != [2]byte{'\r', '\n'} {
+			if p.m.Malformed != nil {
+				if back, ok := p.m.Malformed(dec.LastHeader(), dec.FramingError()); ok {
+					for _, o := range back {
+						writeC(o)
+					}
+					continue
+				}
+			}
 			if p.m.NoClose {
 				_, _ = io.Copy(io.Discard, br) // swallow, keep the client waiting
 				return
