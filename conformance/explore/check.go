@@ -46,6 +46,7 @@ type Facts struct {
 	Names    []string // actors' names, then the observer's
 	Unknown  string
 	Settle   time.Duration
+	CloseLag time.Duration // how long a server may write to a closed connection (default Settle/4)
 	Alive    bool
 	Strict   bool
 	Verify   time.Duration // the server's verification timeout, if known
@@ -56,6 +57,9 @@ type Facts struct {
 // Check runs every checker over the events. Decision-level violations
 // are returned too; Judge splits them by level.
 func Check(events []Event, f Facts) []Violation {
+	if f.CloseLag <= 0 {
+		f.CloseLag = f.Settle / 4
+	}
 	f.actorsOf = map[string]int{}
 	for i, n := range f.Names {
 		f.actorsOf[n] = i

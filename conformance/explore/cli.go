@@ -46,6 +46,7 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs.IntVar(&f.o.Shrink, "shrink", 60, "bound the replays spent shrinking a failure to `N` (0: do not shrink)")
 	fs.IntVar(&f.o.Round, "round", 2000, "operations between quiescent points; each round is checked on its own")
 	fs.DurationVar(&f.o.Settle, "settle", time.Second, "how long the server may take to notice a closed connection")
+	fs.DurationVar(&f.o.CloseLag, "close-lag", 0, "how long the server may still write to a connection the explorer closed, for the delivery check (default settle/4)")
 	fs.DurationVar(&f.o.ReplyTimeout, "reply-timeout", 10*time.Second, "how long a request may wait for its reply")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

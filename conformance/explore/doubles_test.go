@@ -37,7 +37,9 @@ type bugState struct {
 }
 
 type pconn struct {
+	back     func(p *spec.Packet) // answers the client in the server's place
 	name     string
+	session  bool              // VERIF answered OK, no LOGOUT since
 	pending  bool              // LOGIN answered with a challenge
 	inflight map[uint16]string // request ID -> action
 }
@@ -64,6 +66,17 @@ func (b *bugState) othersInFlight(c *pconn, a string, sameName bool) int {
 func (b *bugState) loggingIn(c *pconn, sameName bool) bool {
 	for o := range b.conns {
 		if o != c && (!sameName || o.name == c.name) && (o.pending || o.verifying()) {
+			return true
+		}
+	}
+	return false
+}
+
+// nameLoggingIn: a connection of the account is between LOGIN and the
+// reply to its VERIF.
+func (b *bugState) nameLoggingIn(name string) bool {
+	for o := range b.conns {
+		if o.name == name && (o.pending || o.verifying()) {
 			return true
 		}
 	}
@@ -126,11 +139,19 @@ func (t *doubleTarget) serve(b *bugState, cl net.Conn, addr string) {
 		_ = cl.Close()
 		return
 	}
-	c := &pconn{inflight: map[uint16]string{}}
+	d := t.inner.Dialect()
+	var wmu sync.Mutex
+	write := func(p *spec.Packet) error {
+		buf, _ := spec.AppendPacket(nil, p, d)
+		wmu.Lock()
+		defer wmu.Unlock()
+		_, err := cl.Write(buf)
+		return err
+	}
+	c := &pconn{inflight: map[uint16]string{}, back: func(p *spec.Packet) { _ = write(p) }}
 	b.mu.Lock()
 	b.conns[c] = true
 	b.mu.Unlock()
-	d := t.inner.Dialect()
 	done := make(chan struct{})
 	go func() { // server -> client
 		defer close(done)
@@ -140,11 +161,8 @@ func (t *doubleTarget) serve(b *bugState, cl net.Conn, addr string) {
 			b.mu.Lock()
 			q := t.downstream(b, c, p.Clone())
 			b.mu.Unlock()
-			if q != nil {
-				buf, _ := spec.AppendPacket(nil, q, d)
-				if _, err := cl.Write(buf); err != nil {
-					break
-				}
+			if q != nil && write(q) != nil {
+				break
 			}
 		}
 		_ = cl.Close()
@@ -200,6 +218,12 @@ func (t *doubleTarget) downstream(b *bugState, c *pconn, p *spec.Packet) *spec.P
 		delete(c.inflight, p.ID)
 		if req == "LOGIN" {
 			c.pending = p.Action == spec.VERIF
+		}
+		if req == "VERIF" && p.Action == spec.OK {
+			c.session = true
+		}
+		if req == "LOGOUT" && p.Action == spec.OK {
+			c.session = false
 		}
 	}
 	if t.d.down != nil {

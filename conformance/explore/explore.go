@@ -26,7 +26,10 @@ type Options struct {
 	Seed     uint64
 	Strict   bool
 	// Settle is how long a server may take to notice a close (default 1s).
-	Settle       time.Duration
+	Settle time.Duration
+	// CloseLag is how long a server may still write to a connection the
+	// explorer closed, for the delivery check (default Settle/4).
+	CloseLag     time.Duration
 	ReplyTimeout time.Duration
 	// Server is the configuration of each fresh server (short timeouts
 	// reach the timing paths); used when the target can start them.
@@ -226,7 +229,7 @@ func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.W
 	if out.Setup != nil {
 		return out, nil
 	}
-	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, Alive: out.Alive, Strict: s.o.Strict,
+	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, CloseLag: s.o.CloseLag, Alive: out.Alive, Strict: s.o.Strict,
 		Verify: s.o.Server.VerifyTimeout, Dialect: cfg.Dialect}
 	if f.Settle <= 0 {
 		f.Settle = time.Second

@@ -82,10 +82,11 @@ func Execute(ctx context.Context, cfg Config) *Outcome {
 		out.Setup = fmt.Errorf("%w: %v", errSetup, err)
 		return out
 	}
+	obs := x.watch(ctx)
 	start := time.Now()
 	actors := x.runActors(ctx)
 	out.Elapsed = time.Since(start)
-	x.quiesce(ctx, actors)
+	x.quiesce(ctx, actors, obs)
 	out.Alive = x.probe(ctx)
 	out.Events, out.Done = x.h.Events(), int(x.done.Load())
 	return out
@@ -104,6 +105,19 @@ func (x *executor) register(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// watch logs the observer in and subscribes it to every hook for the
+// whole round: one subscriber that no operation disturbs, so every login
+// and logout of the round must reach it.
+func (x *executor) watch(ctx context.Context) *conn {
+	obs := x.loginFresh(ctx, len(x.cfg.Accounts)-1, "obs")
+	if obs != nil {
+		p := spec.NewPacket(spec.SUB, 0)
+		p.Info = uint8(spec.HookAll)
+		obs.call(ctx, p, -1)
+	}
+	return obs
 }
 
 // actor owns its connections; only its goroutine touches them.
@@ -201,6 +215,8 @@ func (a *actor) do(ctx context.Context, op Op) {
 	switch op.Kind {
 	case OpLogin, OpLoginWrong, OpLoginHalf, OpLoginClose:
 		a.login(ctx, c, op)
+	case OpRaceLogin, OpRaceClose:
+		a.race(ctx, c, op)
 	case OpLogout:
 		c.call(ctx, spec.NewPacket(spec.LOGOUT, 0), op.Index)
 	case OpMsg:
@@ -260,6 +276,55 @@ func (a *actor) login(ctx context.Context, c *conn, op Op) {
 	}
 	if w, err := c.send(spec.NewPacket(spec.VERIF, 0, []byte(me), answer), op.Index, note); err == nil {
 		c.wait(ctx, w, op.Index)
+	}
+}
+
+// race writes LOGIN on two connections of the actor before reading
+// either challenge, then answers both (race-login) or closes the second
+// and answers the first (race-close).
+func (a *actor) race(ctx context.Context, c *conn, op Op) {
+	c2 := a.conn(ctx, (op.Conn+1)%len(a.conns), op.Index)
+	if c2 == nil {
+		return
+	}
+	me := []byte(a.name(a.i))
+	cs := []*conn{c, c2}
+	var ws []*pending
+	for _, cn := range cs {
+		w, err := cn.send(spec.NewPacket(spec.LOGIN, 0, me), op.Index)
+		if err != nil {
+			return
+		}
+		ws = append(ws, w)
+	}
+	var challenges [][]byte
+	for i, cn := range cs {
+		r := cn.wait(ctx, ws[i], op.Index)
+		if r == nil || r.Action != spec.VERIF || len(r.Args) != 1 {
+			challenges = append(challenges, nil)
+			continue
+		}
+		challenges = append(challenges, r.Args[0])
+	}
+	if op.Kind == OpRaceClose {
+		c2.close(op.Index)
+		cs, challenges = cs[:1], challenges[:1]
+	}
+	verifs := map[*conn]*pending{}
+	for i, cn := range cs {
+		if challenges[i] == nil {
+			continue
+		}
+		pt, err := codec.Decrypt(a.x.cfg.Accounts[a.i].Key, challenges[i])
+		if err != nil {
+			continue
+		}
+		if w, err := cn.send(spec.NewPacket(spec.VERIF, 0, me, pt), op.Index); err == nil {
+			verifs[cn] = w
+		}
+	}
+	for cn, w := range verifs {
+		cn.wait(ctx, w, op.Index)
 	}
 }
 

@@ -22,7 +22,10 @@ func checkVerifOwned(a *analysis, f *Facts) []Violation {
 				if f.Verify > 0 && c.ev.T-login.reply.T > f.Verify/2 {
 					continue
 				}
-				if a.accountBusy(ci, login.ev.T-f.Settle, c.reply.T) {
+				// E-24 repeats the duplicate-session check at VERIF: only
+				// ERR_DUPSESS can come from another connection, and only
+				// when one may have held a session meanwhile.
+				if c.reply.Code == "ERR_DUPSESS" && a.accountBusy(ci, login.ev.T, c.reply.T, f.Settle) {
 					continue
 				}
 				out = append(out, Violation{Invariant: InvVerifOwned, Source: "decision", Ref: "E-21", Actor: ci.actor, Op: c.ev.Op,
@@ -42,22 +45,26 @@ func (a *analysis) rightAnswer(c *callInfo) bool { return c.ev.Note != noteWrong
 const noteWrong = "wrong-answer"
 
 // accountBusy: another connection of ci's account may have held a
-// session between from and to.
-func (a *analysis) accountBusy(ci *connInfo, from, to time.Duration) bool {
+// session between from and to. A session ended by a close is given
+// settle for the server to notice.
+func (a *analysis) accountBusy(ci *connInfo, from, to, settle time.Duration) bool {
 	for _, o := range a.order {
 		if o == ci || o.actor != ci.actor {
 			continue
 		}
 		for _, c := range o.calls {
-			// Under E-21 only a session (or a VERIF that may have made one)
-			// on another connection can refuse this one (E-24's repeated
-			// check); another connection's LOGIN or close must not.
+			// A VERIF written before ours was answered may have made a
+			// session first, whatever the order of the replies.
 			if c.ev.Action == "VERIF" && c.ev.T <= to && (c.reply == nil || c.reply.Action == "OK" && c.reply.T >= from) {
 				return true
 			}
 		}
 		for _, s := range o.sessions {
-			if s.Start <= to && (s.End < 0 || s.End >= from) {
+			end := s.End
+			if end >= 0 && end == o.ended {
+				end += settle
+			}
+			if s.Start <= to && (end < 0 || end >= from) {
 				return true
 			}
 		}
