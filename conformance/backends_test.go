@@ -68,7 +68,8 @@ func runOnStore(t *testing.T, junitName string, open func(context.Context) (stor
 		t.Fatal(err)
 	}
 	defer tgt.Close()
-	out, err := conformance.Run(ctx, conformance.Options{Suite: s, Target: tgt, Seed: 1,
+	// Strict: the reference server follows the project's decisions too.
+	out, err := conformance.Run(ctx, conformance.Options{Suite: s, Target: tgt, Seed: 1, Strict: true,
 		Label: "embedded reference server"})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func runOnStore(t *testing.T, junitName string, open func(context.Context) (stor
 	}
 	for _, r := range out.Results {
 		if r.Verdict != result.Pass {
-			t.Errorf("%s: %s %s %+v", r.ID, r.Label(), r.Reason, r.Failures)
+			t.Errorf("%s: %s %s %+v %+v", r.ID, r.Label(), r.Reason, r.Failures, r.Warnings)
 		}
 	}
 	t.Logf("%d scenarios run", len(out.Results))

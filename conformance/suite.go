@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -34,6 +35,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/conformance/engine"
+	"github.com/gochatproto/gochat/conformance/keystore"
 	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/conformance/report"
 	"github.com/gochatproto/gochat/conformance/result"
@@ -77,13 +79,23 @@ type Options struct {
 	// client/*.yaml, fixtures/keys/*.pem).
 	Scenarios fs.FS
 
-	Run          string   // regexp over scenario IDs
-	Tags         []string // any of these tags
-	Level        string   // must, should or all (default all)
+	Run   string   // regexp over scenario IDs
+	Tags  []string // any of these tags
+	Level string   // must, should or all (default all)
 	// Strict judges the project's decisions (docs/errata.md) like the
 	// specification: a failed decision check fails or warns instead of
 	// being a note. make conformance runs the reference with it.
 	Strict bool
+	// ReuseKeys lets the runner register a key again after deregistering
+	// its account, which only works on a server that releases the key
+	// (E-20, a decision). Without it a server at Addr never sees a key
+	// twice, across runs too (KeyCache keeps the ledger), and a server
+	// started by ServerCmd never twice in one run. Targets passed as
+	// Target (the embedded reference server) always reuse keys.
+	ReuseKeys bool
+	// KeyCache is the directory of generated keys and ledgers (default
+	// keystore.DefaultDir).
+	KeyCache     string
 	Parallel     int
 	Seed         int64   // 0: random
 	TimeoutScale float64 // 0: GOCHAT_TIMEOUT_SCALE, else 1
@@ -169,6 +181,9 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 		if o.Addr != "" && o.Target == nil {
 			eo.Salt = RandomSaltString()
 		}
+		if eo.Keys, eo.SingleUse, err = keyPolicy(o, s.Keys); err != nil {
+			return nil, err
+		}
 		if eo.Target, closeTarget, err = serverTarget(ctx, o, s, eo.Salt); err != nil {
 			return nil, err
 		}
@@ -201,6 +216,39 @@ func firstOf(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// keyPolicy decides how the run uses account keys on the server under
+// test (see Options.ReuseKeys): the keys to pool (fixtures plus cached
+// generated ones) and the single-use policy, nil to reuse keys.
+func keyPolicy(o Options, fixtures map[string]*rsa.PrivateKey) (map[string]*rsa.PrivateKey, *engine.SingleUse, error) {
+	if o.ReuseKeys || o.Target != nil || (o.Addr == "" && o.ServerCmd == "") {
+		return fixtures, nil, nil
+	}
+	dir := o.KeyCache
+	if dir == "" {
+		var err error
+		if dir, err = keystore.DefaultDir(); err != nil {
+			return nil, nil, err
+		}
+	}
+	st, err := keystore.Open(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	cached, err := st.Keys()
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := maps.Clone(fixtures)
+	maps.Copy(keys, cached)
+	ledger := st.RunLedger()
+	if o.Addr != "" {
+		if ledger, err = st.Ledger("addr " + o.Addr); err != nil {
+			return nil, nil, err
+		}
+	}
+	return keys, &engine.SingleUse{Ledger: ledger, Generate: st.Generate}, nil
 }
 
 // serverTarget returns o.Target, or builds an external or launched target;

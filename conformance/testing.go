@@ -57,6 +57,12 @@ func runTest(t *testing.T, o Options) {
 				var b strings.Builder
 				report.Detail(&b, r, s.Info)
 				t.Error(b.String())
+			default:
+				if len(r.Warnings)+len(r.Notes) > 0 { // warn, or notes: shown, never failing
+					var b strings.Builder
+					report.Detail(&b, r, s.Info)
+					t.Log(b.String())
+				}
 			}
 		})
 	}

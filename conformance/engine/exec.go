@@ -67,6 +67,9 @@ type exec struct {
 	skipKind result.Kind
 	// refusedREG: the packet the current register step got was an ERR.
 	refusedREG bool
+	// crash: the server failed the liveness probe after this scenario;
+	// victim: it died, but another scenario was found to have crashed it.
+	crash, victim string
 
 	// The level and source of a check that names no requirement.
 	defLevel  result.Level

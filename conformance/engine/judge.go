@@ -47,7 +47,8 @@ func sourceOf(s string) string {
 
 // scenarioDefault is the level and source of a check that names no
 // requirement: the scenario's spec requirements if it cites any (the
-// strongest of their levels), else its decisions.
+// strongest of their levels), else its decisions; never stronger than the
+// scenario's own level (a should scenario makes no MUST failure).
 func (e *Engine) scenarioDefault(sc *scenario.Scenario) (result.Level, string) {
 	best := map[string]result.Level{}
 	for _, id := range sc.Requirements {
@@ -56,12 +57,16 @@ func (e *Engine) scenarioDefault(sc *scenario.Scenario) (result.Level, string) {
 			best[src] = l
 		}
 	}
-	for _, src := range []string{result.SourceSpec, result.SourceDecision} {
+	level, source := result.Must, result.SourceSpec
+	for _, src := range []string{result.SourceDecision, result.SourceSpec} {
 		if l, ok := best[src]; ok {
-			return l, src
+			level, source = l, src
 		}
 	}
-	return result.Must, result.SourceSpec
+	if sc.Level != "" && sc.Level.Rank() > level.Rank() {
+		level = sc.Level
+	}
+	return level, source
 }
 
 // classify completes f from the check that failed (nil: a check the step
@@ -194,6 +199,6 @@ func (x *exec) matchSplit(c *conn, e *scenario.Expect, f *frame, caps map[string
 // scenario; without --strict it is a note.
 func (x *exec) codeNote(e *scenario.Expect, why, want, actual string) {
 	x.failCheck(&e.Check, result.Failure{Source: result.SourceDecision, Soft: true,
-		Message: why + " (E-60: the original assigns no code here; the code is this project's choice)",
+		Message:  why + " (E-60: the original assigns no code here; the code is this project's choice)",
 		Expected: want, Actual: actual})
 }

@@ -118,3 +118,20 @@ steps:
 	assert.Empty(t, r.Failures)
 	assert.Equal(t, 2, result.ExitCode([]*result.Result{r}))
 }
+
+func TestShouldScenarioMakesNoMustFailure(t *testing.T) {
+	doc := `
+id: T-should
+title: should
+requirements: [FRAME-1]
+level: should
+steps:
+  - connect: {conn: c}
+  - send: {conn: c, action: USRS, info: USRS_ALL}
+  - expect: {conn: c, action: USRS}
+`
+	r := run(t, startFake(t, refuseAll), doc, withRegistry(t))
+	assert.Equal(t, result.Warn, r.Verdict, "%+v", r.Failures)
+	require.Len(t, r.Warnings, 1)
+	assert.Equal(t, result.Should, r.Warnings[0].Level)
+}

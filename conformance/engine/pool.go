@@ -1,30 +1,62 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/rsa"
+	"crypto/x509"
 	"errors"
+	"maps"
 	"sort"
 	"sync"
 )
 
-// KeyPool leases fixture keys to scenarios. The server rejects a second
+// KeyPool leases account keys to scenarios. The server rejects a second
 // account with a key already registered (REG-3), so two scenarios running
-// at once must never use the same key; and a key is only returned after
-// the scenario's accounts were deregistered, which releases it (E-20).
+// at once never get the same key.
+//
+// Whether a key may be leased again depends on the server. By default a
+// key is returned once the scenario's accounts were deregistered, which
+// relies on the server releasing the key (E-20, a decision of this
+// project; the embedded reference server does). With a SingleUse policy
+// a key leased for the shared server is spent: never leased again, in
+// this run or, through the ledger, in a later one; the pool grows by
+// generating keys when it runs dry.
 type KeyPool struct {
 	mu    sync.Mutex
 	cond  *sync.Cond
 	free  []string
 	keys  map[string]*rsa.PrivateKey
-	total int
+	total int // keys that may still become free
+	once  *SingleUse
+	spent map[string]bool
 }
 
-// NewKeyPool pools every key except the privileged "admin" and "owner".
-func NewKeyPool(keys map[string]*rsa.PrivateKey) *KeyPool {
-	p := &KeyPool{keys: keys}
+// SingleUse is the policy for servers that may keep a deregistered
+// account's key taken.
+type SingleUse struct {
+	// Ledger lists the keys registered on the server by earlier runs and
+	// records the ones this run registers.
+	Ledger interface {
+		Used(pub *rsa.PublicKey) bool
+		Mark(pub *rsa.PublicKey) error
+	}
+	// Generate makes a new key (and caches it); nil: the pool cannot grow.
+	Generate func() (string, *rsa.PrivateKey, error)
+}
+
+// NewKeyPool pools every key except the privileged "admin" and "owner"
+// and those whose DER encoding contains CRLF: in the gochat1 dialect, where
+// arguments end at CRLF, such a key cannot be sent as DER (scenarios that
+// send keys in the other encoding, ENC-3, would fail for the key, not for
+// the server). With once, keys its ledger lists are left out too.
+func NewKeyPool(keys map[string]*rsa.PrivateKey, once *SingleUse) *KeyPool {
+	p := &KeyPool{keys: maps.Clone(keys), once: once, spent: map[string]bool{}}
+	if p.keys == nil {
+		p.keys = map[string]*rsa.PrivateKey{}
+	}
 	p.cond = sync.NewCond(&p.mu)
-	for name := range keys {
-		if name != "admin" && name != "owner" {
+	for name, k := range keys {
+		if name != "admin" && name != "owner" && derIsSafe(k) && (once == nil || !once.Ledger.Used(&k.PublicKey)) {
 			p.free = append(p.free, name)
 		}
 	}
@@ -34,13 +66,22 @@ func NewKeyPool(keys map[string]*rsa.PrivateKey) *KeyPool {
 }
 
 // errPoolTooSmall means a scenario needs more distinct keys than exist.
-var errPoolTooSmall = errors.New("fixture key pool too small for this scenario (tainted keys are not reused)")
+var errPoolTooSmall = errors.New("key pool too small for this scenario (keys that may still be registered are not reused)")
 
-// Lease takes n keys, waiting until that many are free.
-func (p *KeyPool) Lease(n int) ([]string, error) {
+// Lease takes n keys for a scenario on the shared server (shared) or on
+// a private one, waiting until that many are free. Under SingleUse, keys
+// for the shared server are recorded in the ledger and spent.
+func (p *KeyPool) Lease(n int, shared bool) ([]string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	single := shared && p.once != nil
 	for len(p.free) < n {
+		if single && p.once.Generate != nil {
+			if err := p.grow(); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if n > p.total {
 			return nil, errPoolTooSmall
 		}
@@ -48,13 +89,41 @@ func (p *KeyPool) Lease(n int) ([]string, error) {
 	}
 	out := append([]string(nil), p.free[len(p.free)-n:]...)
 	p.free = p.free[:len(p.free)-n]
+	if single {
+		for _, name := range out {
+			p.spent[name] = true
+			p.total--
+			if err := p.once.Ledger.Mark(&p.keys[name].PublicKey); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
 }
 
-// Return gives keys back.
+// grow generates one key, without holding the lock meanwhile (it takes
+// seconds).
+func (p *KeyPool) grow() error {
+	p.mu.Unlock()
+	name, k, err := p.once.Generate()
+	p.mu.Lock()
+	if err != nil {
+		return err
+	}
+	p.keys[name] = k
+	p.free = append(p.free, name)
+	p.total++
+	return nil
+}
+
+// Return gives keys back (spent ones stay out).
 func (p *KeyPool) Return(names []string) {
 	p.mu.Lock()
-	p.free = append(p.free, names...)
+	for _, n := range names {
+		if !p.spent[n] {
+			p.free = append(p.free, n)
+		}
+	}
 	p.mu.Unlock()
 	p.cond.Broadcast()
 }
@@ -62,10 +131,24 @@ func (p *KeyPool) Return(names []string) {
 // Taint drops keys that may still be registered (cleanup failed).
 func (p *KeyPool) Taint(names []string) {
 	p.mu.Lock()
-	p.total -= len(names)
+	for _, n := range names {
+		if !p.spent[n] {
+			p.total--
+		}
+	}
 	p.mu.Unlock()
 	p.cond.Broadcast()
 }
 
 // Key returns a pooled key by name.
-func (p *KeyPool) Key(name string) *rsa.PrivateKey { return p.keys[name] }
+func (p *KeyPool) Key(name string) *rsa.PrivateKey {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.keys[name]
+}
+
+// derIsSafe reports whether k's PKIX DER encoding has no CRLF.
+func derIsSafe(k *rsa.PrivateKey) bool {
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	return err == nil && !bytes.Contains(der, []byte("\r\n"))
+}

@@ -24,6 +24,7 @@ import (
 type serverSide struct {
 	ep       *target.Endpoint
 	release  []func()        // locks, the fresh server; undone in reverse at teardown
+	gen      int             // the shared server's generation when the scenario started
 	leased   []string        // pool keys
 	regNames map[string]bool // every username sent in a REG, for cleanup
 	// reservedFailed: the FRAME-3 check already failed in this run.
@@ -45,6 +46,10 @@ func (s *serverSide) setup(x *exec) error {
 		s.release = append(s.release, e.heavy.RUnlock)
 	}
 	s.ep = e.o.Target.Shared()
+	if !sc.NeedsFresh() {
+		s.gen = e.live.enter(sc.ID)
+		s.release = append(s.release, func() { e.live.leave(sc.ID) })
+	}
 	if sc.NeedsFresh() {
 		ep, stop, err := e.o.Target.Fresh(x.ctx, scaleConfig(sc.Config, e.o.TimeoutScale))
 		if err != nil {
@@ -56,7 +61,7 @@ func (s *serverSide) setup(x *exec) error {
 		s.release = append(s.release, e.privileged.Unlock)
 	}
 	logical := logicalKeys(sc)
-	leased, err := e.pool.Lease(len(logical))
+	leased, err := e.pool.Lease(len(logical), !sc.NeedsFresh())
 	if err != nil {
 		return err
 	}
@@ -111,6 +116,8 @@ func (s *serverSide) teardown(x *exec) {
 	x.closeAll()
 	switch {
 	case s.leased == nil:
+	case x.crash != "" || x.victim != "": // no server to clean up on, or a new one
+		x.e.pool.Taint(s.leased)
 	case x.sc.NeedsFresh() || s.cleanup(x):
 		x.e.pool.Return(s.leased)
 	default:

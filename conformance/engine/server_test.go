@@ -279,16 +279,18 @@ func TestReservedCheckedOnEveryPacket(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c, err := l.Accept()
-		if err != nil {
-			return
+		for { // one connection at a time: the scenario's, then the liveness probe's
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			p := spec.NewPacket(spec.HELLO, 0, []byte("zero reserved"))
+			h := p.Header()
+			h.Reserved = 0
+			_, _ = c.Write(spec.AppendRaw(nil, &spec.RawPacket{Header: h, Args: p.Args}))
+			_, _ = c.Read(make([]byte, 1)) // until the runner hangs up
+			_ = c.Close()
 		}
-		defer c.Close()
-		p := spec.NewPacket(spec.HELLO, 0, []byte("zero reserved"))
-		h := p.Header()
-		h.Reserved = 0
-		_, _ = c.Write(spec.AppendRaw(nil, &spec.RawPacket{Header: h, Args: p.Args}))
-		_, _ = c.Read(make([]byte, 1)) // until the runner hangs up
 	}()
 	t.Cleanup(func() { _ = l.Close(); <-done })
 	r := runOn(t, l.Addr().String(), "id: T-rsv\ntitle: t\nrequirements: [X-1]\nlevel: must\nsteps:\n  - connect: {conn: c}\n", nil)

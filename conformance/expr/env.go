@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -129,6 +130,12 @@ func (e *Env) Eval(v *scenario.Value) ([]byte, error) {
 			out = append(out, b...)
 		}
 		return out, nil
+	case "pem":
+		der, err := e.Eval(&v.Parts[0])
+		if err != nil {
+			return nil, err
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: codec.PEMBlockType, Bytes: der}), nil
 	}
 	return nil, fmt.Errorf("unknown value kind %q", v.Kind)
 }

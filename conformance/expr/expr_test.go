@@ -96,6 +96,16 @@ func TestShow(t *testing.T) {
 		Show([]byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")))
 }
 
+// TestEvalPEM shows that {pem: ...} armours any bytes, so a synthetic DER
+// key can be sent in the form every server accepts.
+func TestEvalPEM(t *testing.T) {
+	e := testEnv()
+	v := scenario.Value{Kind: "pem", Parts: []scenario.Value{{Kind: "hex", Hex: []byte{0x30, 0x01, 0xff}}}}
+	got, err := e.Eval(&v)
+	require.NoError(t, err)
+	assert.Equal(t, "-----BEGIN RSA PUBLIC KEY-----\nMAH/\n-----END RSA PUBLIC KEY-----\n", string(got))
+}
+
 // TestStampWithinZeroIsExact: "within: 0s", as a scenario writes it,
 // accepts only the very timestamp (the loader once widened it to 5 s).
 func TestStampWithinZeroIsExact(t *testing.T) {

@@ -64,3 +64,39 @@ func TestReportsReadOnlyTheResult(t *testing.T) {
 	assert.True(t, strings.HasPrefix(line.String(), "SKIP  CLI-c"), line.String())
 	assert.Contains(t, line.String(), "(unsupported by the adapter: login)")
 }
+
+// Every report shows a check's level and source, warnings, notes and the
+// checks that did not run.
+func TestReportsShowLevelSourceAndNotes(t *testing.T) {
+	note := result.Failure{Level: result.Must, Source: result.SourceDecision, Requirements: []string{"FRAME-4"},
+		Pos: "s.yaml:9:5", Step: "expect", Message: "ERR code differs"}
+	warn := result.Failure{Level: result.Should, Source: result.SourceSpec, Requirements: []string{"CONN-7"},
+		Pos: "s.yaml:7:5", Step: "expect_close", Message: "closed without the recommended ERR"}
+	fail := result.Failure{Level: result.Must, Source: result.SourceSpec, Pos: "s.yaml:8:5", Step: "expect", Message: "no OK"}
+	rs := []*result.Result{
+		{ID: "S-a", Role: "server", Level: result.Must, Source: result.SourceSpec, Verdict: result.Warn,
+			Warnings: []result.Failure{warn}, Notes: []result.Failure{note}},
+		{ID: "S-b", Role: "server", Level: result.Must, Source: result.SourceSpec, Verdict: result.Fail,
+			Failures: []result.Failure{fail}, NotRun: []result.NotRun{{Pos: "s.yaml:10:5", Step: "expect_close"}}},
+	}
+	info := Info{Role: "server", Seed: 1, Target: "x"}
+	var con, js, ju bytes.Buffer
+	Console(&con, rs, info)
+	out := con.String()
+	assert.Contains(t, out, "warning: S-a: SHOULD, spec, CONN-7: closed without the recommended ERR")
+	assert.Contains(t, out, "note: S-a: MUST, decision, FRAME-4: ERR code differs")
+	assert.Contains(t, out, "--- FAIL: S-b (0.00s) [must, spec]")
+	assert.Contains(t, out, "failure MUST, spec at s.yaml:8:5 (expect): no OK")
+	assert.Contains(t, out, "not run: expect_close at s.yaml:10:5")
+	assert.Contains(t, out, "1 notes (decision-level differences; --strict judges them)")
+
+	require.NoError(t, JSON(&js, rs, info))
+	assert.Contains(t, js.String(), `"notes": [`)
+	assert.Contains(t, js.String(), `"source": "decision"`)
+	assert.Contains(t, js.String(), `"not_run": [`)
+
+	require.NoError(t, JUnit(&ju, rs, info))
+	assert.Contains(t, ju.String(), `<property name="source" value="spec"></property>`)
+	assert.Contains(t, ju.String(), `<property name="notes" value="1"></property>`)
+	assert.Contains(t, ju.String(), "note MUST, decision, FRAME-4")
+}

@@ -126,10 +126,10 @@ type Event struct {
 // Result is what running one scenario produced, with the scenario's
 // catalogue data copied in so that reports need nothing else.
 type Result struct {
-	ID           string   `json:"id"`
-	Role         string   `json:"role"` // "server" or "client": the role under test
-	Title        string   `json:"title"`
-	Level        Level    `json:"level"`
+	ID    string `json:"id"`
+	Role  string `json:"role"` // "server" or "client": the role under test
+	Title string `json:"title"`
+	Level Level  `json:"level"`
 	// Source is where the scenario's rules come from: "spec" when it
 	// cites a requirement of the original specification, else "decision".
 	Source       string   `json:"source,omitempty"`

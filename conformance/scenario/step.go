@@ -350,11 +350,11 @@ func (s *Step) decodeAnyOrder(val ast.Node) error {
 
 func decodeExpect(n ast.Node, e *Expect) error {
 	var raw struct {
-		Conn   string        `yaml:"conn"`
-		Action *Action       `yaml:"action"`
-		ID     *IDSpec       `yaml:"id"`
-		Info   Info          `yaml:"info"`
-		Args   []Matcher     `yaml:"args"`
+		Conn     string        `yaml:"conn"`
+		Action   *Action       `yaml:"action"`
+		ID       *IDSpec       `yaml:"id"`
+		Info     Info          `yaml:"info"`
+		Args     []Matcher     `yaml:"args"`
 		Within   time.Duration `yaml:"within"`
 		Check    `yaml:",inline"`
 		SpecCode bool `yaml:"spec_code"`

@@ -361,7 +361,7 @@ func (v *validator) value(x *Value) {
 		v.template(l, c, &x.Encrypt.Text)
 	case "var":
 		v.useVar(l, c, x.Var)
-	case "concat":
+	case "concat", "pem":
 		for i := range x.Parts {
 			v.value(&x.Parts[i])
 		}
@@ -441,7 +441,11 @@ func expandAuth(st *Step) []Step {
 		return s
 	}
 	if st.Kind == KindRegister {
-		return []Step{send(spec.REG, userName, Value{Kind: "key", Actor: a.Actor}), expect(spec.OK)}
+		// PEM in both dialects: register is setup, and every server
+		// accepts PEM (the original implementation's form), while
+		// accepting DER is only a SHOULD (ENC-3).
+		key := Value{Kind: "key", Actor: a.Actor, KeyFormat: "pem"}
+		return []Step{send(spec.REG, userName, key), expect(spec.OK)}
 	}
 	decrypt := at(KindDecrypt)
 	decrypt.Decrypt = &Decrypt{Actor: a.Actor, From: challengeVar, Into: answerVar}

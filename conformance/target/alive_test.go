@@ -44,7 +44,10 @@ func TestAlive(t *testing.T) {
 	})
 	assert.NoError(t, Alive(ctx, &Endpoint{Addr: hello}, spec.DialectSpec, time.Second))
 
-	mute := listen(t, func(c net.Conn) { _ = c.SetReadDeadline(time.Now().Add(2 * time.Second)); _, _ = c.Read(make([]byte, 1)) })
+	mute := listen(t, func(c net.Conn) {
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, _ = c.Read(make([]byte, 1))
+	})
 	assert.Error(t, Alive(ctx, &Endpoint{Addr: mute}, spec.DialectSpec, 200*time.Millisecond), "no HELLO")
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -42,24 +42,28 @@ func runTag() string {
 	return hex.EncodeToString(b[:])
 }
 
-// provision registers n accounts named prefix+tag+index with fixture keys
-// that are not yet registered on the server (a key already in use gets
-// ERR_EXISTS and is skipped, errata E-19).
-func provision(ctx context.Context, addr string, d spec.Dialect, n int, prefix string, timeout time.Duration) ([]Account, error) {
+// provision registers n accounts named prefix+tag+index with fixture keys,
+// trying them from index first on (a run's seed picks it, so that runs on a
+// long-lived server use different keys) and skipping a key the server
+// refuses as taken (ERR_EXISTS, errata E-19). It returns the keys it did
+// not try, for accounts the run may need later.
+func provision(ctx context.Context, addr string, d spec.Dialect, n int, prefix string, first int, timeout time.Duration) ([]Account, []*rsa.PrivateKey, error) {
 	keys, err := fixtureKeys()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	first %= len(keys)
+	keys = append(keys[first:], keys[:first]...)
 	c, err := dial(ctx, addr, d, timeout)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer c.close()
 	tag := runTag()
 	var out []Account
 	for i, k := range keys {
 		if len(out) == n {
-			break
+			return out, keys[i:], nil
 		}
 		a := Account{Name: fmt.Sprintf("%s%s%d", prefix, tag, i), Key: k}
 		err := c.register(a, timeout)
@@ -67,12 +71,12 @@ func provision(ctx context.Context, addr string, d spec.Dialect, n int, prefix s
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("registering %s: %w", a.Name, err)
+			return nil, nil, fmt.Errorf("registering %s: %w", a.Name, err)
 		}
 		out = append(out, a)
 	}
 	if len(out) < n {
-		return nil, fmt.Errorf("only %d of %d fixture keys are free on the server; pass --user/--key", len(out), n)
+		return nil, nil, fmt.Errorf("only %d of %d fixture keys are free on the server; pass --user/--key", len(out), n)
 	}
-	return out, nil
+	return out, nil, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/conformance/engine"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/fuzz/corpus"
 	"github.com/gochatproto/gochat/spec"
@@ -17,7 +18,9 @@ import (
 
 type common struct {
 	addr, dialect, user, key string
+	serverCmd                string
 	allowRemote              bool
+	scale                    float64
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -26,30 +29,58 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.user, "user", "", "registered account to log in as (default: register one with a free fixture key)")
 	fs.StringVar(&c.key, "key", "", "PEM private key `FILE` of --user")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr")
+	fs.Float64Var(&c.scale, "timeout-scale", 0, "multiply --timeout by `F` (default: $"+engine.TimeoutScaleEnv+", else 1), as the scenario runner does")
+	fs.StringVar(&c.serverCmd, "server-cmd", "", "shell `TEMPLATE` that starts the server on {addr} (placeholders as for \"server --server-cmd\"); a server that dies is restarted and the run goes on")
 }
 
 // Starter starts a server to test when --addr is not given (the CLI's
 // embedded reference server) and returns its address and a stop function.
 type Starter func(ctx context.Context, d spec.Dialect) (addr string, stop func(), err error)
 
-// resolve checks the common flags; stop releases a server start started.
-func (c *common) resolve(ctx context.Context, start Starter) (d spec.Dialect, a *Account, stop func(), err error) {
-	stop = func() {}
+// scaled stretches a timeout by --timeout-scale (slow servers, the race
+// detector), like every wait of the scenario runner.
+func (c *common) scaled(d time.Duration) time.Duration {
+	f := c.scale
+	if f <= 0 {
+		f = engine.DefaultTimeoutScale()
+	}
+	return time.Duration(float64(d) * f)
+}
+
+// served is the server under test: its address, how to restart it (nil
+// unless --server-cmd) and how to stop what resolve started.
+type served struct {
+	addr    string
+	restart func(ctx context.Context) (string, error)
+	stop    func()
+}
+
+// resolve checks the common flags and starts the server under test when
+// --addr is not given: from --server-cmd, else with start.
+func (c *common) resolve(ctx context.Context, start Starter) (d spec.Dialect, a *Account, srv served, err error) {
+	srv.stop = func() {}
 	if d, err = spec.ParseDialect(c.dialect); err != nil {
-		return 0, nil, stop, err
+		return 0, nil, srv, err
 	}
 	if a, err = readAccount(c.user, c.key, "--user/--key"); err != nil {
-		return 0, nil, stop, err
+		return 0, nil, srv, err
 	}
 	switch {
+	case c.addr != "" && c.serverCmd != "":
+		err = fmt.Errorf("--addr and --server-cmd exclude each other")
 	case c.addr != "":
-		err = load.CheckAddr(c.addr, c.allowRemote)
+		srv.addr, err = c.addr, load.CheckAddr(c.addr, c.allowRemote)
+	case c.serverCmd != "":
+		var l *launcher
+		if l, err = startLauncher(ctx, c.serverCmd, d); err == nil {
+			srv = served{addr: l.addr(), restart: l.restart, stop: l.close}
+		}
 	case start == nil:
-		err = fmt.Errorf("--addr is required")
+		err = fmt.Errorf("--addr or --server-cmd is required")
 	default:
-		c.addr, stop, err = start(ctx, d)
+		srv.addr, srv.stop, err = start(ctx, d)
 	}
-	return d, a, stop, err
+	return d, a, srv, err
 }
 
 // readAccount loads the account of a name and key flag pair (nil if
@@ -78,8 +109,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 
 // CorpusCommand is "gochat-conformance corpus"; without --addr it tests
 // the server start starts. The command returns the exit status: 0 all
-// y_/n_ cases pass (warnings allowed), 1 a failure, 2 usage or setup
-// errors.
+// y_/n_ cases pass (warnings allowed), 1 a crash or a failure, 2 usage,
+// setup or precondition errors (and no crash).
 func CorpusCommand(start Starter) command {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return corpusCommand(ctx, start, args, stdout, stderr)
@@ -96,8 +127,8 @@ func corpusCommand(ctx context.Context, start Starter, args []string, stdout, st
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	d, acct, stop, err := c.resolve(ctx, start)
-	defer stop()
+	d, acct, srv, err := c.resolve(ctx, start)
+	defer func() { srv.stop() }()
 	if err != nil {
 		fmt.Fprintln(stderr, "corpus:", err)
 		return 2
@@ -109,16 +140,21 @@ func corpusCommand(ctx context.Context, start Starter, args []string, stdout, st
 			return 2
 		}
 	}
-	rs, err := Replay(ctx, ReplayConfig{Addr: c.addr, Dialect: d, Timeout: *timeout, Account: acct, Cases: cases, Log: stdout})
+	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr, Dialect: d, Timeout: c.scaled(*timeout), Account: acct, Cases: cases, Log: stdout, Restart: srv.restart})
 	sum := Summarize(rs)
-	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d warn, %d info, %d skip\n", sum[Pass], sum[Fail], sum[Warn], sum[Info], sum[Skip])
+	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d CRASH, %d ERROR, %d warn, %d info, %d skip\n", sum[Pass], sum[Fail], sum[Crash], sum[Error], sum[Warn], sum[Info], sum[Skip])
 	if err != nil {
 		fmt.Fprintln(stderr, "corpus:", err)
 		if len(rs) == 0 {
 			return 2
 		}
 	}
-	if sum[Fail] > 0 {
+	switch { // as the scenario runner's exit status
+	case sum[Crash] > 0:
+		return 1
+	case sum[Error] > 0:
+		return 2
+	case sum[Fail] > 0:
 		return 1
 	}
 	return 0
@@ -143,17 +179,18 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 	fs.IntVar(&cfg.Cases, "cases", 1000, "stop after `N` cases (0: only --duration)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "stop after this long (0: only --cases)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Second, "wait this long for a reply or a close")
+	fs.DurationVar(&cfg.SlowRead, "slow-read", 100*time.Millisecond, "how long the slow-reader delivery lets replies pile up before reading")
 	fs.IntVar(&cfg.FullCheckEvery, "full-check-every", 25, "run the login + MSG round trip every `N` cases")
 	fs.StringVar(&cfg.Findings, "findings", "findings", "write minimised findings as scenarios to `DIR`")
-	fs.BoolVar(&cfg.KeepGoing, "keep-going", false, "continue after a finding while the server still answers")
+	fs.BoolVar(&cfg.KeepGoing, "keep-going", false, "continue after a finding until --cases/--duration (with --server-cmd a dead server is restarted); each distinct finding is written once")
 	fs.IntVar(&cfg.MaxMinimizeRuns, "max-minimize-runs", 200, "bound the delta debugging to `N` attempts")
 	adminUser := fs.String("admin-user", "", "admin mode: also fuzz ADMIN packets as this level 1 or 2 `NAME`")
 	adminKey := fs.String("admin-key", "", "PEM private key `FILE` of --admin-user")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	d, acct, stop, err := c.resolve(ctx, start)
-	defer stop()
+	d, acct, srv, err := c.resolve(ctx, start)
+	defer func() { srv.stop() }()
 	if err == nil {
 		cfg.Admin, err = readAccount(*adminUser, *adminKey, "--admin-user/--admin-key")
 	}
@@ -161,15 +198,15 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 		fmt.Fprintln(stderr, "fuzz:", err)
 		return 2
 	}
-	cfg.Addr, cfg.Dialect, cfg.User, cfg.Log = c.addr, d, acct, stdout
-	fmt.Fprintf(stdout, "fuzz: seed %d, dialect %s, target %s\n", cfg.Seed, d, c.addr)
+	cfg.Addr, cfg.Dialect, cfg.User, cfg.Log, cfg.Restart = srv.addr, d, acct, stdout, srv.restart
+	cfg.Timeout = c.scaled(cfg.Timeout)
+	fmt.Fprintf(stdout, "fuzz: seed %d, dialect %s, target %s\n", cfg.Seed, d, srv.addr)
 	if cfg.Admin != nil {
 		fmt.Fprintf(stdout, "fuzz: admin mode as %s (shutdowns are moved to %s)\n", cfg.Admin.Name, farFuture.UTC().Format("2006-01-02"))
 	}
 	rep, err := Fuzz(ctx, cfg)
 	if rep != nil {
-		fmt.Fprintf(stdout, "fuzz: %d cases in %v (%d malformed), %d findings; deliveries %v\n",
-			rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Malformed, len(rep.Findings), rep.Deliveries)
+		printFuzzReport(stdout, rep)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "fuzz:", err)
@@ -179,4 +216,20 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 		return 1
 	}
 	return 0
+}
+
+func printFuzzReport(w io.Writer, rep *FuzzReport) {
+	fmt.Fprintf(w, "fuzz: %d cases in %v (%d malformed); %d failing cases (%d crashes), %d distinct findings, %d duplicates; %d server restarts; deliveries %v\n",
+		rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Malformed, rep.Failures, rep.Crashes,
+		len(rep.Findings), rep.Duplicates, rep.Restarts, rep.Deliveries)
+	for _, fd := range rep.Findings {
+		unconfirmed := ""
+		if !fd.Confirmed {
+			unconfirmed = " (unconfirmed: passed on a fresh server)"
+		}
+		fmt.Fprintf(w, "fuzz: finding %s: case %d, seen %d times%s, %s\n", fd.Signature, fd.Case, fd.Seen, unconfirmed, fd.File)
+	}
+	if rep.Stopped != "" {
+		fmt.Fprintf(w, "fuzz: stopped early %s\n", rep.Stopped)
+	}
 }

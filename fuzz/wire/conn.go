@@ -71,3 +71,10 @@ func (c *conn) login(ctx context.Context, a Account, timeout time.Duration) erro
 	c.SetTimeout(timeout)
 	return c.Login(ctx, a.Name, a.Key)
 }
+
+// alive is the liveness probe of issue #18 (target.Alive, the one the
+// runner applies after every scenario): a new connection must get HELLO
+// within timeout.
+func alive(ctx context.Context, addr string, d spec.Dialect, timeout time.Duration) error {
+	return conftarget.Alive(ctx, &conftarget.Endpoint{Addr: addr}, d, timeout)
+}

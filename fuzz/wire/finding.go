@@ -11,8 +11,9 @@ import (
 )
 
 // FindingScenario renders a finding as a server scenario in the runner's
-// YAML format (docs/scenarios.md): the bystander logs in, the minimised
-// bytes are sent raw, the oracle's expectation is asserted, and then a new
+// YAML format (docs/scenarios.md): the bystander logs in (setup: a failure
+// there is a precondition error, not the finding), the minimised bytes are
+// sent raw, the oracle's expectation is asserted, and then a new
 // client must get HELLO and the bystander must still answer (CONN-12).
 func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	var b strings.Builder
@@ -21,6 +22,13 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	w("# Failure (%s): %s", fd.Kind, oneLine(fd.Detail))
 	w("# Mutation %s, delivery %s, authenticated %v; minimised from %d to %d bytes in %d runs.",
 		fd.Mutation, fd.Delivery, fd.Auth, fd.Original, len(fd.Stream), fd.Runs)
+	if fd.Signature != "" {
+		w("# Signature: %s", fd.Signature)
+	}
+	if !fd.Confirmed {
+		w("# Unconfirmed: the case and the two before it passed on a fresh server, so the failure")
+		w("# may depend on earlier cases, on timing, or on something outside the fuzzer.")
+	}
 	w("# The bytes may name accounts of the fuzz run (fz...): on a conforming server that only")
 	w("# changes which ERR codes come back, not whether the connection survives.")
 	w("id: FUZZ-%d-%d", fd.Seed, fd.Case)
@@ -47,7 +55,7 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 		w("  alice: {}")
 		conn = "alice"
 	}
-	w("steps:")
+	w("setup:")
 	w("  - connect: bob")
 	w("  - register: bob")
 	w("  - login: bob")
@@ -62,6 +70,7 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	default:
 		w("  - connect: {conn: fz}")
 	}
+	w("steps:")
 	chunk := ""
 	if fd.Delivery == string(byteWise) {
 		chunk = ", chunked: 1"
@@ -69,6 +78,8 @@ func FindingScenario(fd *Finding, d spec.Dialect) []byte {
 	w("  - send_raw: {conn: %s, hex: %q%s}", conn, hex.EncodeToString(fd.Stream), chunk)
 	v := fd.verdict
 	switch {
+	case v.malformed && v.waitSep:
+		w("  # The last header's separator never arrives: the server may still wait for it, so no close is due.")
 	case v.malformed:
 		w("  - expect_close: {conn: %s, err: %s}", conn, v.code)
 	default:

@@ -8,11 +8,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/gochatproto/gochat/conformance/protoclient"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -25,6 +23,9 @@ type FuzzConfig struct {
 	Duration time.Duration // stop after this long (0: no limit)
 	// Timeout bounds each wait for a reply or a close (default 2s).
 	Timeout time.Duration
+	// SlowRead is how long the slow-reader delivery lets replies pile up
+	// before it reads them (default 100ms).
+	SlowRead time.Duration
 	// FullCheckEvery runs the login + MSG round trip every N cases
 	// (default 25); HELLO and the bystander ping run after every case.
 	FullCheckEvery int
@@ -43,10 +44,19 @@ type FuzzConfig struct {
 	// runs every attempt on its own server. Without it attempts reuse Addr
 	// as long as the server answers.
 	Reset func(ctx context.Context) (string, error)
+	// Restart, when set, stops the server under test and starts it again
+	// (gochat-conformance fuzz --server-cmd) and returns its new address.
+	// It is called when the server no longer greets clients: after a
+	// crash the run goes on, and minimisation and confirmation reruns get
+	// a server that has seen nothing of the failure.
+	Restart func(ctx context.Context) (string, error)
 	// MaxMinimizeRuns bounds the delta debugging (default 200 attempts).
 	MaxMinimizeRuns int
-	KeepGoing       bool      // continue after a finding if the server still answers
-	Log             io.Writer // progress and findings; may be nil
+	// KeepGoing continues after a finding (on a restarted server if it
+	// died and Restart is set) until Cases or Duration; each distinct
+	// finding (kind and minimised packet shape) is reported once.
+	KeepGoing bool
+	Log       io.Writer // progress and findings; may be nil
 }
 
 // FuzzReport summarises a run.
@@ -57,14 +67,20 @@ type FuzzReport struct {
 	Admin      int // cases sent as FuzzConfig.Admin
 	AdminOK    int // OK replies in those cases (ADMIN requests the server carried out, mostly)
 	Deliveries map[string]int
-	Findings   []*Finding
+	Findings   []*Finding // distinct findings, each once
+	Failures   int        // failing cases, duplicates included
+	Duplicates int        // failing cases that repeated a known finding
+	Crashes    int        // failing cases after which the server was down
+	Restarts   int        // servers started by Restart
+	// Stopped says why the run ended before its bounds ("" if it did not).
+	Stopped string
 }
 
 // Finding is a minimised failure.
 type Finding struct {
 	Seed     uint64
 	Case     int
-	Kind     string // failure class, e.g. "no-close", "server-down"
+	Kind     string // failure class, e.g. "no-close", "crash"
 	Detail   string
 	Mutation string
 	Auth     bool
@@ -74,8 +90,13 @@ type Finding struct {
 	Original int    // length before minimisation
 	Runs     int    // minimisation attempts
 	File     string // the scenario written, if any
-	// Confirmed: the case failed again on a fresh target (needs Reset).
+	// Confirmed: the case failed again on a fresh target (needs Reset
+	// or Restart).
 	Confirmed bool
+	// Signature identifies the finding: its kind and the minimised
+	// stream's packet shape (signature.go).
+	Signature string
+	Seen      int // failing cases with this signature
 
 	verdict verdict       // the oracle on Stream
 	replies []spec.Header // replies seen in the last reproducing run
@@ -98,20 +119,12 @@ type fcase struct {
 	splits   [][]byte
 }
 
-// env is a target with its accounts and the bystander session.
-type env struct {
-	cfg             *FuzzConfig
-	addr            string
-	fuzz, probe, by Account
-	bystander       *conn
-	victim          *conn // admin mode: logged in so that KICK has a target
-	roles           roles
-	replies         []spec.Header // replies seen by the last recorded check
-}
-
 func (cfg *FuzzConfig) defaults() {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.SlowRead <= 0 {
+		cfg.SlowRead = 100 * time.Millisecond
 	}
 	if cfg.FullCheckEvery <= 0 {
 		cfg.FullCheckEvery = 25
@@ -131,70 +144,6 @@ func (cfg *FuzzConfig) logf(format string, a ...any) {
 	}
 }
 
-// newEnv registers the accounts (unless given) and logs the bystander in.
-func newEnv(ctx context.Context, cfg *FuzzConfig, addr string) (*env, error) {
-	n := 3
-	if cfg.User != nil {
-		n = 2
-	}
-	if cfg.Admin != nil {
-		n++ // the victim
-	}
-	accts, err := provision(ctx, addr, cfg.Dialect, n, "fz", cfg.slow())
-	if err != nil {
-		return nil, err
-	}
-	e := &env{cfg: cfg, addr: addr, by: accts[0], probe: accts[1]}
-	if cfg.User != nil {
-		e.fuzz = *cfg.User
-	} else {
-		e.fuzz = accts[2]
-	}
-	if err := e.connectBystander(ctx); err != nil {
-		return nil, err
-	}
-	key, err := cfg.Dialect.MarshalPublicKey(&e.fuzz.Key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	e.roles = roles{self: e.fuzz.Name, bystander: e.by.Name, key: key, dialect: cfg.Dialect}
-	if cfg.Admin != nil {
-		victim := accts[n-1]
-		e.roles.admin, e.roles.victim = strings.ToLower(cfg.Admin.Name), victim.Name
-		e.roles.keep = []string{e.by.Name, e.probe.Name, strings.ToLower(e.fuzz.Name), e.roles.admin}
-		if e.victim, err = dial(ctx, addr, cfg.Dialect, cfg.Timeout); err == nil {
-			err = e.victim.login(ctx, victim, cfg.slow())
-		}
-		if err != nil {
-			e.close()
-			return nil, fmt.Errorf("victim login: %w", err)
-		}
-	}
-	return e, nil
-}
-
-func (e *env) connectBystander(ctx context.Context) error {
-	c, err := dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout)
-	if err != nil {
-		return err
-	}
-	if err := c.login(ctx, e.by, e.cfg.slow()); err != nil {
-		c.close()
-		return fmt.Errorf("bystander login: %w", err)
-	}
-	e.bystander = c
-	return nil
-}
-
-func (e *env) close() {
-	if e != nil && e.bystander != nil {
-		e.bystander.close()
-	}
-	if e != nil && e.victim != nil {
-		e.victim.close()
-	}
-}
-
 // Fuzz runs cases until a bound is reached or (without KeepGoing) the
 // first finding.
 func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
@@ -210,11 +159,15 @@ func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
 	rep := &FuzzReport{Deliveries: map[string]int{}}
 	start := time.Now()
 	defer func() { rep.Elapsed = time.Since(start) }()
-	e, err := newEnv(ctx, &cfg, cfg.Addr)
+	ra, err := provisionRun(ctx, &cfg, cfg.Addr)
 	if err != nil {
 		return rep, fmt.Errorf("fuzz setup: %w", err)
 	}
-	defer func() { e.close() }()
+	e, err := newEnv(ctx, &cfg, cfg.Addr, ra)
+	if err != nil {
+		return rep, fmt.Errorf("fuzz setup: %w", err)
+	}
+	defer func() { e.close(); rep.Restarts = ra.restarts }()
 	var recent []*fcase // this case and the two before it, newest first
 	for i := 0; cfg.Cases <= 0 || i < cfg.Cases; i++ {
 		if ctx.Err() != nil {
@@ -222,49 +175,86 @@ func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
 		}
 		fc := e.generate(cfg.Seed, i)
 		recent = append([]*fcase{fc}, recent[:min(len(recent), 2)]...)
-		rep.Cases++
-		rep.Deliveries[string(fc.delivery)]++
-		if fc.admin {
-			rep.Admin++
-		}
-		if analyze(fc.stream, cfg.Dialect).malformed {
-			rep.Malformed++
-		}
+		rep.count(fc, cfg.Dialect)
 		f := e.run(ctx, fc, i%cfg.FullCheckEvery == cfg.FullCheckEvery-1)
 		if ctx.Err() != nil {
 			break // the run's deadline cut the case short: not a finding
 		}
-		if fc.admin {
-			for _, h := range e.replies {
-				if h.Action == spec.OK {
-					rep.AdminOK++
-				}
-			}
-		}
+		rep.countAdminOK(fc, e.replies)
 		if f == nil {
 			continue
 		}
 		cfg.logf("case %d (seed %d): %s [%s, %s, auth=%v, %d bytes]", i, cfg.Seed, f, fc.mutation, fc.delivery, fc.auth, len(fc.stream))
-		fd := minimize(context.WithoutCancel(ctx), &cfg, e, recent, f)
-		rep.Findings = append(rep.Findings, fd)
-		if cfg.Findings != "" {
-			if err := writeFinding(cfg.Findings, &cfg, fd); err != nil {
-				return rep, err
-			}
-			cfg.logf("finding written to %s", fd.File)
+		if err := rep.record(context.WithoutCancel(ctx), &cfg, e, recent, f); err != nil {
+			return rep, err
 		}
 		if !cfg.KeepGoing {
 			break
 		}
-		e.close()
-		next, err := newEnv(ctx, &cfg, cfg.Addr)
-		if err != nil {
-			e.bystander = nil
-			return rep, fmt.Errorf("the server does not recover after the finding: %w", err)
+		if err := e.recover(context.WithoutCancel(ctx)); err != nil {
+			rep.Stopped = fmt.Sprintf("after case %d: %v", i, err)
+			cfg.logf("stopped %s", rep.Stopped)
+			break
 		}
-		e = next
 	}
 	return rep, nil
+}
+
+func (rep *FuzzReport) count(fc *fcase, d spec.Dialect) {
+	rep.Cases++
+	rep.Deliveries[string(fc.delivery)]++
+	if fc.admin {
+		rep.Admin++
+	}
+	if analyze(fc.stream, d).malformed {
+		rep.Malformed++
+	}
+}
+
+func (rep *FuzzReport) countAdminOK(fc *fcase, replies []spec.Header) {
+	if !fc.admin {
+		return
+	}
+	for _, h := range replies {
+		if h.Action == spec.OK {
+			rep.AdminOK++
+		}
+	}
+}
+
+// record files a failure: a repeat of a known finding is only counted, a
+// new one is minimised and, unless its signature is known after all,
+// written once.
+func (rep *FuzzReport) record(ctx context.Context, cfg *FuzzConfig, e *env, recent []*fcase, f *failure) error {
+	rep.Failures++
+	if f.kind == kindCrash {
+		rep.Crashes++
+	}
+	if known := knownStream(rep.Findings, f.kind, recent[0].stream); known != nil {
+		known.Seen++
+		rep.Duplicates++
+		cfg.logf("case %d repeats finding %s (%s); not minimised again", recent[0].idx, known.Signature, known.File)
+		return nil
+	}
+	fd := minimize(ctx, cfg, e, recent, f)
+	fd.Signature, fd.Seen = signature(fd.Kind, fd.Stream), 1
+	for _, known := range rep.Findings {
+		if known.Signature == fd.Signature {
+			known.Seen++
+			rep.Duplicates++
+			cfg.logf("case %d minimises to known finding %s (%s)", fd.Case, known.Signature, known.File)
+			return nil
+		}
+	}
+	rep.Findings = append(rep.Findings, fd)
+	if cfg.Findings == "" {
+		return nil
+	}
+	if err := writeFinding(cfg.Findings, cfg, fd); err != nil {
+		return err
+	}
+	cfg.logf("finding %s written to %s", fd.Signature, fd.File)
+	return nil
 }
 
 // generate derives case i from the seed alone, so "--seed S" reruns it.
@@ -296,12 +286,23 @@ func (e *env) generate(seed uint64, i int) *fcase {
 }
 
 // run executes a case and then checks the invariants.
+// A server that no longer greets clients after a failure crashed: that
+// is the finding, whatever the connection saw.
 func (e *env) run(ctx context.Context, fc *fcase, full bool) *failure {
 	if f := e.exec(ctx, fc); f != nil {
+		if f.kind != kindCrash && ctx.Err() == nil {
+			if err := alive(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout); err != nil {
+				return &failure{kindCrash, fmt.Sprintf("%s; then a new client gets no HELLO: %v", f, err)}
+			}
+		}
 		return f
 	}
 	return e.invariants(ctx, full)
 }
+
+// kindCrash is the failure of a server that no longer greets new clients
+// (the liveness probe of issue #18): the top severity.
+const kindCrash = "crash"
 
 func (e *env) exec(ctx context.Context, fc *fcase) *failure {
 	if fc.delivery != interleave {
@@ -322,7 +323,7 @@ func (e *env) exec(ctx context.Context, fc *fcase) *failure {
 func (e *env) execOne(ctx context.Context, fc *fcase, stream []byte, splits [][]byte, auth, record bool) *failure {
 	c, err := dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout)
 	if err != nil {
-		return &failure{"server-down", "a client gets no HELLO: " + err.Error()}
+		return &failure{kindCrash, "a client gets no HELLO: " + err.Error()}
 	}
 	defer c.close()
 	switch {
@@ -356,7 +357,7 @@ func (e *env) execOne(ctx context.Context, fc *fcase, stream []byte, splits [][]
 		time.Sleep(5 * time.Millisecond) // let the server see the bytes before the invariants run
 		return nil
 	case slowReader:
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(e.cfg.SlowRead)
 	}
 	var rec *[]spec.Header
 	if record {
@@ -379,27 +380,14 @@ func resplit(b []byte, splits [][]byte) [][]byte {
 	return out
 }
 
-// loginFuzz logs the fuzz account in, re-registering it if a mutated DEREG
-// removed it in an earlier case.
-func (e *env) loginFuzz(ctx context.Context, c *conn) error {
-	err := c.login(ctx, e.fuzz, e.cfg.slow())
-	gone := protoclient.IsCode(err, spec.CodeDereg) || protoclient.IsCode(err, spec.CodeNotFound)
-	if !gone || e.cfg.User != nil {
-		return err
-	}
-	e.fuzz.Name = fmt.Sprintf("fz%sr", runTag())
-	e.roles.self = e.fuzz.Name
-	if err := c.register(e.fuzz, e.cfg.slow()); err != nil {
-		return err
-	}
-	return c.login(ctx, e.fuzz, e.cfg.slow())
-}
-
 // check compares what the server does with what the oracle expects.
 func (e *env) check(c *conn, want verdict, rec *[]spec.Header) *failure {
 	got := 0
 	deadline := time.Now().Add(e.cfg.Timeout)
-	for want.malformed || got < want.replies {
+	// A stream cut inside its malformed packet's first 10 bytes may leave
+	// the server waiting for the separator (waitSep): then only the replies
+	// to the requests before it are due, and a close is optional.
+	for (want.malformed && !want.waitSep) || got < want.replies {
 		p, err := c.read(time.Until(deadline))
 		var pe *spec.ProtocolError
 		switch {
@@ -410,6 +398,8 @@ func (e *env) check(c *conn, want verdict, rec *[]spec.Header) *failure {
 			return nil
 		case errors.Is(err, errClosed):
 			return &failure{"closed", fmt.Sprintf("connection closed on well-formed input after %d of %d replies", got, want.replies)}
+		case errors.Is(err, os.ErrDeadlineExceeded) && want.waitSep:
+			return nil
 		case errors.Is(err, os.ErrDeadlineExceeded) && want.malformed:
 			return &failure{"no-close", fmt.Sprintf("malformed input (%v) but no close within %v", want.code, e.cfg.Timeout)}
 		case errors.Is(err, os.ErrDeadlineExceeded):
@@ -444,22 +434,34 @@ type verdict struct {
 	replies   int // requests before the end or the first malformed packet, KEEP excluded
 	malformed bool
 	code      spec.ErrCode
+	// waitSep: the stream ends before the malformed packet's header and
+	// its two-byte separator are complete. A server may read header and
+	// separator as one 10-byte unit and judge the header only then, so it
+	// may still be waiting: no close is then legitimate, not a finding.
+	waitSep bool
 }
+
+// unitSize is the header with its CRLF separator, which a server may read
+// as one unit before it looks at the header.
+const unitSize = spec.HeaderSize + 2
 
 func analyze(b []byte, d spec.Dialect) verdict {
 	var v verdict
 	dec := spec.NewDecoder(bytes.NewReader(b), spec.ServerBound, d)
 	var p spec.Packet
+	off := 0 // where the packet being read starts in b
 	for {
 		err := dec.ReadPacket(&p)
 		if err == nil {
 			if p.Action != spec.KEEP {
 				v.replies++
 			}
+			off += unitSize + int(dec.LastHeader().Len)
 			continue
 		}
 		if code, ok := spec.CodeOf(err); ok {
 			v.malformed, v.code = true, code
+			v.waitSep = len(b)-off < unitSize
 		}
 		return v
 	}
@@ -470,7 +472,7 @@ func analyze(b []byte, d spec.Dialect) verdict {
 func (e *env) invariants(ctx context.Context, full bool) *failure {
 	c, err := dial(ctx, e.addr, e.cfg.Dialect, e.cfg.Timeout)
 	if err != nil {
-		return &failure{"server-down", "a new client gets no HELLO: " + err.Error()}
+		return &failure{kindCrash, "a new client gets no HELLO: " + err.Error()}
 	}
 	defer c.close()
 	if full {

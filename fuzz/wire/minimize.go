@@ -21,11 +21,12 @@ func minimize(ctx context.Context, cfg *FuzzConfig, e *env, recent []*fcase, f *
 	fc := recent[0]
 	full := f.kind == "round-trip"
 	budget := cfg.MaxMinimizeRuns
-	confirmed := cfg.Reset == nil
-	if cfg.Reset != nil {
+	canFresh := cfg.Reset != nil || cfg.Restart != nil
+	confirmed := !canFresh
+	if canFresh {
 		for _, c := range recent {
 			budget--
-			g := runFresh(ctx, cfg, c, true)
+			g := runFresh(ctx, cfg, e, c, true)
 			cfg.logf("rerun of case %d on a fresh target: %v", c.idx, g)
 			if g != nil {
 				fc, f, confirmed = c, g, true
@@ -88,9 +89,10 @@ func minimize(ctx context.Context, cfg *FuzzConfig, e *env, recent []*fcase, f *
 	return fd
 }
 
-// runFresh runs one case on a fresh target.
-func runFresh(ctx context.Context, cfg *FuzzConfig, c *fcase, full bool) *failure {
-	t, done, err := target(ctx, cfg, nil)
+// runFresh runs one case on a server that has seen nothing before it: a
+// Reset target of its own, or (with Restart) the run's server restarted.
+func runFresh(ctx context.Context, cfg *FuzzConfig, e *env, c *fcase, full bool) *failure {
+	t, done, err := fresh(ctx, cfg, e)
 	if err != nil {
 		return &failure{"reset", err.Error()}
 	}
@@ -98,23 +100,34 @@ func runFresh(ctx context.Context, cfg *FuzzConfig, c *fcase, full bool) *failur
 	return t.run(ctx, c, full)
 }
 
-// target returns an environment for one attempt and its cleanup.
+func fresh(ctx context.Context, cfg *FuzzConfig, e *env) (*env, func(), error) {
+	if cfg.Reset == nil {
+		if err := e.restart(ctx); err != nil {
+			return nil, nil, err
+		}
+		return e, func() {}, nil
+	}
+	addr, err := cfg.Reset(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := newEnv(ctx, cfg, addr, e.ra)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, t.close, nil
+}
+
+// target returns an environment for one attempt and its cleanup: a fresh
+// one with Reset, else the run's server, restarted (with Restart) only when
+// it no longer answers.
 func target(ctx context.Context, cfg *FuzzConfig, e *env) (*env, func(), error) {
 	if cfg.Reset != nil {
-		addr, err := cfg.Reset(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		t, err := newEnv(ctx, cfg, addr)
-		if err != nil {
-			return nil, nil, err
-		}
-		return t, t.close, nil
+		return fresh(ctx, cfg, e)
 	}
 	if f := e.invariants(ctx, false); f != nil {
-		e.bystander.close()
-		if err := e.connectBystander(ctx); err != nil {
-			return nil, nil, fmt.Errorf("target unusable: %v", f)
+		if err := e.recover(ctx); err != nil {
+			return nil, nil, fmt.Errorf("target unusable after %v: %w", f, err)
 		}
 	}
 	return e, func() {}, nil

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/protoclient"
 	"github.com/gochatproto/gochat/fuzz/corpus"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -25,6 +25,12 @@ const (
 	Warn Status = "warn"
 	Info Status = "info"
 	Skip Status = "skip"
+	// Crash: after the case a new connection got no HELLO (the liveness
+	// probe of issue #18); the top severity.
+	Crash Status = "CRASH"
+	// Error: a precondition failed (the connection or the login before
+	// the case's writes), so the case asked the server nothing.
+	Error Status = "ERROR"
 )
 
 // ReplayConfig configures a corpus replay.
@@ -39,6 +45,10 @@ type ReplayConfig struct {
 	Account *Account
 	Cases   []*corpus.Case // nil: the committed corpus
 	Log     io.Writer      // progress lines; may be nil
+	// Restart, when set, starts the server again after a case crashed it
+	// and returns its new address (corpus --server-cmd); without it the
+	// cases after a crash are skipped ("server down").
+	Restart func(ctx context.Context) (string, error)
 }
 
 // CaseResult is the outcome of one case.
@@ -65,49 +75,92 @@ func Replay(ctx context.Context, cfg ReplayConfig) ([]CaseResult, error) {
 			return nil, err
 		}
 	}
-	if cfg.Account == nil {
-		accts, err := provision(ctx, cfg.Addr, cfg.Dialect, 1, "corpus", cfg.Timeout)
+	provisioned := cfg.Account == nil
+	if provisioned {
+		accts, _, err := provision(ctx, cfg.Addr, cfg.Dialect, 1, "corpus", 0, cfg.Timeout)
 		if err != nil {
 			return nil, err
 		}
 		cfg.Account = &accts[0]
 	}
 	var out []CaseResult
+	down := ""
 	for _, c := range cases {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
 		r := CaseResult{Case: c}
-		if !c.AppliesTo(cfg.Dialect) {
+		switch {
+		case !c.AppliesTo(cfg.Dialect):
 			r.Status, r.Detail = Skip, "not for dialect "+cfg.Dialect.String()
-		} else {
+		case down != "":
+			r.Status, r.Detail = Skip, "server down since "+down
+		default:
 			r.Status, r.Detail = replayOne(ctx, cfg, c)
-			if probe, err := dial(ctx, cfg.Addr, cfg.Dialect, cfg.Timeout); err != nil {
-				r.Status, r.Detail = Fail, r.Detail+"; afterwards a new client gets no HELLO: "+err.Error()
-			} else {
-				probe.close()
+			if err := alive(ctx, cfg.Addr, cfg.Dialect, cfg.Timeout); err != nil {
+				r.Status, r.Detail = Crash, fmt.Sprintf("%s; afterwards a new client gets no HELLO (%v); the case sent %s", r.Detail, err, sent(c))
+				if down = c.Name; cfg.Restart != nil {
+					down = restartReplay(ctx, &cfg, provisioned)
+				}
 			}
 		}
 		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, "%-4s %-32s %s\n", r.Status, c.Name, r.Detail)
+			fmt.Fprintf(cfg.Log, "%-5s %-32s %s\n", r.Status, c.Name, r.Detail)
 		}
 		out = append(out, r)
-		if r.Status == Fail && strings.Contains(r.Detail, "no HELLO") {
-			return out, errors.New("the server stopped answering; replay aborted")
-		}
 	}
 	return out, nil
+}
+
+// restartReplay starts the server again after a crash; a server with an
+// empty database gets the provisioned account again. It returns "" or why
+// the server is still down.
+func restartReplay(ctx context.Context, cfg *ReplayConfig, provisioned bool) string {
+	addr, err := cfg.Restart(ctx)
+	if err != nil {
+		return "a failed restart: " + err.Error()
+	}
+	cfg.Addr = addr
+	if !provisioned {
+		return ""
+	}
+	c, err := dial(ctx, addr, cfg.Dialect, cfg.Timeout)
+	if err != nil {
+		return "the restart: " + err.Error()
+	}
+	defer c.close()
+	err = c.login(ctx, *cfg.Account, cfg.Timeout)
+	if protoclient.IsCode(err, spec.CodeNotFound) {
+		err = c.register(*cfg.Account, cfg.Timeout)
+	}
+	if err != nil {
+		return "the restart (account " + cfg.Account.Name + "): " + err.Error()
+	}
+	return ""
+}
+
+// sent describes the bytes a case wrote, shortened for a report line.
+func sent(c *corpus.Case) string {
+	var b []byte
+	for _, w := range c.Writes {
+		b = append(b, w...)
+	}
+	const limit = 64
+	if len(b) > limit {
+		return fmt.Sprintf("%d bytes, starting %x", len(b), b[:limit])
+	}
+	return fmt.Sprintf("%x", b)
 }
 
 func replayOne(ctx context.Context, cfg ReplayConfig, c *corpus.Case) (Status, string) {
 	cn, err := dial(ctx, cfg.Addr, cfg.Dialect, cfg.Timeout)
 	if err != nil {
-		return Fail, "connect: " + err.Error()
+		return Error, "precondition connect: " + err.Error()
 	}
 	defer cn.close()
 	if c.Before == corpus.BeforeLogin {
 		if err := cn.login(ctx, *cfg.Account, cfg.Timeout); err != nil {
-			return Fail, "precondition login: " + err.Error()
+			return Error, "precondition login: " + err.Error()
 		}
 	}
 	for _, w := range c.Writes {

@@ -79,8 +79,10 @@ func usage(w io.Writer) {
   gochat-conformance client --client-cmd TEMPLATE      test a client through its driver adapter (docs/driver.md)
   gochat-conformance list [--role client]                print the scenario catalogue by section
   gochat-conformance coverage [--strict-should]          requirement coverage; fails on uncovered MUSTs
-  gochat-conformance corpus [--addr HOST:PORT] [flags]   replay the wire corpus (fuzz/corpus; no --addr: embedded server)
-  gochat-conformance fuzz [--addr HOST:PORT] [flags]     mutate packets and report findings as scenarios (docs/robustness.md)
+  gochat-conformance corpus [--addr HOST:PORT | --server-cmd TEMPLATE] [flags]
+                                                       replay the wire corpus (fuzz/corpus; neither: embedded server)
+  gochat-conformance fuzz [--addr HOST:PORT | --server-cmd TEMPLATE] [--keep-going] [flags]
+                                                       mutate packets and report findings as scenarios (docs/robustness.md)
   gochat-conformance load --addr HOST:PORT [flags]       load profiles: online, login, catchup, conns, mixed (docs/benchmarks.md)
   gochat-conformance explore [--addr HOST:PORT] [flags]  concurrent, model-checked random operations with shrinking (docs/robustness.md)
 Run "gochat-conformance server -h" for the flags.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance"
 	"github.com/gochatproto/gochat/conformance/engine"
+	"github.com/gochatproto/gochat/conformance/keystore"
 	"github.com/gochatproto/gochat/conformance/report"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
@@ -45,6 +46,8 @@ func parseRunFlags(role string, args []string, stderr io.Writer) (*runFlags, err
 		fs.StringVar(&f.ownerKey, "owner-key", "", "PEM private key `FILE` of the owner account")
 		fs.StringVar(&f.o.ServerCmd, "server-cmd", "", "shell `TEMPLATE` that starts a fresh server; placeholders {addr} {tls_addr} {idle_timeout} {verify_timeout} {max_clients} {token_ttl} {write_timeout} {admin_user} {admin_pub} {owner_user} {owner_pub}")
 		fs.StringVar(&f.dialect, "dialect", "spec", "encoding the server speaks: spec or gochat1")
+		fs.BoolVar(&f.o.ReuseKeys, "reuse-keys", false, "register a key again after deregistering its account: only for servers that release it (E-20); without it no key is registered twice on the server, and keys are generated and cached as needed")
+		fs.StringVar(&f.o.KeyCache, "key-cache", "", "`DIR` of generated keys and of the ledger of keys each server has seen (default $"+keystore.DirEnv+", else the user cache directory)")
 	} else {
 		fs.StringVar(&f.o.ClientCmd, "client-cmd", "", "shell `TEMPLATE` that starts the client's driver adapter (required); placeholders {addr} {tls_addr} {dialect}")
 		fs.StringVar(&f.dialect, "dialect", "spec", "encoding the runner's server speaks: spec or gochat1")
@@ -135,6 +138,9 @@ func (f *runFlags) rerun(id string, seed int64) string {
 	}
 	if f.o.Strict {
 		b.WriteString(" --strict")
+	}
+	if f.o.ReuseKeys {
+		b.WriteString(" --reuse-keys")
 	}
 	fmt.Fprintf(&b, " --run '^%s$' --seed %d", id, seed)
 	return b.String()

@@ -88,3 +88,24 @@ var All = []*Mutation{
 		return one(p), nil
 	}},
 }
+
+// Fair is the catalogue of servers that differ from the reference server
+// only where the original specification lets them: they must pass the
+// default (spec-level) run and may differ only under --strict. A scenario
+// that fails against one of them judges a decision as if it were the
+// specification, or relies in its setup on a form the specification does
+// not require a server to accept.
+var Fair = []*Mutation{
+	// Refuses DER keys at REG and accepts PEM, like the original
+	// implementation: accepting DER is a SHOULD (ENC-3). Other error
+	// codes (E-60) are the wrong-err-code mutant, which must pass by
+	// default too (TestOtherErrorCodesPassByDefault).
+	{Name: "refuse-der", ToServer: func(p *spec.Packet) (up, back []*spec.Packet) {
+		if p.Action == spec.REG && len(p.Args) == 2 && len(p.Args[1]) > 0 && p.Args[1][0] == 0x30 {
+			e := spec.NewPacket(spec.ERR, p.ID)
+			e.Info = uint8(spec.CodeArgs)
+			return nil, one(e)
+		}
+		return one(p), nil
+	}},
+}

@@ -1,0 +1,37 @@
+package keystore
+
+import (
+	"io/fs"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/scenarios"
+	"github.com/gochatproto/gochat/spec"
+)
+
+func TestLedgerPersists(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	b, err := fs.ReadFile(scenarios.FS, "fixtures/keys/alice.pem")
+	require.NoError(t, err)
+	k, err := spec.ParsePrivateKey(b)
+	require.NoError(t, err)
+
+	l, err := s.Ledger("127.0.0.1:9037")
+	require.NoError(t, err)
+	assert.False(t, l.Used(&k.PublicKey))
+	require.NoError(t, l.Mark(&k.PublicKey))
+	assert.True(t, l.Used(&k.PublicKey))
+
+	s2, err := Open(dir)
+	require.NoError(t, err)
+	l2, err := s2.Ledger("127.0.0.1:9037")
+	require.NoError(t, err)
+	assert.True(t, l2.Used(&k.PublicKey), "a later run sees the key as used")
+	other, err := s2.Ledger("127.0.0.1:9038")
+	require.NoError(t, err)
+	assert.False(t, other.Used(&k.PublicKey), "ledgers are per server")
+}
