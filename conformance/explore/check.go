@@ -28,17 +28,18 @@ func (v Violation) String() string {
 
 // Invariant names.
 const (
-	InvReplyOnce   = "reply-once"         // one reply per request, none unsolicited
-	InvReplyKind   = "reply-kind"         // a reply the specification allows for the request
-	InvModel       = "model"              // the reply the connection's state allows
-	InvDelivered   = "delivered"          // an acknowledged MSG reaches its recipient
-	InvExactlyOnce = "delivered-once"     // ... once, when nothing closed
-	InvOnline      = "online-set"         // USRS_ONLINE linearizable against sessions
-	InvOneSession  = "one-session"        // an account has at most one live session
-	InvDupSess     = "no-false-dupsess"   // LOGIN with no live session is not a duplicate
-	InvVerifOwned  = "verification-owned" // another connection does not cancel a verification
-	InvHooks       = "hooks"              // subscribers see the matching login/logout hooks
-	InvAlive       = "alive"              // the server keeps answering
+	InvReplyOnce    = "reply-once"           // one reply per request, none unsolicited
+	InvReplyKind    = "reply-kind"           // a reply the specification allows for the request
+	InvModel        = "model"                // the reply the connection's state allows
+	InvDelivered    = "delivered"            // an acknowledged MSG reaches its recipient
+	InvExactlyOnce  = "delivered-once"       // ... once, when nothing closed
+	InvOnline       = "online-set"           // USRS_ONLINE linearizable against sessions
+	InvOneSession   = "one-session"          // an account has at most one live session
+	InvDupSess      = "no-false-dupsess"     // LOGIN with no live session is not a duplicate
+	InvVerifOwned   = "verification-owned"   // another connection does not cancel a verification
+	InvVerifTimeout = "verification-timeout" // a VERIF after the timeout is refused
+	InvHooks        = "hooks"                // subscribers see the matching login/logout hooks
+	InvAlive        = "alive"                // the server keeps answering
 )
 
 // Facts are what the checkers know besides the history.
@@ -68,7 +69,7 @@ func Check(events []Event, f Facts) []Violation {
 	var out []Violation
 	for _, c := range []func(*analysis, *Facts) []Violation{
 		checkReplies, checkModel, checkDelivery, checkOnline, checkSessions,
-		checkFinalLogin, checkVerifOwned, checkHooks,
+		checkFinalLogin, checkVerifOwned, checkVerifTimeout, checkHooks,
 	} {
 		out = append(out, c(a, &f)...)
 	}

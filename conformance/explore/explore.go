@@ -217,6 +217,9 @@ func (s *session) close(ctx context.Context) {
 func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.Writer, before int) (*Outcome, []Violation) {
 	cfg := Config{Endpoint: s.ep, Dialect: s.o.Target.Dialect(), Plan: plan, Accounts: s.accs, Unknown: s.unknown,
 		ReplyTimeout: s.o.ReplyTimeout, Settle: s.o.Settle, Duration: d, Registered: s.registered}
+	if s.fresh {
+		cfg.VerifyTimeout = s.o.Server.VerifyTimeout
+	}
 	if log != nil {
 		start := time.Now()
 		cfg.Progress = func(n int) {
@@ -230,7 +233,7 @@ func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.W
 		return out, nil
 	}
 	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, CloseLag: s.o.CloseLag, Alive: out.Alive, Strict: s.o.Strict,
-		Verify: s.o.Server.VerifyTimeout, Dialect: cfg.Dialect}
+		Verify: cfg.VerifyTimeout, Dialect: cfg.Dialect}
 	if f.Settle <= 0 {
 		f.Settle = time.Second
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target/embedded"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -59,4 +60,38 @@ func TestReferenceServerHasNoViolations(t *testing.T) {
 	require.Empty(t, rep.Notes)
 	require.Equal(t, 2, rep.Rounds, "two rounds of 150")
 	require.Greater(t, rep.Done, 200)
+}
+
+// With short server timeouts (what --server-cmd and the embedded default
+// of the CLI pass), late VERIFs reach the verification timer: the
+// reference server refuses them and nothing else breaks.
+func TestReferenceServerTimers(t *testing.T) {
+	o := Options{Target: embeddedTarget(t), Actors: 3, Conns: 2, Ops: 250, Seed: 31, Strict: true,
+		Settle: 300 * time.Millisecond, Duration: time.Minute,
+		Server: scenario.ServerConfig{VerifyTimeout: 400 * time.Millisecond, IdleTimeout: 5 * time.Second}}
+	rep, err := Explore(context.Background(), o)
+	require.NoError(t, err)
+	require.Empty(t, rep.Failures, "%v", rep.Failures)
+	late := 0
+	for _, op := range rep.Plan.Ops {
+		if op.Kind == OpLoginLate {
+			late++
+		}
+	}
+	require.Positive(t, late, "the plan has late logins")
+	refused := 0
+	a := analyse(rep.Outcome.Events)
+	for _, ci := range a.order {
+		var challenge *callInfo
+		for _, c := range ci.calls {
+			if c.ev.Action == "LOGIN" {
+				challenge = c
+			}
+			if c.ev.Action == "VERIF" && challenge != nil && challenge.reply != nil && c.reply != nil &&
+				c.ev.T-challenge.reply.T > 400*time.Millisecond && c.reply.Action == "ERR" {
+				refused++
+			}
+		}
+	}
+	require.Positive(t, refused, "a late VERIF reached the timer and was refused")
 }

@@ -39,6 +39,10 @@ const (
 	// second one while the first answers its challenge.
 	OpRaceLogin Kind = "race-login"
 	OpRaceClose Kind = "race-close"
+	// login-late answers the challenge only after the server's
+	// verification timeout (when the explorer knows it, i.e. it starts the
+	// servers); otherwise it is a plain login.
+	OpLoginLate Kind = "login-late"
 )
 
 // Op is one step of the plan. Index is its position in the generated plan
@@ -86,6 +90,7 @@ var weights = []struct {
 	{OpLogin, 16}, {OpLoginHalf, 3}, {OpLoginWrong, 3}, {OpLoginClose, 4}, {OpLogout, 8},
 	{OpMsg, 20}, {OpReciv, 6}, {OpReq, 4}, {OpUsrs, 8}, {OpSub, 6}, {OpUnsub, 2},
 	{OpKeep, 2}, {OpBurst, 6}, {OpBurstClose, 3}, {OpClose, 5}, {OpRaceLogin, 4}, {OpRaceClose, 4},
+	{OpLoginLate, 1},
 }
 
 // Generator draws operations from a seeded stream, so a long run can

@@ -20,7 +20,7 @@ func checkVerifOwned(a *analysis, f *Facts) []Violation {
 			case c.ev.Action == "VERIF" && login != nil && login.reply != nil && login.reply.Action == "VERIF" &&
 				c.ev.Op >= 0 && a.rightAnswer(c) && c.reply != nil && c.reply.Action == "ERR":
 				if f.Verify > 0 && c.ev.T-login.reply.T > f.Verify/2 {
-					continue
+					continue // late: checkVerifTimeout judges it
 				}
 				// E-24 repeats the duplicate-session check at VERIF: only
 				// ERR_DUPSESS can come from another connection, and only
@@ -70,4 +70,30 @@ func (a *analysis) accountBusy(ci *connInfo, from, to, settle time.Duration) boo
 		}
 	}
 	return false
+}
+
+// checkVerifTimeout (E-21; the specification only says the verification
+// "should be implemented with a server-side timeout"): a right VERIF
+// written well after the server's verification timeout is refused.
+func checkVerifTimeout(a *analysis, f *Facts) []Violation {
+	if f.Verify <= 0 {
+		return nil
+	}
+	var out []Violation
+	for _, ci := range a.order {
+		var login *callInfo
+		for _, c := range ci.calls {
+			switch {
+			case c.ev.Action == "LOGIN":
+				login = c
+			case c.ev.Action == "VERIF" && login != nil && login.reply != nil && login.reply.Action == "VERIF" &&
+				a.rightAnswer(c) && c.reply != nil && c.reply.Action == "OK" && c.ev.T-login.reply.T > f.Verify*5/4:
+				out = append(out, Violation{Invariant: InvVerifTimeout, Source: "decision", Ref: "E-21", Actor: ci.actor, Op: c.ev.Op,
+					Seqs: []int{login.reply.Seq, c.ev.Seq, c.reply.Seq},
+					Detail: fmt.Sprintf("VERIF written %v after the challenge was accepted (verification timeout %v)",
+						(c.ev.T - login.reply.T).Round(time.Millisecond), f.Verify)})
+			}
+		}
+	}
+	return out
 }
