@@ -38,6 +38,7 @@ const (
 	InvDupSess      = "no-false-dupsess"     // LOGIN with no live session is not a duplicate
 	InvVerifOwned   = "verification-owned"   // another connection does not cancel a verification
 	InvVerifTimeout = "verification-timeout" // a VERIF after the timeout is refused
+	InvToken        = "token-usable"         // the latest unexpired token logs in
 	InvHooks        = "hooks"                // subscribers see the matching login/logout hooks
 	InvAlive        = "alive"                // the server keeps answering
 )
@@ -51,6 +52,7 @@ type Facts struct {
 	Alive    bool
 	Strict   bool
 	Verify   time.Duration // the server's verification timeout, if known
+	TokenTTL time.Duration // the server's token lifetime (default 30m, the reference server's)
 	Dialect  spec.Dialect
 	actorsOf map[string]int
 }
@@ -58,6 +60,9 @@ type Facts struct {
 // Check runs every checker over the events. Decision-level violations
 // are returned too; Judge splits them by level.
 func Check(events []Event, f Facts) []Violation {
+	if f.TokenTTL <= 0 {
+		f.TokenTTL = 30 * time.Minute
+	}
 	if f.CloseLag <= 0 {
 		f.CloseLag = f.Settle / 4
 	}
@@ -69,7 +74,7 @@ func Check(events []Event, f Facts) []Violation {
 	var out []Violation
 	for _, c := range []func(*analysis, *Facts) []Violation{
 		checkReplies, checkModel, checkDelivery, checkOnline, checkSessions,
-		checkFinalLogin, checkVerifOwned, checkVerifTimeout, checkHooks,
+		checkFinalLogin, checkVerifOwned, checkVerifTimeout, checkTokens, checkHooks,
 	} {
 		out = append(out, c(a, &f)...)
 	}

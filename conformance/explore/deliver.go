@@ -102,7 +102,9 @@ func (a *analysis) mayHaveLost(m *sent, lag time.Duration) bool {
 			continue
 		}
 		for _, c := range ci.calls {
-			if c.ev.Action == "RECIV" && c.ev.T >= m.call.T && (c.reply == nil || ci.ended <= c.reply.T+lag) {
+			// A catch-up answered ERR (nothing cached, no session) sent
+			// nothing that the close could lose.
+			if c.ev.Action == "RECIV" && c.ev.T >= m.call.T && (c.reply == nil || c.reply.Action == "OK" && ci.ended <= c.reply.T+lag) {
 				return true
 			}
 		}

@@ -122,6 +122,7 @@ func (t *doubleTarget) wrap(ep *target.Endpoint) (*target.Endpoint, func()) {
 	}()
 	out := *ep
 	out.Addr = l.Addr().String()
+	out.TLSAddr = "" // every connection goes through the double (TLS operations become plain logins)
 	return &out, func() {
 		_ = l.Close()
 		b.mu.Lock()

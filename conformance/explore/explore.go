@@ -145,7 +145,7 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 		s.registered = true
 	}
 	if len(rep.Failures) > 0 && o.Shrink > 0 {
-		rep.Shrunk, rep.ShrunkWhy, rep.Replays = shrink(ctx, o, rep.Plan, rep.Failures[0].Invariant, rep.Outcome)
+		rep.Shrunk, rep.ShrunkWhy, rep.Replays = shrink(ctx, o, rep.Plan, rep.Failures)
 	}
 	return rep, nil
 }
@@ -234,6 +234,9 @@ func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.W
 	}
 	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, CloseLag: s.o.CloseLag, Alive: out.Alive, Strict: s.o.Strict,
 		Verify: cfg.VerifyTimeout, Dialect: cfg.Dialect}
+	if s.fresh {
+		f.TokenTTL = s.o.Server.TokenTTL
+	}
 	if f.Settle <= 0 {
 		f.Settle = time.Second
 	}

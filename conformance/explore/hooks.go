@@ -24,7 +24,7 @@ func triggers(a *analysis, f *Facts) []trigger {
 		for _, c := range ci.calls {
 			ok := c.reply != nil && c.reply.Action == "OK"
 			switch {
-			case c.ev.Action == "VERIF":
+			case c.ev.Action == "VERIF" || c.ev.Note == noteToken: // a token LOGIN logs in by itself
 				t := trigger{hook: spec.HookNewLogin, acct: ci.actor, from: c.ev.T, to: a.end, seq: c.ev.Seq, definitely: ok}
 				if c.reply != nil {
 					t.to = c.reply.T

@@ -43,6 +43,12 @@ const (
 	// verification timeout (when the explorer knows it, i.e. it starts the
 	// servers); otherwise it is a plain login.
 	OpLoginLate Kind = "login-late"
+	// tls-login dials the slot anew over TLS and logs in there (the
+	// decrypted challenge becomes the account's reusable token);
+	// token-login dials over TLS and logs in with the latest token. Both
+	// are plain logins when the target has no TLS address.
+	OpTLSLogin   Kind = "tls-login"
+	OpTokenLogin Kind = "token-login"
 )
 
 // Op is one step of the plan. Index is its position in the generated plan
@@ -90,7 +96,7 @@ var weights = []struct {
 	{OpLogin, 16}, {OpLoginHalf, 3}, {OpLoginWrong, 3}, {OpLoginClose, 4}, {OpLogout, 8},
 	{OpMsg, 20}, {OpReciv, 6}, {OpReq, 4}, {OpUsrs, 8}, {OpSub, 6}, {OpUnsub, 2},
 	{OpKeep, 2}, {OpBurst, 6}, {OpBurstClose, 3}, {OpClose, 5}, {OpRaceLogin, 4}, {OpRaceClose, 4},
-	{OpLoginLate, 1},
+	{OpLoginLate, 1}, {OpTLSLogin, 3}, {OpTokenLogin, 3},
 }
 
 // Generator draws operations from a seeded stream, so a long run can

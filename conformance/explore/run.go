@@ -3,6 +3,8 @@ package explore
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -129,6 +131,7 @@ type actor struct {
 	i     int
 	conns []*conn
 	gen   []int
+	token []byte // the decrypted challenge of the latest TLS login
 }
 
 func (x *executor) runActors(ctx context.Context) []*actor {
@@ -211,6 +214,10 @@ func (a *actor) do(ctx context.Context, op Op) {
 		}
 		return
 	}
+	if (op.Kind == OpTLSLogin || op.Kind == OpTokenLogin) && a.x.cfg.Endpoint.TLSAddr != "" {
+		a.tlsLogin(ctx, op)
+		return
+	}
 	c := a.conn(ctx, op.Conn, op.Index)
 	if c == nil {
 		return
@@ -220,6 +227,8 @@ func (a *actor) do(ctx context.Context, op Op) {
 		a.login(ctx, c, op)
 	case OpRaceLogin, OpRaceClose:
 		a.race(ctx, c, op)
+	case OpTLSLogin, OpTokenLogin: // no TLS address: a plain login
+		a.login(ctx, c, Op{Index: op.Index, Kind: OpLogin})
 	case OpLogout:
 		c.call(ctx, spec.NewPacket(spec.LOGOUT, 0), op.Index)
 	case OpMsg:
@@ -284,9 +293,78 @@ func (a *actor) login(ctx context.Context, c *conn, op Op) {
 		}
 		answer = pt
 	}
-	if w, err := c.send(spec.NewPacket(spec.VERIF, 0, []byte(me), answer), op.Index, note); err == nil {
-		c.wait(ctx, w, op.Index)
+	if note == noteWrong {
+		if w, err := c.send(spec.NewPacket(spec.VERIF, 0, []byte(me), answer), op.Index, note); err == nil {
+			c.wait(ctx, w, op.Index)
+		}
+		return
 	}
+	if w := a.sendVerif(c, answer, op); w != nil {
+		a.waitVerif(ctx, c, w, answer, op)
+	}
+}
+
+// sendVerif writes the right VERIF; on a TLS connection the call is
+// marked with the ID of the token it will issue.
+func (a *actor) sendVerif(c *conn, pt []byte, op Op) *pending {
+	p := spec.NewPacket(spec.VERIF, 0, []byte(a.name(a.i)), pt)
+	var w *pending
+	var err error
+	if c.tls {
+		w, err = c.send(p, op.Index, noteTLS, tokenID(pt))
+	} else {
+		w, err = c.send(p, op.Index)
+	}
+	if err != nil {
+		return nil
+	}
+	return w
+}
+
+// waitVerif waits for a VERIF's reply and keeps the token it issued.
+func (a *actor) waitVerif(ctx context.Context, c *conn, w *pending, pt []byte, op Op) {
+	if r := c.wait(ctx, w, op.Index); r != nil && r.Action == spec.OK && c.tls {
+		a.token = pt
+	}
+}
+
+// tlsLogin replaces the slot's connection by a TLS one and logs in with
+// the challenge (tls-login, keeping the plaintext as the token) or with
+// the latest token (token-login; a challenge login when there is none).
+func (a *actor) tlsLogin(ctx context.Context, op Op) {
+	if old := a.conns[op.Conn]; old != nil {
+		old.close(op.Index)
+	}
+	a.gen[op.Conn]++
+	c, err := a.x.dialOn(ctx, a.i, fmt.Sprintf("a%d.c%d.%d", a.i, op.Conn, a.gen[op.Conn]), op.Index, true)
+	a.conns[op.Conn] = c
+	if err != nil {
+		return
+	}
+	me := []byte(a.name(a.i))
+	if op.Kind == OpTokenLogin && a.token != nil {
+		if w, err := c.send(spec.NewPacket(spec.LOGIN, 0, me, a.token), op.Index, noteToken, tokenID(a.token)); err == nil {
+			c.wait(ctx, w, op.Index)
+		}
+		return
+	}
+	r := c.call(ctx, spec.NewPacket(spec.LOGIN, 0, me), op.Index)
+	if r == nil || r.Action != spec.VERIF || len(r.Args) != 1 {
+		return
+	}
+	pt, err := codec.Decrypt(a.x.cfg.Accounts[a.i].Key, r.Args[0])
+	if err != nil {
+		return
+	}
+	if w := a.sendVerif(c, pt, op); w != nil {
+		a.waitVerif(ctx, c, w, pt, op)
+	}
+}
+
+// tokenID names a token in the history without writing it there.
+func tokenID(tok []byte) string {
+	h := sha256.Sum256(tok)
+	return hex.EncodeToString(h[:6])
 }
 
 // race writes LOGIN on two connections of the actor before reading
@@ -320,7 +398,12 @@ func (a *actor) race(ctx context.Context, c *conn, op Op) {
 		c2.close(op.Index)
 		cs, challenges = cs[:1], challenges[:1]
 	}
-	verifs := map[*conn]*pending{}
+	type verif struct {
+		c  *conn
+		w  *pending
+		pt []byte
+	}
+	var vs []verif
 	for i, cn := range cs {
 		if challenges[i] == nil {
 			continue
@@ -329,12 +412,12 @@ func (a *actor) race(ctx context.Context, c *conn, op Op) {
 		if err != nil {
 			continue
 		}
-		if w, err := cn.send(spec.NewPacket(spec.VERIF, 0, me, pt), op.Index); err == nil {
-			verifs[cn] = w
+		if w := a.sendVerif(cn, pt, op); w != nil {
+			vs = append(vs, verif{cn, w, pt})
 		}
 	}
-	for cn, w := range verifs {
-		cn.wait(ctx, w, op.Index)
+	for _, v := range vs {
+		a.waitVerif(ctx, v.c, v.w, v.pt, op)
 	}
 }
 

@@ -55,7 +55,7 @@ func (a *analysis) accountBusy(ci *connInfo, from, to, settle time.Duration) boo
 		for _, c := range o.calls {
 			// A VERIF written before ours was answered may have made a
 			// session first, whatever the order of the replies.
-			if c.ev.Action == "VERIF" && c.ev.T <= to && (c.reply == nil || c.reply.Action == "OK" && c.reply.T >= from) {
+			if (c.ev.Action == "VERIF" || c.ev.Note == noteToken) && c.ev.T <= to && (c.reply == nil || c.reply.Action == "OK" && c.reply.T >= from) {
 				return true
 			}
 		}
@@ -96,4 +96,68 @@ func checkVerifTimeout(a *analysis, f *Facts) []Violation {
 		}
 	}
 	return out
+}
+
+// checkTokens (E-25; the specification leaves reuse and expiry to the
+// server within "should"): a LOGIN over TLS with the account's latest
+// token, before it expires, is refused only with ERR_DUPSESS while
+// another connection may hold a session, or while a newer TLS login may
+// have replaced the token.
+func checkTokens(a *analysis, f *Facts) []Violation {
+	var out []Violation
+	for _, ci := range a.order {
+		for _, c := range ci.calls {
+			if c.ev.Note != noteToken || c.reply == nil || c.reply.Action != "ERR" {
+				continue
+			}
+			issued := a.latestToken(ci.actor, c.ev.T)
+			switch {
+			case issued == nil || issued.ev.Body != c.ev.Body || c.ev.T-issued.reply.T > f.TokenTTL*3/4:
+				continue
+			case a.tokenReplaced(ci.actor, issued, c.reply.T):
+				continue
+			case c.reply.Code == "ERR_DUPSESS" && a.accountBusy(ci, c.ev.T, c.reply.T, f.Settle):
+				continue
+			}
+			out = append(out, Violation{Invariant: InvToken, Source: "decision", Ref: "E-25", Actor: ci.actor, Op: c.ev.Op,
+				Seqs: []int{issued.ev.Seq, c.ev.Seq, c.reply.Seq},
+				Detail: fmt.Sprintf("%s's latest token (issued %v earlier, lifetime %v) was refused with %s",
+					f.Names[ci.actor], (c.ev.T - issued.reply.T).Round(time.Millisecond), f.TokenTTL, c.reply.Code)})
+		}
+	}
+	return out
+}
+
+// latestToken is the TLS VERIF of actor answered OK last before t.
+func (a *analysis) latestToken(actor int, t time.Duration) *callInfo {
+	var best *callInfo
+	for _, ci := range a.order {
+		if ci.actor != actor {
+			continue
+		}
+		for _, c := range ci.calls {
+			if c.ev.Action == "VERIF" && c.ev.Note == noteTLS && c.reply != nil && c.reply.Action == "OK" && c.reply.T < t &&
+				(best == nil || c.reply.T > best.reply.T) {
+				best = c
+			}
+		}
+	}
+	return best
+}
+
+// tokenReplaced: another TLS VERIF of actor, not known to have failed,
+// was written after issued and before t.
+func (a *analysis) tokenReplaced(actor int, issued *callInfo, t time.Duration) bool {
+	for _, ci := range a.order {
+		if ci.actor != actor {
+			continue
+		}
+		for _, c := range ci.calls {
+			if c != issued && c.ev.Action == "VERIF" && c.ev.Note == noteTLS && c.ev.T <= t &&
+				(c.reply == nil || c.reply.Action == "OK" && c.reply.T >= issued.reply.T) {
+				return true
+			}
+		}
+	}
+	return false
 }
