@@ -44,23 +44,6 @@ type pconn struct {
 	inflight map[uint16]string // request ID -> action
 }
 
-// othersInFlight counts requests of action a in flight on connections
-// other than c (of c's account only when sameName).
-func (b *bugState) othersInFlight(c *pconn, a string, sameName bool) int {
-	n := 0
-	for o := range b.conns {
-		if o == c || sameName && o.name != c.name {
-			continue
-		}
-		for _, act := range o.inflight {
-			if act == a {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // loggingIn: another connection (of c's account when sameName) is
 // between LOGIN and the reply to its VERIF.
 func (b *bugState) loggingIn(c *pconn, sameName bool) bool {
