@@ -94,9 +94,15 @@ func onlineHistory(a *analysis, f *Facts) (ops []porcupine.Operation, reads map[
 		}
 		// A close ends the connection's session only if it still had one;
 		// after a login whose reply never came it may or may not.
+		// A close by the server (idle timeout, kick) may have taken effect
+		// before the explorer read it: any time after the last packet.
 		if kind := closeEffect(ci); kind != "" {
+			from := ci.ended
+			if !ci.byUs {
+				from = ci.seen
+			}
 			ops = append(ops, porcupine.Operation{ClientId: -1, Input: onlineIn{name, kind},
-				Call: int64(ci.ended), Return: int64(ci.ended + f.Settle)})
+				Call: int64(from), Return: int64(ci.ended + f.Settle)})
 		}
 	}
 	return ops, reads

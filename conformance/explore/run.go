@@ -46,6 +46,8 @@ type Config struct {
 	Progress func(done int)
 	// Registered skips the registration (a later round of a long run).
 	Registered bool
+	// KeepEvery is how often the observer sends KEEP (default 5s).
+	KeepEvery time.Duration
 	// VerifyTimeout is the server's verification timeout when the
 	// explorer started the server itself (0: unknown, no late VERIFs).
 	VerifyTimeout time.Duration
@@ -80,6 +82,9 @@ func Execute(ctx context.Context, cfg Config) *Outcome {
 	if cfg.Settle <= 0 {
 		cfg.Settle = time.Second
 	}
+	if cfg.KeepEvery <= 0 {
+		cfg.KeepEvery = 5 * time.Second
+	}
 	x := &executor{cfg: cfg, h: newHistory()}
 	out := &Outcome{Plan: cfg.Plan}
 	if cfg.Registered {
@@ -89,7 +94,9 @@ func Execute(ctx context.Context, cfg Config) *Outcome {
 	}
 	obs := x.watch(ctx)
 	start := time.Now()
+	stopKeep := keepAlive(obs, x.cfg.KeepEvery)
 	actors := x.runActors(ctx)
+	stopKeep()
 	out.Elapsed = time.Since(start)
 	x.quiesce(ctx, actors, obs)
 	out.Alive = x.probe(ctx)
@@ -123,6 +130,29 @@ func (x *executor) watch(ctx context.Context) *conn {
 		obs.call(ctx, p, -1)
 	}
 	return obs
+}
+
+// keepAlive sends KEEP on the observer's connection every interval so
+// that a long round does not reach the server's idle timeout on it.
+func keepAlive(c *conn, every time.Duration) func() {
+	if c == nil || every <= 0 {
+		return func() {}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_, _ = c.send(spec.NewPacket(spec.KEEP, 0), -1)
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
 }
 
 // actor owns its connections; only its goroutine touches them.
