@@ -18,7 +18,7 @@ VERSION_X  = github.com/gochatproto/gochat/internal/version
 LDFLAGS    = -X $(VERSION_X).Version=$(VERSION) -X $(VERSION_X).Commit=$(COMMIT)
 DIST      ?= dist
 
-.PHONY: all build dist dist-check test vet lint fmt conformance conformance-mariadb run-server run-client fuzz bench clean
+.PHONY: all build dist dist-check test vet lint fmt conformance conformance-client conformance-mariadb run-server run-client fuzz bench clean
 
 all: build
 
@@ -67,9 +67,26 @@ fmt:
 # in-process on loopback with an in-memory SQLite store, in both dialects.
 # --strict: the reference must also follow every decision of docs/errata.md
 # (an implementer's default run judges only the original specification).
+# With GOCHAT_REPORT_DIR set (CI sets it) both runs also leave their JSON
+# and HTML reports there, and a page comparing the two dialects.
+conformance_reports = $(if $(GOCHAT_REPORT_DIR),--json $(GOCHAT_REPORT_DIR)/conformance-$(1).json --report $(GOCHAT_REPORT_DIR)/conformance-$(1).html)
 conformance:
-	$(GO) run ./conformance/cmd/gochat-conformance server --strict
-	$(GO) run ./conformance/cmd/gochat-conformance server --strict --dialect gochat1
+	$(GO) run ./conformance/cmd/gochat-conformance server --strict $(call conformance_reports,spec)
+	$(GO) run ./conformance/cmd/gochat-conformance server --strict --dialect gochat1 $(call conformance_reports,gochat1)
+	$(if $(GOCHAT_REPORT_DIR),$(GO) run ./conformance/cmd/gochat-conformance report --compare \
+		spec=$(GOCHAT_REPORT_DIR)/conformance-spec.json gochat1=$(GOCHAT_REPORT_DIR)/conformance-gochat1.json \
+		-o $(GOCHAT_REPORT_DIR)/conformance-compare.html)
+
+# conformance-client: the client suite and the client corpus against the
+# reference client's driver mode, in both dialects, with project decisions
+# judged (--strict), then a bounded hostile-server fuzzing run.
+CLIENT_CMD = '$(abspath $(BIN))/gochat-client -driver'
+conformance-client: build
+	$(BIN)/gochat-conformance client --strict --dialect spec --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance client --strict --dialect gochat1 --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance corpus --role client --strict --dialect spec --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance corpus --role client --strict --dialect gochat1 --client-cmd $(CLIENT_CMD)
+	$(BIN)/gochat-conformance fuzz --role client --cases 40 --time 90s --client-cmd $(CLIENT_CMD)
 
 # conformance-mariadb: the same suite with the reference server on MariaDB
 # (GOCHAT_TEST_MARIADB_DSN, Docker, or a private mariadbd; see README) and
@@ -91,13 +108,15 @@ fuzz:
 # bench: Go benchmarks (spec codec, server message path, stores), then the
 # load profiles against the in-process reference server on SQLite and
 # MariaDB and against the generator's stub; the results go into the
-# generated section of docs/benchmarks.md. BENCHFLAGS=-quick for a short run.
+# generated section of docs/benchmarks.md, and as charts into
+# docs/benchmarks.html. BENCHFLAGS=-quick for a short run.
 BENCHFLAGS ?=
 bench:
 	@mkdir -p $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem ./spec/... ./refserver/... | tee $(BIN)/gobench.txt
 	$(GO) test -count=1 -timeout 30m -run TestBenchReport ./conformance/load/benchreport \
-		-report $(CURDIR)/docs/benchmarks.md -gobench $(CURDIR)/$(BIN)/gobench.txt $(BENCHFLAGS)
+		-report $(CURDIR)/docs/benchmarks.md -html $(CURDIR)/docs/benchmarks.html \
+		-gobench $(CURDIR)/$(BIN)/gobench.txt $(BENCHFLAGS)
 
 clean:
 	rm -rf $(BIN) $(DIST)

@@ -99,20 +99,12 @@ func TestPEMOnlyServerPassesByDefault(t *testing.T) {
 	t.Cleanup(func() { _ = mt.Close() })
 	def := runLevel(t, mt, s, false)
 	for _, v := range []result.Verdict{result.Fail, result.Error, result.Crash} {
-		var bad []string
-		for _, id := range withVerdict(def, v) {
-			if !slices.Contains(awaitingReqAnnotations, id) || v != result.Fail {
-				bad = append(bad, id)
-			}
-		}
-		if len(bad) > 0 {
+		if bad := withVerdict(def, v); len(bad) > 0 {
 			t.Errorf("default run: %s: %v", v, bad)
 		}
 	}
+	strict := runLevel(t, mt, s, true)
+	if len(withVerdict(strict, result.Fail))+len(withVerdict(strict, result.Warn)) == 0 {
+		t.Error("--strict: nothing checks that DER keys are accepted too (ENC-3)")
+	}
 }
-
-// awaitingReqAnnotations are scenarios whose DER registrations check ENC-3
-// (a decision) but are not yet marked so (req: ENC-3, issue #18's
-// scenario review). Remove each entry as its scenario is fixed; the list
-// must end empty.
-var awaitingReqAnnotations = []string{}

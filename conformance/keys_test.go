@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,5 +54,31 @@ func TestRunsNeverReuseKeysOnAServer(t *testing.T) {
 	}
 	if len(all) != 2*len(first) {
 		t.Errorf("the second run used %d keys, the first %d", len(all)-len(first), len(first))
+	}
+}
+
+// TestUnreachableServerSpendsNoKeys: scenarios that never sent a REG give
+// their keys back, so a run against a server that is not there neither
+// fills the ledger nor generates keys.
+func TestUnreachableServerSpendsNoKeys(t *testing.T) {
+	s := loadSuite(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	cache := t.TempDir()
+	out, err := conformance.Run(context.Background(), conformance.Options{Suite: s, Addr: addr, KeyCache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(withVerdict(out.Results, result.Error)); n == 0 {
+		t.Error("no scenario reported the missing server")
+	}
+	files, _ := filepath.Glob(filepath.Join(cache, "used", "*.txt"))
+	generated, _ := filepath.Glob(filepath.Join(cache, "keys", "*.pem"))
+	if len(files)+len(generated) > 0 {
+		t.Errorf("keys spent or generated for a server that is not there: %v %v", files, generated)
 	}
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
+	"github.com/gochatproto/gochat/internal/version"
 	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -140,8 +141,12 @@ type Session struct {
 }
 
 // Run runs the session's scenarios, Options.Parallel at a time, and
-// returns their results in order.
-func (s *Session) Run(ctx context.Context) []*result.Result { return s.engine.Run(ctx, s.Scenarios) }
+// returns their results in order; Info.Duration is set when they are done.
+func (s *Session) Run(ctx context.Context) []*result.Result {
+	rs := s.engine.Run(ctx, s.Scenarios)
+	s.Info.Duration = time.Since(s.Info.Start)
+	return rs
+}
 
 // RunOne runs one scenario of the session; it may be called from several
 // goroutines.
@@ -204,7 +209,7 @@ func Start(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	info := report.Info{Registry: s.Registry, Role: o.Role, Seed: o.Seed, Target: label, Start: time.Now(),
-		Strict: o.Strict}
+		Dialect: o.Dialect.String(), Level: firstOf(o.Level, "all"), Version: version.Line("gochat-conformance"), Strict: o.Strict}
 	return &Session{Scenarios: scs, Info: info, engine: eng, close: closeTarget}, nil
 }
 

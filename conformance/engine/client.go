@@ -32,7 +32,19 @@ type clientSide struct {
 	responses  map[int64]map[string]any
 	cmds       map[int64]string // driver command names by id
 	lastDrive  int64
+	// reqs holds each connection's requests by ID; loggedIn whether the
+	// runner has accepted a login (OK to LOGIN or VERIF) on it.
+	reqs     map[*conn]map[uint16]spec.Action
+	loggedIn map[*conn]bool
+	// events0 lists the events the adapter said it reports (handshake
+	// "events"); nil: all of them.
+	events0 map[string]bool
 }
+
+// loginGated are the requests the specification allows only to a
+// logged-in user ("The user must be logged in to perform this operation").
+var loginGated = map[spec.Action]bool{spec.LOGOUT: true, spec.DEREG: true, spec.REQ: true, spec.USRS: true,
+	spec.MSG: true, spec.RECIV: true, spec.ADMIN: true, spec.SUB: true, spec.UNSUB: true}
 
 func (s *clientSide) peer() string { return "client" }
 
@@ -46,6 +58,7 @@ func (s *clientSide) setup(x *exec) error {
 	}
 	bindTemplatedNames(x)
 	s.responses, s.cmds = map[int64]map[string]any{}, map[int64]string{}
+	s.reqs, s.loggedIn = map[*conn]map[uint16]spec.Action{}, map[*conn]bool{}
 	var err error
 	if s.plain, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		return err
@@ -65,11 +78,22 @@ func (s *clientSide) setup(x *exec) error {
 	}
 	s.p, x.lines = p, p.lines
 	x.note("driver", "client %v speaks driver version %v", hs["client"], hs["version"])
+	if evs, listed := hs["events"].([]any); listed {
+		s.events0 = map[string]bool{}
+		for _, ev := range evs {
+			if name, ok := ev.(string); ok {
+				s.events0[name] = true
+			}
+		}
+	}
 	return nil
 }
 
 func (s *clientSide) teardown(x *exec) {
 	if s.p != nil {
+		if s.p.exited() && x.crash == "" {
+			x.crash = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
+		}
 		s.p.stop(x.within(2 * time.Second))
 		if e := s.p.stderr.String(); e != "" {
 			x.note("driver", "client stderr:\n%s", e)
@@ -123,6 +147,10 @@ func (s *clientSide) accept(x *exec, a *scenario.Accept) {
 		return
 	}
 	nc, err := r.c, r.err
+	if a.TLSRefused {
+		s.refusedHandshake(x, nc, err)
+		return
+	}
 	if err != nil {
 		kind := map[bool]string{false: "plain", true: "TLS"}[a.TLS]
 		x.mismatch(result.Must, fmt.Sprintf("the client did not connect to the %s listener: %v", kind, err),
@@ -140,6 +168,30 @@ func (s *clientSide) accept(x *exec, a *scenario.Accept) {
 		motd = *a.Hello
 	}
 	s.write(x, c, spec.NewPacket(spec.HELLO, spec.NullID, []byte(motd)))
+}
+
+// refusedHandshake judges a TLS connection the client was expected to
+// refuse: a completed handshake means it trusted an unverifiable
+// certificate.
+func (s *clientSide) refusedHandshake(x *exec, nc net.Conn, err error) {
+	if err != nil {
+		x.note("c", "the client refused the TLS handshake: %v", err)
+		return
+	}
+	nc.Close()
+	x.mismatch("", "the client completed a TLS handshake with a self-signed certificate it was asked to verify",
+		"handshake refused", "handshake completed")
+}
+
+// lastWire names the last packet the runner sent, the likely trigger of
+// a crash.
+func (s *clientSide) lastWire(x *exec) string {
+	for i := len(x.res.Transcript) - 1; i >= 0; i-- {
+		if ev := x.res.Transcript[i]; ev.Dir == result.Send && ev.Conn != "driver" {
+			return "last packet sent: " + ev.Header
+		}
+	}
+	return "no packet sent"
 }
 
 type accepted struct {
@@ -203,6 +255,10 @@ func (s *clientSide) check(x *exec, c *conn, f *frame) bool {
 			should("CLIENT-2", "ID %d reused while the request that used it is unanswered", f.hdr.ID)
 		}
 		c.pending[f.hdr.ID] = true
+		if s.reqs[c] == nil {
+			s.reqs[c] = map[uint16]spec.Action{}
+		}
+		s.reqs[c][f.hdr.ID] = f.hdr.Action
 	}
 	for i, a := range f.args {
 		if len(a) > spec.MaxArgSizeGochat1 {
@@ -214,8 +270,14 @@ func (s *clientSide) check(x *exec, c *conn, f *frame) bool {
 
 // serve answers what a client may ask on its own: KEEP (nothing to
 // answer), REQ for a known actor (that actor's key, level 0) and RECIV
-// (ERR_EMPTY: nothing cached).
+// (ERR_EMPTY: nothing cached). Before a login, every login-gated request
+// gets ERR_LOGIN, as a server answers it, so that a client may either
+// refuse such a command locally or send it and report the error.
 func (s *clientSide) serve(x *exec, c *conn, f *frame) bool {
+	if loginGated[f.hdr.Action] && !s.loggedIn[c] {
+		s.write(x, c, &spec.Packet{Action: spec.ERR, Info: uint8(spec.CodeLogin), ID: f.hdr.ID})
+		return true
+	}
 	switch f.hdr.Action {
 	case spec.KEEP:
 		return true
@@ -260,8 +322,19 @@ func (s *clientSide) sendID(c *conn, a spec.Action, id *scenario.IDSpec) uint16 
 // wantID: a client chooses its request IDs, so none is implied.
 func (s *clientSide) wantID(*conn, spec.Action) (uint16, bool) { return 0, false }
 
-// sent: a packet with a request's ID answers it.
-func (s *clientSide) sent(c *conn, h spec.Header, _ [][]byte) { delete(c.pending, h.ID) }
+// sent: a packet with a request's ID answers it; an OK to LOGIN or VERIF
+// logs the connection in, one to LOGOUT out.
+func (s *clientSide) sent(c *conn, h spec.Header, _ [][]byte) {
+	if c.pending[h.ID] && h.Action == spec.OK {
+		switch s.reqs[c][h.ID] {
+		case spec.LOGIN, spec.VERIF:
+			s.loggedIn[c] = true
+		case spec.LOGOUT:
+			s.loggedIn[c] = false
+		}
+	}
+	delete(c.pending, h.ID)
+}
 
 // consumed: replies the scenario sends next carry this request's ID.
 func (s *clientSide) consumed(c *conn, f *frame) {
@@ -318,10 +391,18 @@ func (s *clientSide) drive(x *exec, d *scenario.Drive) {
 	if d.Cmd == "connect" {
 		cmd["addr"], cmd["dialect"] = s.plain.Addr().String(), x.dialect.String()
 		if d.TLS {
-			cmd["addr"], cmd["tls"], cmd["insecure"] = s.tls.Addr().String(), true, true
+			cmd["addr"], cmd["tls"] = s.tls.Addr().String(), true
+			if _, given := cmd["insecure"]; !given {
+				cmd["insecure"] = true
+			}
 		}
 	}
 	id, err := s.p.send(cmd)
+	if err != nil && s.p.exited() {
+		x.crash = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
+		x.stopped = true
+		return
+	}
 	if err != nil {
 		x.suite("writing to the client adapter: %v", err)
 		return
@@ -373,7 +454,7 @@ func (s *clientSide) response(x *exec, want *scenario.Response, id int64) {
 	r := s.responses[id]
 	if r == nil {
 		if !x.stopped {
-			x.mismatch(result.Must, fmt.Sprintf("no response from the client to driver command %d within %v", id, limit),
+			x.mismatchCheck(&want.Check, fmt.Sprintf("no response from the client to driver command %d within %v", id, limit),
 				"a response", "none")
 		}
 		return
@@ -386,12 +467,12 @@ func (s *clientSide) response(x *exec, want *scenario.Response, id int64) {
 	wantOK := (want.OK == nil || *want.OK) && want.Error == ""
 	switch {
 	case ok != wantOK:
-		x.mismatch(result.Must, fmt.Sprintf("driver response ok=%v, want ok=%v", ok, wantOK),
+		x.mismatchCheck(&want.Check, fmt.Sprintf("driver response ok=%v, want ok=%v", ok, wantOK),
 			fmt.Sprintf("ok=%v", wantOK), compactJSON(r))
 	case want.Error != "" && code != want.Error:
-		x.mismatch(result.Must, fmt.Sprintf("driver error code %q, want %q", code, want.Error), want.Error, compactJSON(r))
+		x.mismatchCheck(&want.Check, fmt.Sprintf("driver error code %q, want %q", code, want.Error), want.Error, compactJSON(r))
 	default:
-		s.checkFields(x, r, want.Fields, result.Must)
+		s.checkFields(x, r, want.Fields, &want.Check)
 	}
 }
 
@@ -405,7 +486,7 @@ func driverErrCode(r map[string]any) string {
 	return ""
 }
 
-func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]scenario.Template, level result.Level) {
+func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]scenario.Template, ch *scenario.Check) {
 	keys := make([]string, 0, len(want))
 	for k := range want {
 		keys = append(keys, k)
@@ -414,7 +495,7 @@ func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]sc
 	for _, k := range keys {
 		v, present := got[k]
 		if !present {
-			x.mismatch(level, fmt.Sprintf("field %q missing", k), k, compactJSON(got))
+			x.mismatchCheck(ch, fmt.Sprintf("field %q missing", k), k, compactJSON(got))
 			return
 		}
 		t := want[k]
@@ -427,24 +508,28 @@ func (s *clientSide) checkFields(x *exec, got map[string]any, want map[string]sc
 			return
 		}
 		if s := textOf(v); s != string(exp) {
-			x.mismatch(level, fmt.Sprintf("field %q is %q, want %q", k, s, exp), string(exp), s)
+			x.mismatchCheck(ch, fmt.Sprintf("field %q is %q, want %q", k, s, exp), string(exp), s)
 			return
 		}
 	}
 }
 
 func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
+	if e.Absent { // also for an event the adapter never reports
+		s.expectNoEvent(x, e)
+		return
+	}
+	if s.events0 != nil && !s.events0[e.Event] {
+		x.skipWhy, x.skipKind, x.stopped = "event "+e.Event, result.KindUnsupported, true
+		return
+	}
 	limit := x.within(e.Within)
 	deadline := time.Now().Add(limit)
 	x.collect()
 	for !x.stopped {
-		for len(s.events) > 0 {
-			ev := s.events[0]
-			s.events = s.events[1:]
-			if ev["event"] == e.Event {
-				s.checkFields(x, ev, e.Fields, e.Level)
-				return
-			}
+		if ev := s.takeEvent(e); ev != nil {
+			s.checkFields(x, ev, e.Fields, &e.Check)
+			return
 		}
 		x.autoServe(nil)
 		if !x.pump(deadline) {
@@ -452,9 +537,64 @@ func (s *clientSide) expectEvent(x *exec, e *scenario.ExpectEvent) {
 		}
 	}
 	if !x.stopped {
-		x.mismatch(e.Level, fmt.Sprintf("the client reported no %q event within %v", e.Event, limit),
+		x.mismatchCheck(&e.Check, fmt.Sprintf("the client reported no %q event within %v", e.Event, limit),
 			"event "+e.Event, "none")
 	}
+}
+
+// expectNoEvent lets e.Within pass (serving the client) and fails if an
+// event of e's kind was reported meanwhile or before.
+func (s *clientSide) expectNoEvent(x *exec, e *scenario.ExpectEvent) {
+	x.idle(time.Now().Add(x.within(e.Within)))
+	if x.stopped {
+		return
+	}
+	for _, ev := range s.events {
+		if ev["event"] == e.Event {
+			x.mismatchCheck(&e.Check, fmt.Sprintf("the client reported a %q event it should not have", e.Event),
+				"no "+e.Event+" event", compactJSON(ev))
+			return
+		}
+	}
+}
+
+// drainLines files every adapter line already waiting, without blocking,
+// so that a driver error (above all "unsupported") is seen before a step
+// starts to wait for packets.
+func (x *exec) drainLines() {
+	for x.lines != nil && !x.stopped {
+		select {
+		case m, ok := <-x.lines:
+			if !ok {
+				x.lines = nil
+				x.note("driver", "client process closed its output")
+				return
+			}
+			x.side.line(x, m)
+		default:
+			return
+		}
+	}
+}
+
+// takeEvent removes and returns the first buffered event of e's kind; an
+// ordered expectation also drops the events before it. Nil: none yet.
+func (s *clientSide) takeEvent(e *scenario.ExpectEvent) map[string]any {
+	for i, ev := range s.events {
+		if ev["event"] != e.Event {
+			continue
+		}
+		if e.Unordered {
+			s.events = append(s.events[:i:i], s.events[i+1:]...)
+		} else {
+			s.events = s.events[i+1:]
+		}
+		return ev
+	}
+	if !e.Unordered {
+		s.events = s.events[:0]
+	}
+	return nil
 }
 
 // textOf renders a driver field for comparison with a scenario's text.

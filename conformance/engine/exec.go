@@ -156,6 +156,9 @@ func (x *exec) run() {
 }
 
 func (x *exec) runStep(st *scenario.Step) {
+	if x.drainLines(); x.stopped { // an "unsupported" answer already waiting ends the run first
+		return
+	}
 	switch st.Kind {
 	case scenario.KindSend:
 		x.send(st.Send)

@@ -152,7 +152,12 @@ func (x *exec) listNotRun(steps []scenario.Step) {
 			reqs = reqOf(st.ExpectNone.Req)
 		case scenario.KindExpectClose:
 			reqs = append(reqOf(st.ExpectClose.Req), reqOf(st.ExpectClose.ErrReq)...)
-		case scenario.KindDecrypt, scenario.KindExpectEvent, scenario.KindResponse:
+		case scenario.KindDecrypt:
+			reqs = reqOf(st.Decrypt.Req)
+		case scenario.KindExpectEvent:
+			reqs = reqOf(st.ExpectEvent.Req)
+		case scenario.KindResponse:
+			reqs = reqOf(st.Response.Req)
 		default:
 			continue
 		}

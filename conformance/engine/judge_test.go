@@ -135,3 +135,53 @@ steps:
 	require.Len(t, r.Warnings, 1)
 	assert.Equal(t, result.Should, r.Warnings[0].Level)
 }
+
+func TestSetupStepAmongStepsIsAPrecondition(t *testing.T) {
+	doc := `
+id: T-mid
+title: mid
+requirements: [FRAME-1]
+level: must
+actors:
+  alice: {}
+steps:
+  - connect: alice
+  - send: {conn: alice, action: USRS, info: USRS_ALL}
+  - expect: {conn: alice, action: ERR, soft: true}
+  - setup:
+      - register: alice
+  - send: {conn: alice, action: USRS, info: USRS_ALL}
+  - expect: {conn: alice, action: USRS}
+`
+	r := run(t, startFake(t, refuseAll), doc, withRegistry(t))
+	require.Equal(t, result.Error, r.Verdict, "%+v", r.Failures)
+	assert.Equal(t, result.KindPrecondition, r.Kind)
+}
+
+// Two ERR expectations in any order: each takes the packet with its own
+// code, even though either would match the other loosely.
+func TestAnyOrderPrefersTheExactCode(t *testing.T) {
+	h := func(p *spec.Packet, _ error) ([]*spec.Packet, bool) {
+		code := spec.CodeNotFound
+		if p.ID == 2 {
+			code = spec.CodeArgs
+		}
+		return []*spec.Packet{errPkt(p.ID, code)}, false
+	}
+	doc := `
+id: T-two
+title: two
+requirements: [FRAME-1]
+level: must
+steps:
+  - connect: {conn: c}
+  - send: {conn: c, action: USRS, info: USRS_ALL, id: 1}
+  - send: {conn: c, action: USRS, info: USRS_ALL, id: 2}
+  - expect_any_order:
+      - {conn: c, action: ERR, id: any, info: ERR_ARGS}
+      - {conn: c, action: ERR, id: any, info: ERR_NOTFOUND}
+`
+	r := run(t, startFake(t, h), doc, withRegistry(t))
+	assert.Equal(t, result.Pass, r.Verdict, "%+v", r.Failures)
+	assert.Empty(t, r.Notes, "no code note when every packet has its exact match")
+}

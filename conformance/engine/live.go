@@ -58,8 +58,12 @@ func (l *liveness) downReason() string {
 // have room), then a new connection must get HELLO. A scenario that shuts
 // the server down on purpose is not probed.
 func (s *serverSide) probe(x *exec) {
-	if x.sc.NeedsCap(scenario.CapShutdown) || len(x.order) == 0 {
-		return // stopped on purpose, or never reached: nothing to judge
+	if x.sc.NeedsCap(scenario.CapShutdown) {
+		return // the scenario stops the server on purpose
+	}
+	if len(x.order) == 0 { // it never reached the server: nothing to judge it by
+		s.checkGeneration(x)
+		return
 	}
 	x.closeAll()
 	err := target.Alive(context.Background(), s.ep, x.dialect, x.e.scale(target.ProbeTimeout))
@@ -74,13 +78,18 @@ func (s *serverSide) probe(x *exec) {
 	s.sharedDown(x, err)
 }
 
-// checkGeneration: a scenario during which the shared server was
-// restarted ran partly against a dead server; its verdict means nothing.
+// checkGeneration: a scenario during which the shared server died (and
+// perhaps was restarted) ran partly against a dead server; its verdict
+// means nothing.
 func (s *serverSide) checkGeneration(x *exec) {
 	l := &x.e.live
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !x.sc.NeedsFresh() && s.gen != l.gen {
+	switch {
+	case x.sc.NeedsFresh():
+	case l.down:
+		x.victim = "the server went down while this scenario ran (crash reported on " + l.crashedBy + ")"
+	case s.gen != l.gen:
 		x.victim = "the server crashed (after " + l.crashedBy + ") and was restarted while this scenario ran; re-run it"
 	}
 }

@@ -69,8 +69,9 @@ func NewKeyPool(keys map[string]*rsa.PrivateKey, once *SingleUse) *KeyPool {
 var errPoolTooSmall = errors.New("key pool too small for this scenario (keys that may still be registered are not reused)")
 
 // Lease takes n keys for a scenario on the shared server (shared) or on
-// a private one, waiting until that many are free. Under SingleUse, keys
-// for the shared server are recorded in the ledger and spent.
+// a private one, waiting until that many are free (under SingleUse, for
+// the shared server, generating the missing ones instead). The scenario
+// gives them back with Return, Spend or Taint.
 func (p *KeyPool) Lease(n int, shared bool) ([]string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -89,16 +90,31 @@ func (p *KeyPool) Lease(n int, shared bool) ([]string, error) {
 	}
 	out := append([]string(nil), p.free[len(p.free)-n:]...)
 	p.free = p.free[:len(p.free)-n]
-	if single {
-		for _, name := range out {
-			p.spent[name] = true
-			p.total--
-			if err := p.once.Ledger.Mark(&p.keys[name].PublicKey); err != nil {
-				return nil, err
-			}
+	return out, nil
+}
+
+// SingleUse reports whether the pool spends keys used on the shared
+// server instead of returning them.
+func (p *KeyPool) SingleUse() bool { return p.once != nil }
+
+// Spend retires keys a scenario may have registered on the shared server
+// (SingleUse): the ledger records them and they are never leased again.
+func (p *KeyPool) Spend(names []string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var err error
+	for _, name := range names {
+		if p.spent[name] {
+			continue
+		}
+		p.spent[name] = true
+		p.total--
+		if p.once != nil {
+			err = errors.Join(err, p.once.Ledger.Mark(&p.keys[name].PublicKey))
 		}
 	}
-	return out, nil
+	p.cond.Broadcast()
+	return err
 }
 
 // grow generates one key, without holding the lock meanwhile (it takes

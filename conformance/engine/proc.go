@@ -102,6 +102,16 @@ func (p *proc) read(r io.Reader) {
 	}
 }
 
+// exited reports whether the adapter's process has ended.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // send writes one command and returns its id.
 func (p *proc) send(cmd map[string]any) (int64, error) {
 	p.nextID++

@@ -114,17 +114,34 @@ func bindTemplatedNames(x *exec) {
 // created on a shared server and returns or retires its keys.
 func (s *serverSide) teardown(x *exec) {
 	x.closeAll()
-	switch {
-	case s.leased == nil:
-	case x.crash != "" || x.victim != "": // no server to clean up on, or a new one
-		x.e.pool.Taint(s.leased)
-	case x.sc.NeedsFresh() || s.cleanup(x):
-		x.e.pool.Return(s.leased)
-	default:
-		x.e.pool.Taint(s.leased)
-	}
+	s.releaseKeys(x)
 	for i := len(s.release) - 1; i >= 0; i-- {
 		s.release[i]()
+	}
+}
+
+// releaseKeys gives the scenario's keys back to the pool: reused after
+// their accounts were deregistered (E-20), or, under SingleUse on the
+// shared server, spent as soon as a REG may have registered them.
+func (s *serverSide) releaseKeys(x *exec) {
+	p, dead := x.e.pool, x.crash != "" || x.victim != ""
+	switch {
+	case s.leased == nil:
+	case p.SingleUse() && !x.sc.NeedsFresh():
+		if !dead {
+			s.cleanup(x) // tidiness only: the keys are not reused
+		}
+		if len(s.regNames) == 0 {
+			p.Return(s.leased)
+		} else if err := p.Spend(s.leased); err != nil {
+			x.note("cleanup", "%v", err)
+		}
+	case dead: // no server to clean up on, or a new one
+		p.Taint(s.leased)
+	case x.sc.NeedsFresh() || s.cleanup(x):
+		p.Return(s.leased)
+	default:
+		p.Taint(s.leased)
 	}
 }
 
@@ -162,10 +179,14 @@ func (s *serverSide) connect(x *exec, cn *scenario.Connect) {
 		return
 	}
 	if cn.Hello == nil || *cn.Hello {
-		x.expectOne(&scenario.Expect{Conn: cn.Conn, Action: scenario.Action{Action: spec.HELLO},
+		// The greeting is CONN-4's, whatever the scenario is about.
+		x.expectOne(&scenario.Expect{Conn: cn.Conn, Action: scenario.Action{Action: spec.HELLO}, Check: helloCheck,
 			ID: &scenario.IDSpec{}, Info: scenario.Info{Value: spec.EmptyInfo}, Args: []scenario.Matcher{{Kind: "any"}}})
 	}
 }
+
+// helloCheck is the check of the HELLO every connect step awaits.
+var helloCheck = scenario.Check{Req: "CONN-4"}
 
 // check applies the rules every server packet must follow, whatever the
 // scenario expects, and hides hooks and messages about users of other

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/expr"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/spec"
@@ -140,11 +141,22 @@ func (x *exec) decrypt(d *scenario.Decrypt) {
 	}
 	pt, err := codec.Decrypt(k, x.env.Vars[d.From])
 	if err != nil {
-		x.mismatch(result.Must, "the ciphertext does not decrypt with "+d.Actor+"'s key",
-			"an RSA-OAEP(SHA-256) ciphertext under "+d.Actor+"'s key", err.Error())
+		x.failCheck(&d.Check, result.Failure{Level: result.Must, Message: "the ciphertext does not decrypt with " + d.Actor + "'s key",
+			Expected: "an RSA-OAEP(SHA-256) ciphertext under " + d.Actor + "'s key", Actual: err.Error()})
 		return
 	}
 	x.env.Vars[d.Into] = pt
+	if d.Text == nil {
+		return
+	}
+	want, err := x.env.Expand(d.Text)
+	if err != nil {
+		x.suite("decrypt: %v", err)
+		return
+	}
+	if string(pt) != string(want) {
+		x.mismatchCheck(&d.Check, "the ciphertext decrypts to another text", expr.Show(want), expr.Show(pt))
+	}
 }
 
 func (x *exec) expectOne(e *scenario.Expect) {
@@ -232,12 +244,19 @@ func (x *exec) matchSome(c *conn, pending []*scenario.Expect) []*scenario.Expect
 	}
 	x.side.consumed(c, f)
 	x.refusedREG = f.err == nil && f.hdr.Action == spec.ERR
+	// An exact match first: a loose ERR expectation must not take the
+	// packet another expectation matches with its code.
 	for i, e := range pending {
 		caps := map[string][]byte{}
-		if why, codeWhy := x.matchSplit(c, e, f, caps); why == "" {
-			if codeWhy != "" {
-				x.codeNote(e, codeWhy, x.describe(c, e), f.String())
-			}
+		if x.match(c, e, f, caps) == "" {
+			x.commit(caps)
+			return append(pending[:i:i], pending[i+1:]...)
+		}
+	}
+	for i, e := range pending {
+		caps := map[string][]byte{}
+		if why, codeWhy := x.matchSplit(c, e, f, caps); why == "" && codeWhy != "" {
+			x.codeNote(e, codeWhy, x.describe(c, e), f.String())
 			x.commit(caps)
 			return append(pending[:i:i], pending[i+1:]...)
 		}

@@ -6,9 +6,10 @@
 // A Store is a directory: generated private keys (keys/*.pem) and, per
 // server, a ledger of the keys already registered there
 // (used/<server-hash>.txt, one fingerprint a line). A run leases only keys
-// the server's ledger does not list and writes each one to the ledger
-// before using it; when the fixture and cached keys run out, new ones are
-// generated and cached for later runs.
+// the server's ledger does not list and writes a key to the ledger when
+// the scenario that leased it ends having sent a REG; when the fixture
+// and cached keys run out, new ones are generated and cached for later
+// runs.
 package keystore
 
 import (
@@ -31,14 +32,15 @@ import (
 const DirEnv = "GOCHAT_CONFORMANCE_KEYS"
 
 // DefaultDir is $GOCHAT_CONFORMANCE_KEYS, else gochat-conformance/keys in
-// the user's cache directory.
+// the user's cache directory, else (no home, as in a container) in the
+// temporary directory.
 func DefaultDir() (string, error) {
 	if d := os.Getenv(DirEnv); d != "" {
 		return d, nil
 	}
 	c, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("keystore: no cache directory (set %s): %w", DirEnv, err)
+		c = os.TempDir()
 	}
 	return filepath.Join(c, "gochat-conformance", "keys"), nil
 }
@@ -155,8 +157,7 @@ func (l *Ledger) Used(pub *rsa.PublicKey) bool {
 	return l.used[Fingerprint(pub)]
 }
 
-// Mark records that the key is about to be registered on the server; it
-// is written before the REG is sent, so a crash cannot lose it.
+// Mark records that the key may have been registered on the server.
 func (l *Ledger) Mark(pub *rsa.PublicKey) error {
 	fp := Fingerprint(pub)
 	l.s.mu.Lock()

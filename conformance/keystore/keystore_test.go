@@ -35,3 +35,18 @@ func TestLedgerPersists(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, other.Used(&k.PublicKey), "ledgers are per server")
 }
+
+func TestGenerateCaches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates an RSA-4096 key")
+	}
+	s, err := Open(t.TempDir())
+	require.NoError(t, err)
+	name, k, err := s.Generate()
+	require.NoError(t, err)
+	assert.Equal(t, spec.KeyBits, k.N.BitLen())
+	keys, err := s.Keys()
+	require.NoError(t, err)
+	require.Contains(t, keys, name)
+	assert.True(t, keys[name].Equal(k))
+}

@@ -21,9 +21,14 @@ type Info struct {
 	Role     string             // the role under test: "server" or "client"
 	Seed     int64
 	Target   string // the implementation under test
+	Dialect  string // "spec" or "gochat1"
+	Level    string // the --level selection: "all", "must" or "should"
+	// Strict is set when decision-level checks judge like the spec's
+	// (--strict); otherwise their failures are notes.
+	Strict   bool
+	Version  string // the suite's build (internal/version)
 	Start    time.Time
-	// Strict: decisions judged like the specification (--strict).
-	Strict bool
+	Duration time.Duration // the whole run, when known
 }
 
 // Mode names how a run judges: "default level" or "--strict".
@@ -55,15 +60,23 @@ func Console(w io.Writer, rs []*result.Result, in Info) {
 	}
 	for _, r := range rs {
 		for _, f := range r.Warnings {
-			fmt.Fprintf(w, "warning: %s: %s: %s (%s)\n", r.ID, grade(f), f.Message, f.Pos)
+			fmt.Fprintf(w, "warning: %s: %s: %s (%s)%s\n", r.ID, grade(f), f.Message, f.Pos, got(f))
 		}
 	}
 	for _, r := range rs {
 		for _, f := range r.Notes {
-			fmt.Fprintf(w, "note: %s: %s: %s (%s)\n", r.ID, grade(f), f.Message, f.Pos)
+			fmt.Fprintf(w, "note: %s: %s: %s (%s)%s\n", r.ID, grade(f), f.Message, f.Pos, got(f))
 		}
 	}
 	Summary(w, rs, in)
+}
+
+// got is "; expected X, got Y" for a one-line failure, when known.
+func got(f result.Failure) string {
+	if f.Expected == "" && f.Actual == "" {
+		return ""
+	}
+	return fmt.Sprintf("; expected %s, got %s", f.Expected, f.Actual)
 }
 
 // grade is a failure's level, source and requirements, e.g.

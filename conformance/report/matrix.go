@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"html"
 	"io"
 	"strings"
 
@@ -93,28 +92,4 @@ func Markdown(w io.Writer, rs []*result.Result, in Info) error {
 		}
 	}
 	return nil
-}
-
-// HTML writes the matrix as a standalone HTML page.
-func HTML(w io.Writer, rs []*result.Result, in Info) error {
-	colors := map[result.Verdict]string{result.Pass: "#cfc", result.Fail: "#fbb", result.Error: "#fb8",
-		result.XFail: "#ffc", result.Skip: "#ddd", result.Warn: "#fe9", result.Crash: "#f88", "": "#eee"}
-	fmt.Fprintf(w, "<!doctype html><meta charset=utf-8><title>gochat conformance</title>"+
-		"<style>body{font-family:sans-serif}td,th{border:1px solid #999;padding:2px 6px;vertical-align:top}table{border-collapse:collapse}</style>"+
-		"<h1>gochat conformance (%s role): %s</h1><p>seed %d</p><table><tr><th>Requirement<th>Level<th>Verdict<th>Scenarios<th>Summary\n",
-		html.EscapeString(in.Role), html.EscapeString(in.Target), in.Seed)
-	for _, row := range Matrix(rs, in) {
-		var scs []string
-		for _, id := range sortedIDs(row.Scenarios) {
-			scs = append(scs, html.EscapeString(id+": "+row.Scenarios[id]))
-		}
-		_, err := fmt.Fprintf(w, "<tr><td>%s<td>%s<td style=\"background:%s\">%s<td>%s<td>%s\n",
-			html.EscapeString(row.ID), html.EscapeString(row.Level), colors[row.Verdict], verdictCell(row.Verdict),
-			strings.Join(scs, "<br>"), html.EscapeString(row.Summary))
-		if err != nil {
-			return err
-		}
-	}
-	_, err := io.WriteString(w, "</table>\n")
-	return err
 }

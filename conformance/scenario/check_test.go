@@ -28,6 +28,10 @@ steps:
   - expect: {action: RECIV, args: [any, {stamp_near: "1700000000"}, any]}
   - expect_none: {for: 100ms, req: ARG-1, soft: true}
   - expect_close: {err: ERR_HEADER, err_req: CONN-8, spec_code: true, req: CONN-1}
+  - setup:
+      - connect: {conn: c2, actor: alice}
+      - login: alice
+  - send: {conn: c2, action: KEEP}
 `
 
 func TestParseChecks(t *testing.T) {
@@ -37,10 +41,12 @@ func TestParseChecks(t *testing.T) {
 	s := scs[0]
 	require.Nil(t, s.Setup, "setup steps are merged into Steps")
 	// connect, REG, OK (setup) + send, 4 expects, expect_none, expect_close
-	require.Len(t, s.Steps, 10)
+	// + connect and the 5 login steps (setup) + send
+	require.Len(t, s.Steps, 17)
 	for i, st := range s.Steps {
-		assert.Equal(t, i < 3, st.Setup, "step %d (%s)", i, st.Kind)
+		assert.Equal(t, i < 3 || (i >= 10 && i < 16), st.Setup, "step %d (%s)", i, st.Kind)
 	}
+	assert.Equal(t, "c2", s.Steps[16].Send.Conn)
 	e := s.Steps[4].Expect
 	assert.Equal(t, Check{Req: "ARG-1", Soft: true}, e.Check)
 	assert.False(t, e.SpecCode)
@@ -70,6 +76,8 @@ func TestParseCheckErrors(t *testing.T) {
 		"spec_code no info":   `- expect: {action: ERR, spec_code: true}`,
 		"err_req without err": `- expect_close: {err_req: CONN-8}`,
 		"negative within":     `- expect: {action: RECIV, args: [{stamp_near: now, within: -1s}]}`,
+		"nested setup":        "- setup: [setup: [disconnect: c]]",
+		"empty setup":         "- setup: []",
 	} {
 		_, err := Parse("server/x.yaml", []byte(doc(body)), RoleServer, LoadOptions{KnownRequirement: known})
 		assert.Error(t, err, name)

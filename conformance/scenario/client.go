@@ -26,6 +26,10 @@ type Accept struct {
 	Hello   *string       `yaml:"hello"`
 	NoHello bool          `yaml:"no_hello"`
 	Within  time.Duration `yaml:"within"`
+	// TLSRefused: the client is expected to abort the TLS handshake (the
+	// runner's certificate is self-signed and the drive step asked the
+	// client to verify it); completing it fails the step.
+	TLSRefused bool `yaml:"tls_refused"`
 }
 
 // Drive sends one driver command. Actor fills "user" (and "key_pem" for
@@ -57,23 +61,32 @@ type Response struct {
 	Error  string              `yaml:"error"`
 	Fields map[string]Template `yaml:"fields"`
 	Within time.Duration       `yaml:"within"`
+	Check  `yaml:",inline"`
 }
 
 // ExpectEvent waits for the next driver event of kind Event and compares
 // its fields (as text after ${...} expansion; "any" only requires
-// presence). Events of other kinds before it are skipped.
+// presence). Events of other kinds before it are skipped, unless
+// Unordered: then the first matching event is taken wherever it is and
+// the others stay for later steps (for events whose order the
+// specification leaves open, such as a notice and the close after it).
 type ExpectEvent struct {
-	Event  string
-	Fields map[string]Template
-	Within time.Duration
-	Level  Level
+	Event     string
+	Fields    map[string]Template
+	Within    time.Duration
+	Unordered bool
+	// Absent: no event of this kind may have been reported so far or
+	// arrive within Within (a client must not report a packet it had to
+	// reject). Fields are not allowed with it.
+	Absent bool
+	Check
 }
 
 // driverCmds lists the driver commands (docs/driver.md) with the fields a
 // scenario may give; the runner fills addr, dialect and insecure, and an
 // actor fills user and key_pem.
 var driverCmds = map[string][]string{
-	"connect": {"keepalive_ms"}, "register": {"user", "key_pem"}, "login": {"user", "key_pem", "token"},
+	"connect": {"keepalive_ms", "insecure"}, "register": {"user", "key_pem"}, "login": {"user", "key_pem", "token"},
 	"logout": nil, "deregister": nil, "request_key": {"user"}, "list_users": {"kind"},
 	"send_message": {"to", "text"}, "catch_up": nil, "subscribe": {"hook"}, "unsubscribe": {"hook"},
 	"admin": {"op", "args"}, "keepalive": nil, "reconnect": nil, "close": nil, "quit": nil,
@@ -244,6 +257,14 @@ func (e *ExpectEvent) decode(n ast.Node) error {
 			err = strict(v, &e.Within)
 		case "level":
 			err = strict(v, &e.Level)
+		case "req":
+			err = strict(v, &e.Req)
+		case "soft":
+			err = strict(v, &e.Soft)
+		case "unordered":
+			err = strict(v, &e.Unordered)
+		case "absent":
+			err = strict(v, &e.Absent)
 		default:
 			var t Template
 			err = t.UnmarshalYAML(v)
@@ -253,12 +274,15 @@ func (e *ExpectEvent) decode(n ast.Node) error {
 			return err
 		}
 	}
+	if e.Absent && len(e.Fields) > 0 {
+		return errAt(n, "expect_event: absent takes no event fields")
+	}
 	allowed, ok := driverEvents[e.Event]
 	if !ok {
 		return errAt(n, "expect_event: unknown event %q (want %s)", e.Event, strings.Join(sortedKeys(driverEvents), ", "))
 	}
 	for i, k := range keys {
-		if k != "event" && k != "within" && k != "level" && !slices.Contains(allowed, k) {
+		if !slices.Contains([]string{"event", "within", "level", "req", "soft", "unordered", "absent"}, k) && !slices.Contains(allowed, k) {
 			return errAt(vals[i], "expect_event %s: unknown field %q (the event has %s)", e.Event, k, listOr(allowed))
 		}
 	}

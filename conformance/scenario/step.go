@@ -28,6 +28,9 @@ const (
 	KindDrive       = "drive"
 	KindResponse    = "response"
 	KindExpectEvent = "expect_event"
+	// KindSetup holds steps that are setup, not subject, in the middle of
+	// steps: (like the scenario's setup: section; expanded at load).
+	KindSetup = "setup"
 )
 
 // roleOnly names the kinds that belong to one role; the others are the
@@ -244,6 +247,9 @@ type Decrypt struct {
 	Actor string `yaml:"actor"`
 	From  string `yaml:"from"`
 	Into  string `yaml:"into"`
+	// Text, when given, is the plaintext the ciphertext must hold.
+	Text  *Template `yaml:"text"`
+	Check `yaml:",inline"`
 }
 
 // Set binds a variable to a value expression.
@@ -261,7 +267,7 @@ func (s *Step) UnmarshalYAML(n ast.Node) error {
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(allKinds, kind) {
+	if !slices.Contains(allKinds, kind) && kind != KindSetup {
 		return errAt(n, "unknown step %q (want %s)", kind, strings.Join(allKinds, ", "))
 	}
 	s.Kind, s.raw = kind, val

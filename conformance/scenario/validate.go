@@ -37,12 +37,11 @@ func (v *validator) run() {
 	v.conns, v.lastOf, v.vars = map[string]bool{}, map[string]string{}, map[string]bool{}
 	v.header()
 	v.actors()
-	n := len(s.Setup)
-	all := append(s.Setup, s.Steps...)
+	all := v.expandSetup(append(s.Setup, s.Steps...), len(s.Setup))
 	steps := make([]Step, 0, len(all))
 	for i := range all {
 		st := &all[i]
-		st.Pos.File, st.Setup = v.file, i < n
+		st.Pos.File = v.file
 		if r := roleOnly[st.Kind]; r != "" && r != s.Role {
 			v.errorf(st.Pos.Line, st.Pos.Col, "step %s is for %s-role scenarios; this is a %s-role scenario (steps: %s)",
 				st.Kind, r, s.Role, strings.Join(KindsFor(s.Role), ", "))
@@ -61,6 +60,36 @@ func (v *validator) run() {
 		steps = append(steps, *st)
 	}
 	s.Setup, s.Steps = nil, steps
+}
+
+// expandSetup marks the first n steps (the setup: section) as setup and
+// replaces each "setup" step by the steps it holds, marked as setup too.
+func (v *validator) expandSetup(steps []Step, n int) []Step {
+	out := make([]Step, 0, len(steps))
+	for i, st := range steps {
+		st.Setup = i < n
+		if st.Kind != KindSetup {
+			out = append(out, st)
+			continue
+		}
+		var inner []Step
+		if err := strict(st.raw, &inner); err != nil {
+			v.errs = append(v.errs, fileError(v.file, err))
+			continue
+		}
+		if len(inner) == 0 {
+			v.errorf(st.Pos.Line, st.Pos.Col, "setup: want a non-empty list of steps")
+		}
+		for _, in := range inner {
+			if in.Kind == KindSetup {
+				v.errorf(in.Pos.Line, in.Pos.Col, "setup steps do not nest")
+				continue
+			}
+			in.Setup = true
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 // check validates what a check says about its requirement.
@@ -209,6 +238,7 @@ func (v *validator) step(st *Step) {
 			v.errorf(l, c, "expect_close: err_req and spec_code need err")
 		}
 	case KindDecrypt:
+		v.check(l, c, "decrypt", &st.Decrypt.Check)
 		v.actor(l, c, st.Decrypt.Actor)
 		v.useVar(l, c, st.Decrypt.From)
 		v.defVar(l, c, st.Decrypt.Into)
@@ -226,8 +256,9 @@ func (v *validator) step(st *Step) {
 		v.drive(l, c, st.Drive)
 	case KindResponse:
 		v.response(l, c, st.Response)
+		v.check(l, c, "response", &st.Response.Check)
 	case KindExpectEvent:
-		v.level(l, c, "expect_event", st.ExpectEvent.Level)
+		v.check(l, c, "expect_event", &st.ExpectEvent.Check)
 		v.templates(l, c, st.ExpectEvent.Fields)
 	}
 }
@@ -335,6 +366,7 @@ func (v *validator) drive(l, c int, d *Drive) {
 	}
 	if d.Expect != nil {
 		v.response(l, c, d.Expect)
+		v.check(l, c, "drive: expect", &d.Expect.Check)
 	}
 }
 

@@ -50,6 +50,15 @@ func TestAlive(t *testing.T) {
 	})
 	assert.Error(t, Alive(ctx, &Endpoint{Addr: mute}, spec.DialectSpec, 200*time.Millisecond), "no HELLO")
 
+	capped := listen(t, func(c net.Conn) { // a per-source cap's refusal (E-50): alive
+		e := spec.NewPacket(spec.ERR, 0)
+		e.Info = uint8(spec.CodeConn)
+		_, _ = c.Write(spec.AppendRaw(nil, &spec.RawPacket{Header: e.Header()}))
+	})
+	assert.NoError(t, Alive(ctx, &Endpoint{Addr: capped}, spec.DialectSpec, time.Second), "refused by policy is alive")
+	closes := listen(t, func(net.Conn) {})
+	assert.Error(t, Alive(ctx, &Endpoint{Addr: closes}, spec.DialectSpec, time.Second), "closed without a word")
+
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	gone := l.Addr().String()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance"
 	"github.com/gochatproto/gochat/conformance/engine"
+	"github.com/gochatproto/gochat/conformance/keystore"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/fuzz/corpus"
 	"github.com/gochatproto/gochat/spec"
@@ -18,7 +19,7 @@ import (
 
 type common struct {
 	addr, dialect, user, key string
-	serverCmd                string
+	serverCmd, keyCache      string
 	allowRemote              bool
 	scale                    float64
 }
@@ -29,6 +30,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.user, "user", "", "registered account to log in as (default: register one with a free fixture key)")
 	fs.StringVar(&c.key, "key", "", "PEM private key `FILE` of --user")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr")
+	fs.StringVar(&c.keyCache, "key-cache", "", "with --addr: `DIR` of generated keys and of the ledger of keys each server has seen, shared with \"server\" (default $"+keystore.DirEnv+", else the user cache directory)")
 	fs.Float64Var(&c.scale, "timeout-scale", 0, "multiply --timeout by `F` (default: $"+engine.TimeoutScaleEnv+", else 1), as the scenario runner does")
 	fs.StringVar(&c.serverCmd, "server-cmd", "", "shell `TEMPLATE` that starts the server on {addr} (placeholders as for \"server --server-cmd\"); a server that dies is restarted and the run goes on")
 }
@@ -48,11 +50,31 @@ func (c *common) scaled(d time.Duration) time.Duration {
 }
 
 // served is the server under test: its address, how to restart it (nil
-// unless --server-cmd) and how to stop what resolve started.
+// unless --server-cmd), where account keys come from and how to stop what
+// resolve started.
 type served struct {
 	addr    string
 	restart func(ctx context.Context) (string, error)
+	keys    Keys
 	stop    func()
+}
+
+// keysFor a server the run does not start: the key cache and the server's
+// ledger, so that no key is registered there twice, by this tool or by
+// the scenario runner (errata E-20's key release is not relied on).
+func (c *common) keysFor(addr string) (Keys, error) {
+	dir := c.keyCache
+	if dir == "" {
+		var err error
+		if dir, err = keystore.DefaultDir(); err != nil {
+			return Keys{}, err
+		}
+	}
+	st, err := keystore.Open(dir)
+	if err != nil {
+		return Keys{}, err
+	}
+	return Keys{Store: st, Server: "addr " + addr}, nil
 }
 
 // resolve checks the common flags and starts the server under test when
@@ -69,7 +91,9 @@ func (c *common) resolve(ctx context.Context, start Starter) (d spec.Dialect, a 
 	case c.addr != "" && c.serverCmd != "":
 		err = fmt.Errorf("--addr and --server-cmd exclude each other")
 	case c.addr != "":
-		srv.addr, err = c.addr, load.CheckAddr(c.addr, c.allowRemote)
+		if srv.addr, err = c.addr, load.CheckAddr(c.addr, c.allowRemote); err == nil {
+			srv.keys, err = c.keysFor(c.addr)
+		}
 	case c.serverCmd != "":
 		var l *launcher
 		if l, err = startLauncher(ctx, c.serverCmd, d); err == nil {
@@ -124,6 +148,7 @@ func corpusCommand(ctx context.Context, start Starter, args []string, stdout, st
 	c.register(fs)
 	dir := fs.String("dir", "", "load *.case files from `DIR` instead of the embedded corpus")
 	timeout := fs.Duration("timeout", 3*time.Second, "wait this long for a reply or a close")
+	strict := fs.Bool("strict", false, "judge the project's decisions (errata) like the specification: failures and warnings instead of notes")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -140,9 +165,10 @@ func corpusCommand(ctx context.Context, start Starter, args []string, stdout, st
 			return 2
 		}
 	}
-	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr, Dialect: d, Timeout: c.scaled(*timeout), Account: acct, Cases: cases, Log: stdout, Restart: srv.restart})
+	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr, Dialect: d, Timeout: c.scaled(*timeout), Account: acct, Cases: cases, Log: stdout, Restart: srv.restart, Keys: srv.keys, Strict: *strict})
 	sum := Summarize(rs)
-	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d CRASH, %d ERROR, %d warn, %d info, %d skip\n", sum[Pass], sum[Fail], sum[Crash], sum[Error], sum[Warn], sum[Info], sum[Skip])
+	fmt.Fprintf(stdout, "corpus: %d pass, %d FAIL, %d CRASH, %d ERROR, %d warn, %d note, %d info, %d skip\n",
+		sum[Pass], sum[Fail], sum[Crash], sum[Error], sum[Warn], sum[Note], sum[Info], sum[Skip])
 	if err != nil {
 		fmt.Fprintln(stderr, "corpus:", err)
 		if len(rs) == 0 {
@@ -182,6 +208,7 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 	fs.DurationVar(&cfg.SlowRead, "slow-read", 100*time.Millisecond, "how long the slow-reader delivery lets replies pile up before reading")
 	fs.IntVar(&cfg.FullCheckEvery, "full-check-every", 25, "run the login + MSG round trip every `N` cases")
 	fs.StringVar(&cfg.Findings, "findings", "findings", "write minimised findings as scenarios to `DIR`")
+	fs.BoolVar(&cfg.Strict, "strict", false, "no close on input that only the project's decisions (errata) call malformed is a finding too (default: a note)")
 	fs.BoolVar(&cfg.KeepGoing, "keep-going", false, "continue after a finding until --cases/--duration (with --server-cmd a dead server is restarted); each distinct finding is written once")
 	fs.IntVar(&cfg.MaxMinimizeRuns, "max-minimize-runs", 200, "bound the delta debugging to `N` attempts")
 	adminUser := fs.String("admin-user", "", "admin mode: also fuzz ADMIN packets as this level 1 or 2 `NAME`")
@@ -199,7 +226,7 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 		return 2
 	}
 	cfg.Addr, cfg.Dialect, cfg.User, cfg.Log, cfg.Restart = srv.addr, d, acct, stdout, srv.restart
-	cfg.Timeout = c.scaled(cfg.Timeout)
+	cfg.Timeout, cfg.Keys = c.scaled(cfg.Timeout), srv.keys
 	fmt.Fprintf(stdout, "fuzz: seed %d, dialect %s, target %s\n", cfg.Seed, d, srv.addr)
 	if cfg.Admin != nil {
 		fmt.Fprintf(stdout, "fuzz: admin mode as %s (shutdowns are moved to %s)\n", cfg.Admin.Name, farFuture.UTC().Format("2006-01-02"))
@@ -219,9 +246,12 @@ func fuzzCommand(ctx context.Context, start Starter, args []string, stdout, stde
 }
 
 func printFuzzReport(w io.Writer, rep *FuzzReport) {
-	fmt.Fprintf(w, "fuzz: %d cases in %v (%d malformed); %d failing cases (%d crashes), %d distinct findings, %d duplicates; %d server restarts; deliveries %v\n",
+	fmt.Fprintf(w, "fuzz: %d cases in %v (%d malformed); %d failing cases (%d crashes), %d distinct findings, %d duplicates; %d server restarts; %d notes; deliveries %v\n",
 		rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Malformed, rep.Failures, rep.Crashes,
-		len(rep.Findings), rep.Duplicates, rep.Restarts, rep.Deliveries)
+		len(rep.Findings), rep.Duplicates, rep.Restarts, rep.Notes, rep.Deliveries)
+	if rep.Notes > 0 {
+		fmt.Fprintf(w, "fuzz: %d notes: the server kept a connection open on input only the project's decisions call malformed (--strict makes them findings)\n", rep.Notes)
+	}
 	for _, fd := range rep.Findings {
 		unconfirmed := ""
 		if !fd.Confirmed {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,68 +24,23 @@ import (
 // called (in the child process of the --server-cmd test it exits; in
 // process it stops listening and drops every connection).
 type crashProxy struct {
-	ln     net.Listener
-	target string
-	crash  func()
-	mu     sync.Mutex
-	dead   bool
-	conns  []net.Conn
-	wg     sync.WaitGroup
+	*relay
+	crash func(*crashProxy)
 }
 
-func listenCrashProxy(addr, target string, crash func()) (*crashProxy, error) {
-	ln, err := net.Listen("tcp", addr)
+func listenCrashProxy(addr, target string, crash func(*crashProxy)) (*crashProxy, error) {
+	r, err := listenRelay(addr, target)
 	if err != nil {
 		return nil, err
 	}
-	p := &crashProxy{ln: ln, target: target, crash: crash}
-	p.wg.Add(1)
-	go p.accept()
+	p := &crashProxy{relay: r, crash: crash}
+	r.up = p.inspect
+	r.start()
 	return p, nil
 }
 
 // die is the in-process crash: nothing listens or answers any more.
-func (p *crashProxy) die() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.dead = true
-	p.ln.Close()
-	for _, c := range p.conns {
-		c.Close()
-	}
-}
-
-func (p *crashProxy) close() {
-	p.die()
-	p.wg.Wait()
-}
-
-func (p *crashProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		if p.dead {
-			c.Close()
-			up.Close()
-			p.mu.Unlock()
-			return
-		}
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); defer c.Close(); copyAll(c, up) }()
-		go func() { defer p.wg.Done(); defer up.Close(); p.inspect(up, c) }()
-	}
-}
+func (p *crashProxy) die() { p.drop() }
 
 // inspect forwards a client's bytes and crashes on the trigger.
 func (p *crashProxy) inspect(dst, src net.Conn) {
@@ -97,7 +51,7 @@ func (p *crashProxy) inspect(dst, src net.Conn) {
 		if n > 0 {
 			seen = append(seen, buf[:n]...)
 			if hasKeep13(seen) {
-				p.crash()
+				p.crash(p)
 				return
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
@@ -114,11 +68,10 @@ func (p *crashProxy) inspect(dst, src net.Conn) {
 // it, in process; the cleanup stops both.
 func startCrashDouble(t testing.TB, d spec.Dialect) string {
 	ref := startRef(t, d)
-	var p *crashProxy
-	p, err := listenCrashProxy("127.0.0.1:0", ref, func() { go p.die() })
+	p, err := listenCrashProxy("127.0.0.1:0", ref, (*crashProxy).die)
 	require.NoError(t, err)
 	t.Cleanup(p.close)
-	return p.ln.Addr().String()
+	return p.addr()
 }
 
 // crashDoubleEnv makes the test binary run as the crashing server double
@@ -153,7 +106,7 @@ func runCrashDouble(addr string) int {
 		fmt.Fprintln(os.Stderr, "crash double:", err)
 		return 2
 	}
-	p, err := listenCrashProxy(addr, srv.Addr(), func() { os.Exit(3) })
+	p, err := listenCrashProxy(addr, srv.Addr(), func(*crashProxy) { os.Exit(3) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "crash double:", err)
 		return 2

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/protoclient"
+	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/spec"
 )
 
-// runAccounts are the accounts of one fuzz run. They are registered once
+// runAccounts are the accounts of one fuzz run (and the run's state that
+// outlives a server instance: restarts, notes). They are registered once
 // per server database: after a restart, a server that still knows the
 // bystander (its database survived) gets no REG at all, and an empty one
 // gets each account again with its own key, which that database has never
@@ -20,10 +22,12 @@ import (
 // even after DEREG (the key release of errata E-20 is our decision).
 type runAccounts struct {
 	by, probe, fuzz Account
-	victim          *Account          // admin mode only
-	givenFuzz       bool              // fuzz is the caller's --user: never registered here
-	spare           []*rsa.PrivateKey // fixture keys the run has not used yet
-	restarts        int               // servers started by FuzzConfig.Restart
+	victim          *Account   // admin mode only
+	givenFuzz       bool       // fuzz is the caller's --user: never registered here
+	keys            *keySource // keys for accounts the run may still need
+	restarts        int        // servers started by FuzzConfig.Restart
+	notes           int        // decision-level differences (FuzzReport.Notes)
+	reg             *registry.Registry
 }
 
 // provisionRun registers the run's accounts on the first server.
@@ -35,11 +39,19 @@ func provisionRun(ctx context.Context, cfg *FuzzConfig, addr string) (*runAccoun
 	if cfg.Admin != nil {
 		n++ // the victim
 	}
-	accts, spare, err := provision(ctx, addr, cfg.Dialect, n, "fz", int(cfg.Seed%1024), cfg.slow())
+	src, err := newKeySource(cfg.Keys, int(cfg.Seed%1024))
 	if err != nil {
 		return nil, err
 	}
-	ra := &runAccounts{by: accts[0], probe: accts[1], spare: spare}
+	accts, err := provision(ctx, addr, cfg.Dialect, n, "fz", src, cfg.slow())
+	if err != nil {
+		return nil, err
+	}
+	reg, err := registry.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	ra := &runAccounts{by: accts[0], probe: accts[1], keys: src, reg: reg}
 	if cfg.User != nil {
 		ra.fuzz, ra.givenFuzz = *cfg.User, true
 	} else {
@@ -60,6 +72,17 @@ func (ra *runAccounts) registered() []Account {
 	}
 	if ra.victim != nil {
 		out = append(out, *ra.victim)
+	}
+	return out
+}
+
+// onEmptyDatabase lists the accounts a restarted server with an empty
+// database needs: the run's own and the caller's --user account, which
+// that database has never seen either.
+func (ra *runAccounts) onEmptyDatabase() []Account {
+	out := ra.registered()
+	if ra.givenFuzz {
+		out = append(out, ra.fuzz)
 	}
 	return out
 }
@@ -105,7 +128,7 @@ func (e *env) connectOnce(ctx context.Context) error {
 	}
 	err = c.login(ctx, e.by, e.cfg.slow())
 	if protoclient.IsCode(err, spec.CodeNotFound) {
-		if err = registerAll(c, e.ra.registered(), e.cfg.slow()); err == nil {
+		if err = registerAll(c, e.ra.onEmptyDatabase(), e.cfg.slow()); err == nil {
 			err = c.login(ctx, e.by, e.cfg.slow())
 		}
 	}
@@ -133,8 +156,8 @@ func (e *env) connectOnce(ctx context.Context) error {
 	return nil
 }
 
-// replaceVictim registers a new victim with a fixture key the run has not
-// used yet (the old key may stay taken: E-20 is not relied on) and logs it
+// replaceVictim registers a new victim with a key the run has not used
+// yet (the old key may stay taken: E-20 is not relied on) and logs it
 // in.
 func (e *env) replaceVictim(ctx context.Context) error {
 	k, err := e.ra.spareKey()
@@ -152,15 +175,8 @@ func (e *env) replaceVictim(ctx context.Context) error {
 	return e.victim.login(ctx, v, e.cfg.slow())
 }
 
-// spareKey hands out a fixture key the run has not used.
-func (ra *runAccounts) spareKey() (*rsa.PrivateKey, error) {
-	if len(ra.spare) == 0 {
-		return nil, fmt.Errorf("no unused fixture key is left for a replacement account")
-	}
-	k := ra.spare[0]
-	ra.spare = ra.spare[1:]
-	return k, nil
-}
+// spareKey hands out a key the run has not used.
+func (ra *runAccounts) spareKey() (*rsa.PrivateKey, error) { return ra.keys.next() }
 
 func registerAll(c *conn, as []Account, timeout time.Duration) error {
 	for _, a := range as {
@@ -233,8 +249,8 @@ func (e *env) restart(ctx context.Context) error {
 }
 
 // loginFuzz logs the fuzz account in. If a mutated DEREG removed it in an
-// earlier case, a new account is registered with a fixture key this run has
-// not used yet: the old key may stay taken (E-20 is not relied on).
+// earlier case, a new account is registered with a key this run has not
+// used yet: the old key may stay taken (E-20 is not relied on).
 func (e *env) loginFuzz(ctx context.Context, c *conn) error {
 	err := c.login(ctx, e.fuzz, e.cfg.slow())
 	gone := protoclient.IsCode(err, spec.CodeDereg) || protoclient.IsCode(err, spec.CodeNotFound)
@@ -254,4 +270,11 @@ func (e *env) loginFuzz(ctx context.Context, c *conn) error {
 		return err
 	}
 	return c.login(ctx, e.fuzz, e.cfg.slow())
+}
+
+// decisionOnly: the stream is malformed only by a decision of this project
+// and the run is not strict, so a server that keeps the connection open is
+// a note, not a finding.
+func (e *env) decisionOnly(v verdict) bool {
+	return !e.cfg.Strict && e.ra != nil && e.ra.reg != nil && decisionOnly(e.ra.reg, v.req)
 }

@@ -23,65 +23,28 @@ import (
 // forwarding on every connection and stops greeting new ones, like a server
 // whose accept loop deadlocked.
 type fragileProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	wedged bool
-	conns  []net.Conn
-	wg     sync.WaitGroup
+	*relay
+	wedgedMu sync.Mutex
+	wedged   bool
 }
 
 func newFragileProxy(t testing.TB, target string) *fragileProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &fragileProxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(p.close)
+	p := &fragileProxy{}
+	p.relay = newRelay(t, target, p.inspect, p.forward)
 	return p
 }
 
-func (p *fragileProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
 func (p *fragileProxy) isWedged() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.wedgedMu.Lock()
+	defer p.wedgedMu.Unlock()
 	return p.wedged
 }
 
-func (p *fragileProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go p.pipe(up, c, true)
-		go p.pipe(c, up, false)
-	}
-}
+func (p *fragileProxy) inspect(dst, src net.Conn) { p.pipe(dst, src, true) }
+func (p *fragileProxy) forward(dst, src net.Conn) { p.pipe(dst, src, false) }
 
 // pipe copies src to dst; client-to-server traffic is inspected.
 func (p *fragileProxy) pipe(dst, src net.Conn, inspect bool) {
-	defer p.wg.Done()
-	defer dst.Close()
 	var seen []byte
 	buf := make([]byte, 4096)
 	for {
@@ -90,9 +53,9 @@ func (p *fragileProxy) pipe(dst, src net.Conn, inspect bool) {
 			if inspect {
 				seen = append(seen, buf[:n]...)
 				if hasKeep13(seen) {
-					p.mu.Lock()
+					p.wedgedMu.Lock()
 					p.wedged = true
-					p.mu.Unlock()
+					p.wedgedMu.Unlock()
 				}
 			}
 			if !p.isWedged() {
@@ -131,7 +94,7 @@ func TestFuzzFindsFragileServer(t *testing.T) {
 		addr := startRef(t, spec.DialectSpec)
 		p := newFragileProxy(t, addr)
 		proxies = append(proxies, p)
-		return p.ln.Addr().String(), nil
+		return p.addr(), nil
 	}
 	addr, err := reset(context.Background())
 	require.NoError(t, err)

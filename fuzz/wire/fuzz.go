@@ -32,6 +32,9 @@ type FuzzConfig struct {
 	// User is a registered account to fuzz as in authenticated cases; nil
 	// registers one with a free fixture key.
 	User *Account
+	// Keys is where the keys of the accounts the run registers come from
+	// (accounts.go); the zero value uses the fixture keys.
+	Keys Keys
 	// Admin, when set, is an account of level 1 or 2 on the target: half
 	// of the authenticated cases then log in as it and send mutated ADMIN
 	// packets (admin.go). Shutdowns are moved far into the future and
@@ -52,6 +55,10 @@ type FuzzConfig struct {
 	Restart func(ctx context.Context) (string, error)
 	// MaxMinimizeRuns bounds the delta debugging (default 200 attempts).
 	MaxMinimizeRuns int
+	// Strict judges the project's decisions like the specification: no
+	// close on input that only a decision (errata) calls malformed is a
+	// no-close finding too. By default it is counted in FuzzReport.Notes.
+	Strict bool
 	// KeepGoing continues after a finding (on a restarted server if it
 	// died and Restart is set) until Cases or Duration; each distinct
 	// finding (kind and minimised packet shape) is reported once.
@@ -72,6 +79,9 @@ type FuzzReport struct {
 	Duplicates int        // failing cases that repeated a known finding
 	Crashes    int        // failing cases after which the server was down
 	Restarts   int        // servers started by Restart
+	// Notes counts cases whose input only a decision calls malformed and
+	// that the server did not close (findings under Strict).
+	Notes int
 	// Stopped says why the run ended before its bounds ("" if it did not).
 	Stopped string
 }
@@ -167,7 +177,7 @@ func Fuzz(ctx context.Context, cfg FuzzConfig) (*FuzzReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("fuzz setup: %w", err)
 	}
-	defer func() { e.close(); rep.Restarts = ra.restarts }()
+	defer func() { e.close(); rep.Restarts, rep.Notes = ra.restarts, ra.notes }()
 	var recent []*fcase // this case and the two before it, newest first
 	for i := 0; cfg.Cases <= 0 || i < cfg.Cases; i++ {
 		if ctx.Err() != nil {
@@ -400,6 +410,9 @@ func (e *env) check(c *conn, want verdict, rec *[]spec.Header) *failure {
 			return &failure{"closed", fmt.Sprintf("connection closed on well-formed input after %d of %d replies", got, want.replies)}
 		case errors.Is(err, os.ErrDeadlineExceeded) && want.waitSep:
 			return nil
+		case errors.Is(err, os.ErrDeadlineExceeded) && want.malformed && e.decisionOnly(want):
+			e.ra.notes++ // only a decision of this project makes the input malformed
+			return nil
 		case errors.Is(err, os.ErrDeadlineExceeded) && want.malformed:
 			return &failure{"no-close", fmt.Sprintf("malformed input (%v) but no close within %v", want.code, e.cfg.Timeout)}
 		case errors.Is(err, os.ErrDeadlineExceeded):
@@ -434,6 +447,8 @@ type verdict struct {
 	replies   int // requests before the end or the first malformed packet, KEEP excluded
 	malformed bool
 	code      spec.ErrCode
+	// req is the requirement the malformed packet violates (levels.go).
+	req string
 	// waitSep: the stream ends before the malformed packet's header and
 	// its two-byte separator are complete. A server may read header and
 	// separator as one 10-byte unit and judge the header only then, so it
@@ -462,6 +477,7 @@ func analyze(b []byte, d spec.Dialect) verdict {
 		if code, ok := spec.CodeOf(err); ok {
 			v.malformed, v.code = true, code
 			v.waitSep = len(b)-off < unitSize
+			v.req = malformedReq(err, dec.LastPayload())
 		}
 		return v
 	}

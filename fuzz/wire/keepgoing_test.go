@@ -103,5 +103,5 @@ func TestCorpusServerCmd(t *testing.T) {
 	assert.Regexp(t, `(?m)^CRASH n_args_above_max_keep_13 .*no HELLO`, out.String())
 	assert.Regexp(t, `(?m)^pass  n_version_0 `, out.String())
 	assert.Regexp(t, `(?m)^pass  y_keep_after_login `, out.String())
-	assert.Contains(t, out.String(), "corpus: 2 pass, 0 FAIL, 1 CRASH, 0 ERROR")
+	assert.Contains(t, out.String(), "corpus: 2 pass, 0 FAIL, 1 CRASH, 0 ERROR, 0 warn, 0 note")
 }

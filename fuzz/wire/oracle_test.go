@@ -3,13 +3,13 @@ package wire
 import (
 	"context"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -19,66 +19,12 @@ import (
 // header announces) has arrived, so a bare 8-byte header is never seen.
 // With hold set it forwards no client bytes at all (a server that wedges).
 type unitProxy struct {
-	ln     net.Listener
-	target string
-	hold   bool
-	mu     sync.Mutex
-	conns  []net.Conn
-	wg     sync.WaitGroup
+	hold bool
 }
 
 func newUnitProxy(t testing.TB, target string, hold bool) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &unitProxy{ln: ln, target: target, hold: hold}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		p.ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-func (p *unitProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); defer c.Close(); copyAll(c, up) }()
-		go func() { defer p.wg.Done(); defer up.Close(); p.units(up, c) }()
-	}
-}
-
-func copyAll(dst, src net.Conn) {
-	buf := make([]byte, 4096)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
+	p := &unitProxy{hold: hold}
+	return newRelay(t, target, p.units, copyAll).addr()
 }
 
 // units forwards src to dst in whole header units and payloads.
@@ -148,6 +94,29 @@ func TestCloseOracleHeaderUnit(t *testing.T) {
 			assert.Equal(t, tc.kind, f.kind, f.detail)
 		})
 	}
+	// KEEP with 13 arguments is malformed by ARG-7, a decision: by default
+	// a server that keeps the connection open is a note, not a finding.
+	reg, err := registry.Embedded()
+	require.NoError(t, err)
+	framed := append(append([]byte{}, keep13...), '\r', '\n')
+	for _, strict := range []bool{false, true} {
+		ra := &runAccounts{reg: reg}
+		e := &env{cfg: &FuzzConfig{Dialect: spec.DialectSpec, Timeout: 300 * time.Millisecond, Strict: strict}, addr: wedged, ra: ra}
+		f := e.exec(context.Background(), &fcase{stream: framed, delivery: oneWrite, splits: [][]byte{framed}})
+		if strict {
+			require.NotNil(t, f)
+			assert.Equal(t, "no-close", f.kind)
+		} else {
+			assert.Nil(t, f)
+			assert.Equal(t, 1, ra.notes)
+		}
+	}
+	version0 := append(spec.AppendHeader(nil, spec.Header{Version: 0, Action: spec.KEEP, Info: spec.EmptyInfo, ID: 9, Reserved: 0xffff}), '\r', '\n')
+	e := &env{cfg: &FuzzConfig{Dialect: spec.DialectSpec, Timeout: 300 * time.Millisecond}, addr: wedged, ra: &runAccounts{reg: reg}}
+	f := e.exec(context.Background(), &fcase{stream: version0, delivery: oneWrite, splits: [][]byte{version0}})
+	require.NotNil(t, f, "version 0 is malformed by the specification (FRAME-2)")
+	assert.Equal(t, "no-close", f.kind)
+
 	v := analyze(keep13, spec.DialectSpec)
 	assert.True(t, v.malformed && v.waitSep, "%+v", v)
 	v = analyze(append(append([]byte{}, keep13...), '\r', '\n'), spec.DialectSpec)

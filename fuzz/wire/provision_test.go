@@ -10,64 +10,28 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/conformance/keystore"
+	"github.com/gochatproto/gochat/fuzz/corpus"
 	"github.com/gochatproto/gochat/spec"
 )
 
 // regCounter forwards to a server and counts the REG packets clients send.
 type regCounter struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
+	*relay
+	regsMu sync.Mutex
 	regs   int
-	conns  []net.Conn
-	wg     sync.WaitGroup
 }
 
 func newRegCounter(t testing.TB, target string) *regCounter {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &regCounter{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		p.ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
-	})
+	p := &regCounter{}
+	p.relay = newRelay(t, target, p.forward, copyAll)
 	return p
 }
 
-func (p *regCounter) addr() string { return p.ln.Addr().String() }
-
 func (p *regCounter) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.regsMu.Lock()
+	defer p.regsMu.Unlock()
 	return p.regs
-}
-
-func (p *regCounter) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); defer c.Close(); copyAll(c, up) }()
-		go func() { defer p.wg.Done(); defer up.Close(); p.forward(up, c) }()
-	}
 }
 
 // forward copies a client's packets (whole frames, as protoclient writes
@@ -84,9 +48,9 @@ func (p *regCounter) forward(dst, src net.Conn) {
 				break
 			}
 			if spec.ParseHeader(pending).Action == spec.REG {
-				p.mu.Lock()
+				p.regsMu.Lock()
 				p.regs++
-				p.mu.Unlock()
+				p.regsMu.Unlock()
 			}
 			pending = pending[size:]
 		}
@@ -160,4 +124,81 @@ func TestVictimReplacedAfterDereg(t *testing.T) {
 	require.NotEqual(t, old.Name, ra.victim.Name)
 	assert.NotSame(t, old.Key, ra.victim.Key, "a new key, not the deregistered account's")
 	assert.Equal(t, ra.victim.Name, e.roles.victim)
+}
+
+// TestKeyLedgerAcrossRuns: runs against one server with a key cache (the
+// CLI's --key-cache with --addr) never send REG for a key an earlier run,
+// the corpus replay or the fuzzer, registered there: every REG succeeds at
+// once, with no ERR_EXISTS to skip, and the ledger lists each key.
+func TestKeyLedgerAcrossRuns(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := spec.DialectSpec
+	srv := newRegCounter(t, startRef(t, d))
+	st, err := keystore.Open(t.TempDir())
+	require.NoError(t, err)
+	keys := Keys{Store: st, Server: "addr " + srv.addr()}
+
+	seen := map[string]bool{}
+	note := func(as ...Account) {
+		for _, a := range as {
+			fp := keystore.Fingerprint(&a.Key.PublicKey)
+			require.False(t, seen[fp], "key of %s registered twice", a.Name)
+			seen[fp] = true
+		}
+	}
+	for range 2 { // the same seed twice: the same start index, so the ledger must steer
+		cfg := &FuzzConfig{Dialect: d, Seed: 7, Keys: keys}
+		cfg.defaults()
+		ra, err := provisionRun(ctx, cfg, srv.addr())
+		require.NoError(t, err)
+		note(ra.registered()...)
+	}
+	rs, err := Replay(ctx, ReplayConfig{Addr: srv.addr(), Dialect: d, Keys: keys, Cases: []*corpus.Case{}})
+	require.NoError(t, err)
+	assert.Empty(t, rs)
+	assert.Equal(t, 7, srv.count(), "3 + 3 fuzz accounts and the corpus account, each REG once")
+	ledger, err := st.Ledger(keys.Server)
+	require.NoError(t, err)
+	used := 0
+	fixtures, err := fixtureKeys()
+	require.NoError(t, err)
+	for _, k := range fixtures {
+		if ledger.Used(&k.PublicKey) {
+			used++
+		}
+	}
+	assert.Equal(t, 7, used, "the ledger lists every key the runs registered")
+}
+
+// TestGivenUserOnEmptyDatabase: with --user, the caller registered the
+// fuzz account on the first server; a restarted server with an empty
+// database gets it too (with its key, new to that database), so
+// authenticated cases keep working after a restart.
+func TestGivenUserOnEmptyDatabase(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := spec.DialectSpec
+	keys, err := fixtureKeys()
+	require.NoError(t, err)
+	user := Account{Name: "fzgiven", Key: keys[len(keys)-1]}
+	first := startRef(t, d)
+	c, err := dial(ctx, first, d, 10*time.Second)
+	require.NoError(t, err)
+	require.NoError(t, c.register(user, 10*time.Second))
+	c.close()
+
+	cfg := &FuzzConfig{Dialect: d, Seed: 8, User: &user}
+	cfg.defaults()
+	ra, err := provisionRun(ctx, cfg, first)
+	require.NoError(t, err)
+	empty := newRegCounter(t, startRef(t, d))
+	e, err := newEnv(ctx, cfg, empty.addr(), ra)
+	require.NoError(t, err)
+	defer e.close()
+	assert.Equal(t, 3, empty.count(), "bystander, probe and the given account")
+	lc, err := dial(ctx, empty.addr(), d, 10*time.Second)
+	require.NoError(t, err)
+	defer lc.close()
+	require.NoError(t, e.loginFuzz(ctx, lc))
 }

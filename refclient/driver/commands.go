@@ -134,6 +134,9 @@ func (d *driver) connect(ctx context.Context, c *Command) (map[string]any, *Erro
 	cfg := core.Config{Addr: c.Addr, TLS: c.TLS, InsecureSkipVerify: c.Insecure, Dialect: dl,
 		RequestTimeout: d.opts.RequestTimeout, Logger: d.opts.Logger, DialContext: d.opts.DialContext,
 		Pinner: new(core.MemoryPinner)}
+	if d.opts.NoPinning {
+		cfg.Pinner = nil
+	}
 	if c.KeepAliveMS != 0 {
 		cfg.KeepAlive = time.Duration(c.KeepAliveMS) * time.Millisecond
 	}

@@ -29,6 +29,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	// DialContext replaces the TCP dialer (fault injection in tests).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// NoPinning turns key pinning off (fault injection in tests: a client
+	// that takes a changed key silently).
+	NoPinning bool
 	// Logger receives the session's debug logs; nil discards them.
 	Logger *slog.Logger
 }

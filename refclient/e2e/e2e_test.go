@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/internal/testbin"
 	"github.com/gochatproto/gochat/internal/testserver"
 )
 
@@ -30,37 +31,13 @@ func startServer(t *testing.T) string {
 	return testserver.Start(t, testserver.WithTLS(), testserver.WithMOTD("e2e")).Addr()
 }
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-	buildOut  []byte
-)
-
 // buildClient builds gochat-client once for all the tests of the package.
 func buildClient(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gochat-e2e-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "gochat-client")
-		cmd := exec.Command("go", "build", "-o", builtBin, "github.com/gochatproto/gochat/refclient/cmd/gochat-client")
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	require.NoError(t, buildErr, "building gochat-client:\n%s", buildOut)
-	return builtBin
+	return testbin.Path(t, "github.com/gochatproto/gochat/refclient/cmd/gochat-client")
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtBin != "" {
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // needTmux returns the tmux binary, skipping (or failing in CI) without it.
 func needTmux(t *testing.T) string {

@@ -9,6 +9,7 @@
 //	gochat-conformance fuzz [flags]      mutate packets until the server misbehaves
 //	gochat-conformance load [flags]      measure throughput and latency (docs/benchmarks.md)
 //	gochat-conformance explore [flags]   concurrent randomized model checking (docs/robustness.md)
+//	gochat-conformance report [flags]    HTML pages from JSON results: one run, a comparison, load charts
 //
 // Exit status: 0 all good, 1 failures, 2 suite errors or bad usage.
 package main
@@ -27,6 +28,7 @@ import (
 	"github.com/gochatproto/gochat/conformance/explore"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/scenario"
+	"github.com/gochatproto/gochat/fuzz/clientwire"
 	"github.com/gochatproto/gochat/fuzz/wire"
 	"github.com/gochatproto/gochat/internal/version"
 )
@@ -46,10 +48,12 @@ var commands = map[string]command{
 	"client":   cmdRun(scenario.RoleClient),
 	"list":     cmdList,
 	"coverage": cmdCoverage,
-	"corpus":   wire.CorpusCommand(startEmbedded), // startEmbedded: wire.go
-	"fuzz":     wire.FuzzCommand(startEmbedded),
+	"corpus":   byRole(wire.CorpusCommand(startEmbedded), clientwire.CorpusCommand), // startEmbedded: wire.go
+	"fuzz":     byRole(wire.FuzzCommand(startEmbedded), clientwire.FuzzCommand),
 	"load":     load.Command,
 	"explore":  explore.Command,
+	"keys":     cmdKeys,
+	"report":   cmdReport,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -83,10 +87,43 @@ func usage(w io.Writer) {
                                                        replay the wire corpus (fuzz/corpus; neither: embedded server)
   gochat-conformance fuzz [--addr HOST:PORT | --server-cmd TEMPLATE] [--keep-going] [flags]
                                                        mutate packets and report findings as scenarios (docs/robustness.md)
+  gochat-conformance corpus --role client --client-cmd TEMPLATE   replay the client corpus (fuzz/clientwire/corpus)
+  gochat-conformance fuzz --role client --client-cmd TEMPLATE     play a hostile server; findings become client scenarios
   gochat-conformance load --addr HOST:PORT [flags]       load profiles: online, login, catchup, conns, mixed (docs/benchmarks.md)
   gochat-conformance explore [--addr HOST:PORT] [flags]  concurrent, model-checked random operations with shrinking (docs/robustness.md)
+  gochat-conformance keys [--generate N] [--key-cache DIR]
+                                                       fill the key cache ahead of runs against --addr (docs/implementers.md)
+  gochat-conformance report [--compare|--load] FILE.json... [-o FILE.html]
+                                                         HTML from JSON results: one run, implementations compared, load charts
 Run "gochat-conformance server -h" for the flags.
 `)
+}
+
+// byRole picks the server or the client variant of a command by a
+// leading or embedded --role flag (default server), which it removes.
+func byRole(server, client command) command {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		role, rest := "server", make([]string, 0, len(args))
+		for i := 0; i < len(args); i++ {
+			switch a := args[i]; {
+			case (a == "--role" || a == "-role") && i+1 < len(args):
+				role = args[i+1]
+				i++
+			case strings.HasPrefix(a, "--role=") || strings.HasPrefix(a, "-role="):
+				role = a[strings.Index(a, "=")+1:]
+			default:
+				rest = append(rest, a)
+			}
+		}
+		switch role {
+		case "server":
+			return server(ctx, rest, stdout, stderr)
+		case "client":
+			return client(ctx, rest, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "gochat-conformance: --role %q: want server or client\n", role)
+		return 2
+	}
 }
 
 // usageError reports a flag error (the flag package printed it already,

@@ -49,6 +49,14 @@ func TestServerEmbeddedWithReports(t *testing.T) {
 	m, err := os.ReadFile(md)
 	require.NoError(t, err)
 	assert.Contains(t, string(m), "| REG-1 | MUST | pass |")
+
+	page := filepath.Join(dir, "r.html")
+	code, out, errs = runCLI("server", "--run", "^REG-ok$", "--seed", "7", "--report", page)
+	require.Equal(t, 0, code, out+errs)
+	h, err := os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(h), `<tr data-count="pass"><td class="v-pass">pass</td><td class="n">1</td>`)
+	assert.Contains(t, string(h), `id="sc-REG-ok"`)
 }
 
 func TestExpectationsUnexpectedPass(t *testing.T) {

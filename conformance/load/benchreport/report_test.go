@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gochatproto/gochat/conformance/load"
+	"github.com/gochatproto/gochat/conformance/report"
 	"github.com/gochatproto/gochat/internal/mariadbtest"
 	"github.com/gochatproto/gochat/internal/testserver"
 	"github.com/gochatproto/gochat/refserver/store"
@@ -28,6 +29,7 @@ var (
 	only       = flag.String("only", "", "comma-separated step names to run (default all)")
 	cpuProf    = flag.String("cpuprofile", "", "write a CPU profile of the whole report run")
 	jsonPath   = flag.String("json", "", "also write all results as JSON")
+	htmlPath   = flag.String("html", "", "also draw all results as charts in this HTML file (one series per target)")
 )
 
 func TestMain(m *testing.M) { mariadbtest.Main(m) }
@@ -112,7 +114,7 @@ func selected(name string) bool {
 }
 
 func TestBenchReport(t *testing.T) {
-	if *reportPath == "" && *jsonPath == "" && *only == "" {
+	if *reportPath == "" && *jsonPath == "" && *htmlPath == "" && *only == "" {
 		t.Skip("no -report: benchmark report not requested")
 	}
 	if *cpuProf != "" {
@@ -163,6 +165,12 @@ func TestBenchReport(t *testing.T) {
 	}
 	if *reportPath != "" {
 		require.NoError(t, writeReport(*reportPath, results, *goBench))
+	}
+	if *htmlPath != "" {
+		f, err := os.Create(*htmlPath)
+		require.NoError(t, err)
+		require.NoError(t, report.LoadHTML(f, []report.LoadRun{{Results: results}}))
+		require.NoError(t, f.Close())
 	}
 }
 
