@@ -37,7 +37,7 @@ func TestCommandUsage(t *testing.T) {
 func TestFindingReplays(t *testing.T) {
 	tc := doubles[3] // hook-lost-under-concurrent-logins: quick to find
 	dt := &doubleTarget{inner: embeddedTarget(t), d: tc.d}
-	o := Options{Target: dt, Actors: 3, Conns: 2, Ops: 400, Seed: tc.seeds[0], Settle: 300 * time.Millisecond, Duration: time.Minute, Shrink: 10}
+	o := Options{Target: dt, Actors: 3, Conns: 2, Ops: 400, Seed: tc.seeds[0], Settle: scaled(300 * time.Millisecond), Duration: time.Minute, Shrink: 10}
 	rep, err := Explore(context.Background(), o)
 	require.NoError(t, err)
 	require.NotEmpty(t, rep.Failures)

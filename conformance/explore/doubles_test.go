@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 
@@ -23,8 +24,6 @@ type double struct {
 	// leak keeps the upstream connection open when the client closes
 	// while one of its requests is in flight.
 	leak bool
-	// closed runs when a client connection ends.
-	closed func(b *bugState, c *pconn)
 }
 
 // bugState is what a double shares across connections.
@@ -32,7 +31,7 @@ type bugState struct {
 	mu     sync.Mutex
 	conns  map[*pconn]bool
 	ghosts map[string]bool
-	spoil  map[string]bool // names whose next VERIF is spoiled
+	spoil  map[string]bool // connections (key) whose next VERIF is spoiled
 	leaked []net.Conn
 }
 
@@ -65,6 +64,9 @@ func (b *bugState) nameLoggingIn(name string) bool {
 	}
 	return false
 }
+
+// key names the connection in bugState maps.
+func (c *pconn) key() string { return fmt.Sprintf("%p", c) }
 
 func (c *pconn) verifying() bool {
 	for _, a := range c.inflight {
@@ -166,9 +168,6 @@ func (t *doubleTarget) serve(b *bugState, cl net.Conn, addr string) {
 	}
 	b.mu.Lock()
 	delete(b.conns, c)
-	if t.d.closed != nil {
-		t.d.closed(b, c)
-	}
 	leak := t.d.leak && len(c.inflight) > 0
 	if leak {
 		b.leaked = append(b.leaked, up)

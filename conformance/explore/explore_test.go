@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gochatproto/gochat/conformance/engine"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target/embedded"
 	"github.com/gochatproto/gochat/spec"
@@ -38,7 +39,7 @@ func embeddedTarget(t *testing.T) *embedded.Target {
 // The reference server must pass: 0 violations, decisions included.
 func TestReferenceServerHasNoViolations(t *testing.T) {
 	o := Options{Target: embeddedTarget(t), Actors: 4, Conns: 2, Ops: 300, Seed: 12, Strict: true,
-		Settle: 500 * time.Millisecond, Duration: time.Minute, Round: 150}
+		Settle: scaled(500 * time.Millisecond), Duration: time.Minute, Round: 150}
 	if testing.Verbose() {
 		o.Log = os.Stderr
 	}
@@ -56,7 +57,7 @@ func TestReferenceServerHasNoViolations(t *testing.T) {
 // reference server refuses them and nothing else breaks.
 func TestReferenceServerTimers(t *testing.T) {
 	o := Options{Target: embeddedTarget(t), Actors: 3, Conns: 2, Ops: 600, Seed: 33, Strict: true,
-		Settle: 300 * time.Millisecond, Duration: time.Minute,
+		Settle: scaled(300 * time.Millisecond), Duration: time.Minute,
 		Server: scenario.ServerConfig{VerifyTimeout: 400 * time.Millisecond, IdleTimeout: 5 * time.Second}}
 	rep, err := Explore(context.Background(), o)
 	require.NoError(t, err)
@@ -83,4 +84,10 @@ func TestReferenceServerTimers(t *testing.T) {
 		}
 	}
 	require.Positive(t, refused, "a late VERIF reached the timer and was refused")
+}
+
+// scaled stretches the explorer's timing assumptions on a slow or loaded
+// machine ($GOCHAT_TIMEOUT_SCALE, as for the scenario runner).
+func scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * engine.DefaultTimeoutScale())
 }

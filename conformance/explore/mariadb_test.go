@@ -42,7 +42,7 @@ func TestReferenceServerOnMariaDBHasNoViolations(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tgt.Close() })
 	rep, err := Explore(context.Background(), Options{Target: tgt, Actors: 4, Conns: 2, Ops: 300, Seed: 13, Strict: true,
-		Settle: 500 * time.Millisecond, Duration: time.Minute})
+		Settle: scaled(500 * time.Millisecond), Duration: time.Minute})
 	require.NoError(t, err)
 	require.NoError(t, rep.Setup)
 	require.Empty(t, rep.Failures, "%v", rep.Failures)
