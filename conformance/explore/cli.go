@@ -95,7 +95,7 @@ func loopback(addr string) bool {
 
 // shortTimeouts reach the verification and idle timers in seconds when
 // the explorer starts the servers itself.
-var shortTimeouts = scenario.ServerConfig{VerifyTimeout: 3 * time.Second, IdleTimeout: 20 * time.Second, TokenTTL: 10 * time.Second}
+var shortTimeouts = scenario.ServerConfig{VerifyTimeout: time.Second, IdleTimeout: 20 * time.Second, TokenTTL: 10 * time.Second}
 
 func (f *cliFlags) target(ctx context.Context) (target.Target, error) {
 	d, err := spec.ParseDialect(f.dialect)

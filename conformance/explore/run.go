@@ -162,6 +162,7 @@ type actor struct {
 	conns []*conn
 	gen   []int
 	token []byte // the decrypted challenge of the latest TLS login
+	late  bool   // this round's late login happened (one per actor and round: it blocks the actor)
 }
 
 func (x *executor) runActors(ctx context.Context) []*actor {
@@ -308,7 +309,8 @@ func (a *actor) login(ctx context.Context, c *conn, op Op) {
 		return
 	}
 	answer, note := []byte("not-the-challenge"), noteWrong
-	if op.Kind == OpLoginLate && a.x.cfg.VerifyTimeout > 0 {
+	if op.Kind == OpLoginLate && a.x.cfg.VerifyTimeout > 0 && !a.late {
+		a.late = true
 		select { // past the timeout, with room for the server's timer to fire
 		case <-time.After(a.x.cfg.VerifyTimeout * 3 / 2):
 		case <-ctx.Done():
