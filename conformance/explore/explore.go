@@ -144,6 +144,9 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 		}
 		s.registered = true
 	}
+	if len(rep.Failures) > 0 && o.Log != nil { // before shrinking, which may take long
+		fmt.Fprintf(o.Log, "explore: round %d broke %d invariants; first: %v\n", rep.Rounds, len(rep.Failures), rep.Failures[0])
+	}
 	if len(rep.Failures) > 0 && o.Shrink > 0 {
 		rep.Shrunk, rep.ShrunkWhy, rep.Replays = shrink(ctx, o, rep.Plan, rep.Failures)
 	}
