@@ -114,7 +114,7 @@ func TestDoublesAreFoundAndShrunk(t *testing.T) {
 			}
 			require.Contains(t, invs, tc.inv, "%v", rep.Failures)
 			require.NotNil(t, rep.Shrunk)
-			require.LessOrEqual(t, len(rep.Shrunk.Ops), 20, "a handful of steps (1 to 3 without the race detector, up to 18 seen with it)")
+			require.LessOrEqual(t, len(rep.Shrunk.Ops), 20, "a handful of steps (1 to 10 seen without the race detector, up to 18 with it)")
 			t.Logf("%s: %d violations; shrunk to %d ops in %d replays: %v", tc.d.name, len(rep.Failures), len(rep.Shrunk.Ops), rep.Replays, rep.ShrunkWhy)
 			for _, op := range rep.Shrunk.Ops {
 				t.Log("  ", op)
