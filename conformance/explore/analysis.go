@@ -39,11 +39,13 @@ type connInfo struct {
 	actor    int
 	ended    time.Duration // -1 while open
 	byUs     bool          // the explorer closed it
+	seen     time.Duration // the last event before it ended: a server-side close may take effect any time after
 	state    connState
 	calls    []*callInfo
 	pushes   []Event
-	sessions []interval // verified sessions, client-side times
-	subs     []interval // SUB HOOK_ALL answered OK until UNSUB was written
+	last     time.Duration // time of the latest event so far
+	sessions []interval    // verified sessions, client-side times
+	subs     []interval    // SUB HOOK_ALL answered OK until UNSUB was written
 }
 
 // analysis is the history decoded once for every checker.
@@ -74,6 +76,7 @@ func analyse(events []Event) *analysis {
 }
 
 func (a *analysis) step(ci *connInfo, e Event) {
+	defer func() { ci.last = e.T }()
 	switch e.Kind {
 	case EvCall:
 		c := &callInfo{ev: e, before: ci.state}
@@ -101,6 +104,7 @@ func (a *analysis) step(ci *connInfo, e Event) {
 		ci.pushes = append(ci.pushes, e)
 	case EvClose, EvLost:
 		if ci.ended < 0 {
+			ci.seen = ci.last
 			ci.ended, ci.byUs = e.T, e.Kind == EvClose
 			endOpen(ci.sessions, e.T)
 			endOpen(ci.subs, e.T)

@@ -28,17 +28,19 @@ func (v Violation) String() string {
 
 // Invariant names.
 const (
-	InvReplyOnce   = "reply-once"         // one reply per request, none unsolicited
-	InvReplyKind   = "reply-kind"         // a reply the specification allows for the request
-	InvModel       = "model"              // the reply the connection's state allows
-	InvDelivered   = "delivered"          // an acknowledged MSG reaches its recipient
-	InvExactlyOnce = "delivered-once"     // ... once, when nothing closed
-	InvOnline      = "online-set"         // USRS_ONLINE linearizable against sessions
-	InvOneSession  = "one-session"        // an account has at most one live session
-	InvDupSess     = "no-false-dupsess"   // LOGIN with no live session is not a duplicate
-	InvVerifOwned  = "verification-owned" // another connection does not cancel a verification
-	InvHooks       = "hooks"              // subscribers see the matching login/logout hooks
-	InvAlive       = "alive"              // the server keeps answering
+	InvReplyOnce    = "reply-once"           // one reply per request, none unsolicited
+	InvReplyKind    = "reply-kind"           // a reply the specification allows for the request
+	InvModel        = "model"                // the reply the connection's state allows
+	InvDelivered    = "delivered"            // an acknowledged MSG reaches its recipient
+	InvExactlyOnce  = "delivered-once"       // ... once, when nothing closed
+	InvOnline       = "online-set"           // USRS_ONLINE linearizable against sessions
+	InvOneSession   = "one-session"          // an account has at most one live session
+	InvDupSess      = "no-false-dupsess"     // LOGIN with no live session is not a duplicate
+	InvVerifOwned   = "verification-owned"   // another connection does not cancel a verification
+	InvVerifTimeout = "verification-timeout" // a VERIF after the timeout is refused
+	InvToken        = "token-usable"         // the latest unexpired token logs in
+	InvHooks        = "hooks"                // subscribers see the matching login/logout hooks
+	InvAlive        = "alive"                // the server keeps answering
 )
 
 // Facts are what the checkers know besides the history.
@@ -46,9 +48,11 @@ type Facts struct {
 	Names    []string // actors' names, then the observer's
 	Unknown  string
 	Settle   time.Duration
+	CloseLag time.Duration // how long a server may write to a closed connection (default Settle/4)
 	Alive    bool
 	Strict   bool
 	Verify   time.Duration // the server's verification timeout, if known
+	TokenTTL time.Duration // the server's token lifetime (default 30m, the reference server's)
 	Dialect  spec.Dialect
 	actorsOf map[string]int
 }
@@ -56,6 +60,12 @@ type Facts struct {
 // Check runs every checker over the events. Decision-level violations
 // are returned too; Judge splits them by level.
 func Check(events []Event, f Facts) []Violation {
+	if f.TokenTTL <= 0 {
+		f.TokenTTL = 30 * time.Minute
+	}
+	if f.CloseLag <= 0 {
+		f.CloseLag = f.Settle / 4
+	}
 	f.actorsOf = map[string]int{}
 	for i, n := range f.Names {
 		f.actorsOf[n] = i
@@ -64,7 +74,7 @@ func Check(events []Event, f Facts) []Violation {
 	var out []Violation
 	for _, c := range []func(*analysis, *Facts) []Violation{
 		checkReplies, checkModel, checkDelivery, checkOnline, checkSessions,
-		checkFinalLogin, checkVerifOwned, checkHooks,
+		checkFinalLogin, checkVerifOwned, checkVerifTimeout, checkTokens, checkHooks,
 	} {
 		out = append(out, c(a, &f)...)
 	}

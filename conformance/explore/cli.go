@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +23,8 @@ import (
 type cliFlags struct {
 	o                        Options
 	addr, serverCmd, dialect string
+	tlsAddr                  string
+	tlsInsecure              bool
 	findings, replay         string
 	allowRemote              bool
 	seed                     int64
@@ -32,6 +35,8 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", "", "plain TCP `HOST:PORT` of the server (empty: the embedded reference server)")
+	fs.StringVar(&f.tlsAddr, "tls-addr", "", "TLS `HOST:PORT` of the --addr server (enables TLS and token logins)")
+	fs.BoolVar(&f.tlsInsecure, "tls-insecure", false, "do not verify the --tls-addr server's certificate")
 	fs.StringVar(&f.serverCmd, "server-cmd", "", "shell `TEMPLATE` that starts a fresh server per run and replay (placeholders as for \"server\"); short verification and idle timeouts are passed")
 	fs.StringVar(&f.dialect, "dialect", "spec", "encoding the server speaks: spec or gochat1")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow an --addr that is not a loopback address")
@@ -46,6 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs.IntVar(&f.o.Shrink, "shrink", 60, "bound the replays spent shrinking a failure to `N` (0: do not shrink)")
 	fs.IntVar(&f.o.Round, "round", 2000, "operations between quiescent points; each round is checked on its own")
 	fs.DurationVar(&f.o.Settle, "settle", time.Second, "how long the server may take to notice a closed connection")
+	fs.DurationVar(&f.o.CloseLag, "close-lag", 0, "how long the server may still write to a connection the explorer closed, for the delivery check (default settle/4)")
 	fs.DurationVar(&f.o.ReplyTimeout, "reply-timeout", 10*time.Second, "how long a request may wait for its reply")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -57,8 +63,10 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 		f.seed = time.Now().UnixNano() & 0x7fffffff
 	}
 	f.o.Seed = uint64(f.seed)
-	if f.addr != "" && !f.allowRemote && !loopback(f.addr) {
-		return nil, errors.New("--addr is not a loopback address; pass --allow-remote to explore a remote server")
+	for _, a := range []string{f.addr, f.tlsAddr} {
+		if a != "" && !f.allowRemote && !loopback(a) {
+			return nil, errors.New("--addr/--tls-addr is not a loopback address; pass --allow-remote to explore a remote server")
+		}
 	}
 	if f.o.Actors < 1 || f.o.Actors > MaxActors() || f.o.Conns < 1 || f.o.Ops < 1 {
 		return nil, fmt.Errorf("--actors must be 1..%d, --conns-per-actor and --ops at least 1", MaxActors())
@@ -87,7 +95,7 @@ func loopback(addr string) bool {
 
 // shortTimeouts reach the verification and idle timers in seconds when
 // the explorer starts the servers itself.
-var shortTimeouts = scenario.ServerConfig{VerifyTimeout: 3 * time.Second, IdleTimeout: 20 * time.Second, TokenTTL: 10 * time.Second}
+var shortTimeouts = scenario.ServerConfig{VerifyTimeout: time.Second, IdleTimeout: 20 * time.Second, TokenTTL: 10 * time.Second}
 
 func (f *cliFlags) target(ctx context.Context) (target.Target, error) {
 	d, err := spec.ParseDialect(f.dialect)
@@ -99,7 +107,9 @@ func (f *cliFlags) target(ctx context.Context) (target.Target, error) {
 		f.o.Server = shortTimeouts
 		return target.StartCommand(ctx, &target.Command{Template: f.serverCmd, D: d})
 	case f.addr != "":
-		return &target.External{EP: &target.Endpoint{Addr: f.addr, Describe: "--addr " + f.addr}, D: d}, nil
+		ep := &target.Endpoint{Addr: f.addr, TLSAddr: f.tlsAddr, Describe: "--addr " + f.addr,
+			TLSConfig: &tls.Config{InsecureSkipVerify: f.tlsInsecure, MinVersion: tls.VersionTLS12}} //nolint:gosec // opt-in via --tls-insecure
+		return &target.External{EP: ep, D: d}, nil
 	}
 	f.o.Server = shortTimeouts
 	return embedded.New(ctx, embedded.Options{Dialect: d})
@@ -113,6 +123,12 @@ func (f *cliFlags) rerun(path string) string {
 		s += fmt.Sprintf(" --server-cmd %q", f.serverCmd)
 	case f.addr != "":
 		s += " --addr " + f.addr
+		if f.tlsAddr != "" {
+			s += " --tls-addr " + f.tlsAddr
+		}
+		if f.tlsInsecure {
+			s += " --tls-insecure"
+		}
 	}
 	if f.dialect != "spec" {
 		s += " --dialect " + f.dialect

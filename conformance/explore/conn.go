@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	cryptotls "crypto/tls"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ type conn struct {
 	actor int
 	label string
 	c     *protoclient.Client
+	tls   bool // over TLS: a successful VERIF issues the account's token (E-25)
 
 	mu      sync.Mutex
 	waiting map[uint16]*pending
@@ -35,14 +37,30 @@ type pending struct {
 }
 
 func (x *executor) dial(ctx context.Context, actor int, label string, op int) (*conn, error) {
-	c, err := protoclient.Dial(ctx, x.cfg.Endpoint.Addr, protoclient.Options{Dialect: x.cfg.Dialect, Timeout: x.cfg.ReplyTimeout})
+	return x.dialOn(ctx, actor, label, op, false)
+}
+
+// dialOn dials the plain or, with tls, the TLS address.
+func (x *executor) dialOn(ctx context.Context, actor int, label string, op int, tls bool) (*conn, error) {
+	addr, o := x.cfg.Endpoint.Addr, protoclient.Options{Dialect: x.cfg.Dialect, Timeout: x.cfg.ReplyTimeout}
+	if tls {
+		addr, o.TLS = x.cfg.Endpoint.TLSAddr, x.cfg.Endpoint.TLSConfig
+		if o.TLS == nil { // a server the explorer launched on loopback (--server-cmd): its certificate is its own
+			o.TLS = &cryptotls.Config{InsecureSkipVerify: true} //nolint:gosec // loopback server started by the explorer
+		}
+	}
+	c, err := protoclient.Dial(ctx, addr, o)
 	if err != nil {
 		x.h.add(Event{Kind: EvLost, Actor: actor, Conn: label, Op: op, Note: "dial: " + err.Error()})
 		return nil, err
 	}
 	_ = c.NetConn().SetReadDeadline(time.Time{}) // the reader waits as long as the connection lives
-	cn := &conn{x: x, actor: actor, label: label, c: c, waiting: map[uint16]*pending{}, done: make(chan struct{})}
-	x.h.add(Event{Kind: EvOpen, Actor: actor, Conn: label, Op: op})
+	cn := &conn{x: x, actor: actor, label: label, c: c, tls: tls, waiting: map[uint16]*pending{}, done: make(chan struct{})}
+	e := Event{Kind: EvOpen, Actor: actor, Conn: label, Op: op}
+	if tls {
+		e.Note = noteTLS
+	}
+	x.h.add(e)
 	go cn.read()
 	return cn, nil
 }
@@ -91,6 +109,7 @@ func (cn *conn) deliver(p *spec.Packet) {
 
 // send writes p with a fresh ID and records the invocation. KEEP gets no
 // waiter: it has no reply.
+// note, if given, is the call's note and then its Body (a token's ID).
 func (cn *conn) send(p *spec.Packet, op int, note ...string) (*pending, error) {
 	p.ID = cn.c.NextID()
 	buf, err := spec.AppendPacket(nil, p, cn.x.cfg.Dialect)
@@ -101,6 +120,9 @@ func (cn *conn) send(p *spec.Packet, op int, note ...string) (*pending, error) {
 	describe(&e, p)
 	if len(note) > 0 {
 		e.Note = note[0]
+	}
+	if len(note) > 1 {
+		e.Body = note[1]
 	}
 	var w *pending
 	cn.mu.Lock()

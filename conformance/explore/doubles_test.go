@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 
@@ -23,8 +24,6 @@ type double struct {
 	// leak keeps the upstream connection open when the client closes
 	// while one of its requests is in flight.
 	leak bool
-	// closed runs when a client connection ends.
-	closed func(b *bugState, c *pconn)
 }
 
 // bugState is what a double shares across connections.
@@ -32,31 +31,16 @@ type bugState struct {
 	mu     sync.Mutex
 	conns  map[*pconn]bool
 	ghosts map[string]bool
-	spoil  map[string]bool // names whose next VERIF is spoiled
+	spoil  map[string]bool // connections (key) whose next VERIF is spoiled
 	leaked []net.Conn
 }
 
 type pconn struct {
+	back     func(p *spec.Packet) // answers the client in the server's place
 	name     string
+	session  bool              // VERIF answered OK, no LOGOUT since
 	pending  bool              // LOGIN answered with a challenge
 	inflight map[uint16]string // request ID -> action
-}
-
-// othersInFlight counts requests of action a in flight on connections
-// other than c (of c's account only when sameName).
-func (b *bugState) othersInFlight(c *pconn, a string, sameName bool) int {
-	n := 0
-	for o := range b.conns {
-		if o == c || sameName && o.name != c.name {
-			continue
-		}
-		for _, act := range o.inflight {
-			if act == a {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // loggingIn: another connection (of c's account when sameName) is
@@ -69,6 +53,20 @@ func (b *bugState) loggingIn(c *pconn, sameName bool) bool {
 	}
 	return false
 }
+
+// nameLoggingIn: a connection of the account is between LOGIN and the
+// reply to its VERIF.
+func (b *bugState) nameLoggingIn(name string) bool {
+	for o := range b.conns {
+		if o.name == name && (o.pending || o.verifying()) {
+			return true
+		}
+	}
+	return false
+}
+
+// key names the connection in bugState maps.
+func (c *pconn) key() string { return fmt.Sprintf("%p", c) }
 
 func (c *pconn) verifying() bool {
 	for _, a := range c.inflight {
@@ -109,6 +107,7 @@ func (t *doubleTarget) wrap(ep *target.Endpoint) (*target.Endpoint, func()) {
 	}()
 	out := *ep
 	out.Addr = l.Addr().String()
+	out.TLSAddr = "" // every connection goes through the double (TLS operations become plain logins)
 	return &out, func() {
 		_ = l.Close()
 		b.mu.Lock()
@@ -126,11 +125,19 @@ func (t *doubleTarget) serve(b *bugState, cl net.Conn, addr string) {
 		_ = cl.Close()
 		return
 	}
-	c := &pconn{inflight: map[uint16]string{}}
+	d := t.inner.Dialect()
+	var wmu sync.Mutex
+	write := func(p *spec.Packet) error {
+		buf, _ := spec.AppendPacket(nil, p, d)
+		wmu.Lock()
+		defer wmu.Unlock()
+		_, err := cl.Write(buf)
+		return err
+	}
+	c := &pconn{inflight: map[uint16]string{}, back: func(p *spec.Packet) { _ = write(p) }}
 	b.mu.Lock()
 	b.conns[c] = true
 	b.mu.Unlock()
-	d := t.inner.Dialect()
 	done := make(chan struct{})
 	go func() { // server -> client
 		defer close(done)
@@ -140,11 +147,8 @@ func (t *doubleTarget) serve(b *bugState, cl net.Conn, addr string) {
 			b.mu.Lock()
 			q := t.downstream(b, c, p.Clone())
 			b.mu.Unlock()
-			if q != nil {
-				buf, _ := spec.AppendPacket(nil, q, d)
-				if _, err := cl.Write(buf); err != nil {
-					break
-				}
+			if q != nil && write(q) != nil {
+				break
 			}
 		}
 		_ = cl.Close()
@@ -164,9 +168,6 @@ func (t *doubleTarget) serve(b *bugState, cl net.Conn, addr string) {
 	}
 	b.mu.Lock()
 	delete(b.conns, c)
-	if t.d.closed != nil {
-		t.d.closed(b, c)
-	}
 	leak := t.d.leak && len(c.inflight) > 0
 	if leak {
 		b.leaked = append(b.leaked, up)
@@ -200,6 +201,12 @@ func (t *doubleTarget) downstream(b *bugState, c *pconn, p *spec.Packet) *spec.P
 		delete(c.inflight, p.ID)
 		if req == "LOGIN" {
 			c.pending = p.Action == spec.VERIF
+		}
+		if req == "VERIF" && p.Action == spec.OK {
+			c.session = true
+		}
+		if req == "LOGOUT" && p.Action == spec.OK {
+			c.session = false
 		}
 	}
 	if t.d.down != nil {

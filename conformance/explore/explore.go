@@ -26,7 +26,10 @@ type Options struct {
 	Seed     uint64
 	Strict   bool
 	// Settle is how long a server may take to notice a close (default 1s).
-	Settle       time.Duration
+	Settle time.Duration
+	// CloseLag is how long a server may still write to a connection the
+	// explorer closed, for the delivery check (default Settle/4).
+	CloseLag     time.Duration
 	ReplyTimeout time.Duration
 	// Server is the configuration of each fresh server (short timeouts
 	// reach the timing paths); used when the target can start them.
@@ -141,8 +144,11 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 		}
 		s.registered = true
 	}
+	if len(rep.Failures) > 0 && o.Log != nil { // before shrinking, which may take long
+		fmt.Fprintf(o.Log, "explore: round %d broke %d invariants; first: %v\n", rep.Rounds, len(rep.Failures), rep.Failures[0])
+	}
 	if len(rep.Failures) > 0 && o.Shrink > 0 {
-		rep.Shrunk, rep.ShrunkWhy, rep.Replays = shrink(ctx, o, rep.Plan, rep.Failures[0].Invariant, rep.Outcome)
+		rep.Shrunk, rep.ShrunkWhy, rep.Replays = shrink(ctx, o, rep.Plan, rep.Failures)
 	}
 	return rep, nil
 }
@@ -214,6 +220,9 @@ func (s *session) close(ctx context.Context) {
 func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.Writer, before int) (*Outcome, []Violation) {
 	cfg := Config{Endpoint: s.ep, Dialect: s.o.Target.Dialect(), Plan: plan, Accounts: s.accs, Unknown: s.unknown,
 		ReplyTimeout: s.o.ReplyTimeout, Settle: s.o.Settle, Duration: d, Registered: s.registered}
+	if s.fresh {
+		cfg.VerifyTimeout = s.o.Server.VerifyTimeout
+	}
 	if log != nil {
 		start := time.Now()
 		cfg.Progress = func(n int) {
@@ -226,8 +235,11 @@ func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.W
 	if out.Setup != nil {
 		return out, nil
 	}
-	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, Alive: out.Alive, Strict: s.o.Strict,
-		Verify: s.o.Server.VerifyTimeout, Dialect: cfg.Dialect}
+	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, CloseLag: s.o.CloseLag, Alive: out.Alive, Strict: s.o.Strict,
+		Verify: cfg.VerifyTimeout, Dialect: cfg.Dialect}
+	if s.fresh {
+		f.TokenTTL = s.o.Server.TokenTTL
+	}
 	if f.Settle <= 0 {
 		f.Settle = time.Second
 	}

@@ -23,6 +23,12 @@ const (
 	EvNoResp EventKind = "noreply" // a request got no reply within the reply timeout
 )
 
+// Notes on calls and opens.
+const (
+	noteTLS   = "tls"   // a TLS connection; on a VERIF: its plaintext becomes the token (Body: its ID)
+	noteToken = "token" // a LOGIN with a token (Body: its ID)
+)
+
 // Event is one entry of the history. Conn identifies a connection for the
 // whole run (actor's slot and generation), so two dials on one slot are
 // two connections.

@@ -24,7 +24,7 @@ func triggers(a *analysis, f *Facts) []trigger {
 		for _, c := range ci.calls {
 			ok := c.reply != nil && c.reply.Action == "OK"
 			switch {
-			case c.ev.Action == "VERIF":
+			case c.ev.Action == "VERIF" || c.ev.Note == noteToken: // a token LOGIN logs in by itself
 				t := trigger{hook: spec.HookNewLogin, acct: ci.actor, from: c.ev.T, to: a.end, seq: c.ev.Seq, definitely: ok}
 				if c.reply != nil {
 					t.to = c.reply.T
@@ -42,7 +42,13 @@ func triggers(a *analysis, f *Facts) []trigger {
 		}
 		for _, s := range ci.sessions {
 			if s.End >= 0 && s.End == ci.ended {
-				out = append(out, trigger{hook: spec.HookNewLogout, acct: ci.actor, from: s.End, to: s.End + f.Settle, definitely: true})
+				// A close by the server (idle timeout) happened before the
+				// explorer read it, and its hook may arrive first.
+				from := s.End
+				if !ci.byUs {
+					from = ci.seen
+				}
+				out = append(out, trigger{hook: spec.HookNewLogout, acct: ci.actor, from: from, to: s.End + f.Settle, definitely: true})
 			}
 		}
 	}

@@ -76,9 +76,9 @@ func onlineHistory(a *analysis, f *Facts) (ops []porcupine.Operation, reads map[
 		name := f.Names[ci.actor]
 		for _, c := range ci.calls {
 			switch {
-			case c.ev.Action == "VERIF" && c.reply != nil && c.reply.Action == "OK":
+			case (c.ev.Action == "VERIF" || c.ev.Action == "LOGIN") && c.reply != nil && c.reply.Action == "OK":
 				ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{name, "login"}, Call: int64(c.ev.T), Return: int64(c.reply.T)})
-			case c.ev.Action == "VERIF" && c.reply == nil:
+			case (c.ev.Action == "VERIF" || c.ev.Note == noteToken) && c.reply == nil:
 				ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{name, "maybe-login"}, Call: int64(c.ev.T), Return: end})
 			case c.ev.Action == "LOGOUT" && c.before == stSession && c.reply != nil && c.reply.Action == "OK":
 				ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{name, "logout"}, Call: int64(c.ev.T), Return: int64(c.reply.T)})
@@ -94,9 +94,15 @@ func onlineHistory(a *analysis, f *Facts) (ops []porcupine.Operation, reads map[
 		}
 		// A close ends the connection's session only if it still had one;
 		// after a login whose reply never came it may or may not.
+		// A close by the server (idle timeout, kick) may have taken effect
+		// before the explorer read it: any time after the last packet.
 		if kind := closeEffect(ci); kind != "" {
+			from := ci.ended
+			if !ci.byUs {
+				from = ci.seen
+			}
 			ops = append(ops, porcupine.Operation{ClientId: -1, Input: onlineIn{name, kind},
-				Call: int64(ci.ended), Return: int64(ci.ended + f.Settle)})
+				Call: int64(from), Return: int64(ci.ended + f.Settle)})
 		}
 	}
 	return ops, reads

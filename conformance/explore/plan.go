@@ -34,6 +34,21 @@ const (
 	OpBurst      Kind = "burst"       // N requests written before any reply is read
 	OpBurstClose Kind = "burst-close" // a burst, then close without reading
 	OpClose      Kind = "close"       // abrupt close
+	// Two devices racing for one account: LOGIN written on two of the
+	// actor's connections before either VERIF; race-close then closes the
+	// second one while the first answers its challenge.
+	OpRaceLogin Kind = "race-login"
+	OpRaceClose Kind = "race-close"
+	// login-late answers the challenge only after the server's
+	// verification timeout (when the explorer knows it, i.e. it starts the
+	// servers); otherwise it is a plain login.
+	OpLoginLate Kind = "login-late"
+	// tls-login dials the slot anew over TLS and logs in there (the
+	// decrypted challenge becomes the account's reusable token);
+	// token-login dials over TLS and logs in with the latest token. Both
+	// are plain logins when the target has no TLS address.
+	OpTLSLogin   Kind = "tls-login"
+	OpTokenLogin Kind = "token-login"
 )
 
 // Op is one step of the plan. Index is its position in the generated plan
@@ -80,7 +95,8 @@ var weights = []struct {
 }{
 	{OpLogin, 16}, {OpLoginHalf, 3}, {OpLoginWrong, 3}, {OpLoginClose, 4}, {OpLogout, 8},
 	{OpMsg, 20}, {OpReciv, 6}, {OpReq, 4}, {OpUsrs, 8}, {OpSub, 6}, {OpUnsub, 2},
-	{OpKeep, 2}, {OpBurst, 6}, {OpBurstClose, 3}, {OpClose, 5},
+	{OpKeep, 2}, {OpBurst, 6}, {OpBurstClose, 3}, {OpClose, 5}, {OpRaceLogin, 4}, {OpRaceClose, 4},
+	{OpLoginLate, 1}, {OpTLSLogin, 3}, {OpTokenLogin, 3},
 }
 
 // Generator draws operations from a seeded stream, so a long run can
@@ -119,6 +135,9 @@ func (g *Generator) Next(n int) *Plan {
 		op.Peer = pickPeer(g.r, op.Actor, g.actors)
 		if op.Kind == OpBurst || op.Kind == OpBurstClose {
 			op.N = 2 + g.r.IntN(5)
+		}
+		if (op.Kind == OpRaceLogin || op.Kind == OpRaceClose) && g.conns < 2 {
+			op.Kind = OpLogin
 		}
 		p.Ops = append(p.Ops, op)
 	}

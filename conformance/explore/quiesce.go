@@ -31,7 +31,7 @@ const finalLoginTries = 5
 // Settle until the list matches), logs every account without a live
 // session in again on a fresh connection, runs a catch-up everywhere and
 // waits for the last pushes. Every step is recorded with Op -1.
-func (x *executor) quiesce(ctx context.Context, actors []*actor) {
+func (x *executor) quiesce(ctx context.Context, actors []*actor, obs *conn) {
 	ctx = context.WithoutCancel(ctx) // the run's --duration must not cut the final checks short
 	x.h.add(Event{Kind: EvPhase, Op: -1, Note: notePhase})
 	states := connStates(x.h.Events())
@@ -58,7 +58,9 @@ func (x *executor) quiesce(ctx context.Context, actors []*actor) {
 	}
 	sort.Strings(expected)
 	x.h.add(Event{Kind: EvPhase, Op: -1, Note: noteExpected, Body: strings.Join(expected, "\n")})
-	obs := x.loginFresh(ctx, obsIdx, "obs")
+	if obs == nil || obs.dead() {
+		obs = x.loginFresh(ctx, obsIdx, "obs2")
+	}
 	if obs != nil {
 		x.finalOnline(ctx, obs, expected)
 	}

@@ -3,6 +3,8 @@ package explore
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -44,6 +46,11 @@ type Config struct {
 	Progress func(done int)
 	// Registered skips the registration (a later round of a long run).
 	Registered bool
+	// KeepEvery is how often the observer sends KEEP (default 5s).
+	KeepEvery time.Duration
+	// VerifyTimeout is the server's verification timeout when the
+	// explorer started the server itself (0: unknown, no late VERIFs).
+	VerifyTimeout time.Duration
 }
 
 // Outcome is a finished execution.
@@ -75,6 +82,9 @@ func Execute(ctx context.Context, cfg Config) *Outcome {
 	if cfg.Settle <= 0 {
 		cfg.Settle = time.Second
 	}
+	if cfg.KeepEvery <= 0 {
+		cfg.KeepEvery = 5 * time.Second
+	}
 	x := &executor{cfg: cfg, h: newHistory()}
 	out := &Outcome{Plan: cfg.Plan}
 	if cfg.Registered {
@@ -82,10 +92,13 @@ func Execute(ctx context.Context, cfg Config) *Outcome {
 		out.Setup = fmt.Errorf("%w: %v", errSetup, err)
 		return out
 	}
+	obs := x.watch(ctx)
 	start := time.Now()
+	stopKeep := keepAlive(obs, x.cfg.KeepEvery)
 	actors := x.runActors(ctx)
+	stopKeep()
 	out.Elapsed = time.Since(start)
-	x.quiesce(ctx, actors)
+	x.quiesce(ctx, actors, obs)
 	out.Alive = x.probe(ctx)
 	out.Events, out.Done = x.h.Events(), int(x.done.Load())
 	return out
@@ -106,12 +119,50 @@ func (x *executor) register(ctx context.Context) error {
 	return nil
 }
 
+// watch logs the observer in and subscribes it to every hook for the
+// whole round: one subscriber that no operation disturbs, so every login
+// and logout of the round must reach it.
+func (x *executor) watch(ctx context.Context) *conn {
+	obs := x.loginFresh(ctx, len(x.cfg.Accounts)-1, "obs")
+	if obs != nil {
+		p := spec.NewPacket(spec.SUB, 0)
+		p.Info = uint8(spec.HookAll)
+		obs.call(ctx, p, -1)
+	}
+	return obs
+}
+
+// keepAlive sends KEEP on the observer's connection every interval so
+// that a long round does not reach the server's idle timeout on it.
+func keepAlive(c *conn, every time.Duration) func() {
+	if c == nil || every <= 0 {
+		return func() {}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_, _ = c.send(spec.NewPacket(spec.KEEP, 0), -1)
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
 // actor owns its connections; only its goroutine touches them.
 type actor struct {
 	x     *executor
 	i     int
 	conns []*conn
 	gen   []int
+	token []byte // the decrypted challenge of the latest TLS login
+	late  bool   // this round's late login happened (one per actor and round: it blocks the actor)
 }
 
 func (x *executor) runActors(ctx context.Context) []*actor {
@@ -194,13 +245,21 @@ func (a *actor) do(ctx context.Context, op Op) {
 		}
 		return
 	}
+	if (op.Kind == OpTLSLogin || op.Kind == OpTokenLogin) && a.x.cfg.Endpoint.TLSAddr != "" {
+		a.tlsLogin(ctx, op)
+		return
+	}
 	c := a.conn(ctx, op.Conn, op.Index)
 	if c == nil {
 		return
 	}
 	switch op.Kind {
-	case OpLogin, OpLoginWrong, OpLoginHalf, OpLoginClose:
+	case OpLogin, OpLoginWrong, OpLoginHalf, OpLoginClose, OpLoginLate:
 		a.login(ctx, c, op)
+	case OpRaceLogin, OpRaceClose:
+		a.race(ctx, c, op)
+	case OpTLSLogin, OpTokenLogin: // no TLS address: a plain login
+		a.login(ctx, c, Op{Index: op.Index, Kind: OpLogin})
 	case OpLogout:
 		c.call(ctx, spec.NewPacket(spec.LOGOUT, 0), op.Index)
 	case OpMsg:
@@ -250,7 +309,15 @@ func (a *actor) login(ctx context.Context, c *conn, op Op) {
 		return
 	}
 	answer, note := []byte("not-the-challenge"), noteWrong
-	if op.Kind == OpLogin {
+	if op.Kind == OpLoginLate && a.x.cfg.VerifyTimeout > 0 && !a.late {
+		a.late = true
+		select { // past the timeout, with room for the server's timer to fire
+		case <-time.After(a.x.cfg.VerifyTimeout * 3 / 2):
+		case <-ctx.Done():
+			return
+		}
+	}
+	if op.Kind == OpLogin || op.Kind == OpLoginLate {
 		note = ""
 		pt, err := codec.Decrypt(a.x.cfg.Accounts[a.i].Key, r.Args[0])
 		if err != nil {
@@ -258,8 +325,131 @@ func (a *actor) login(ctx context.Context, c *conn, op Op) {
 		}
 		answer = pt
 	}
-	if w, err := c.send(spec.NewPacket(spec.VERIF, 0, []byte(me), answer), op.Index, note); err == nil {
-		c.wait(ctx, w, op.Index)
+	if note == noteWrong {
+		if w, err := c.send(spec.NewPacket(spec.VERIF, 0, []byte(me), answer), op.Index, note); err == nil {
+			c.wait(ctx, w, op.Index)
+		}
+		return
+	}
+	if w := a.sendVerif(c, answer, op); w != nil {
+		a.waitVerif(ctx, c, w, answer, op)
+	}
+}
+
+// sendVerif writes the right VERIF; on a TLS connection the call is
+// marked with the ID of the token it will issue.
+func (a *actor) sendVerif(c *conn, pt []byte, op Op) *pending {
+	p := spec.NewPacket(spec.VERIF, 0, []byte(a.name(a.i)), pt)
+	var w *pending
+	var err error
+	if c.tls {
+		w, err = c.send(p, op.Index, noteTLS, tokenID(pt))
+	} else {
+		w, err = c.send(p, op.Index)
+	}
+	if err != nil {
+		return nil
+	}
+	return w
+}
+
+// waitVerif waits for a VERIF's reply and keeps the token it issued.
+func (a *actor) waitVerif(ctx context.Context, c *conn, w *pending, pt []byte, op Op) {
+	if r := c.wait(ctx, w, op.Index); r != nil && r.Action == spec.OK && c.tls {
+		a.token = pt
+	}
+}
+
+// tlsLogin replaces the slot's connection by a TLS one and logs in with
+// the challenge (tls-login, keeping the plaintext as the token) or with
+// the latest token (token-login; a challenge login when there is none).
+func (a *actor) tlsLogin(ctx context.Context, op Op) {
+	if old := a.conns[op.Conn]; old != nil {
+		old.close(op.Index)
+	}
+	a.gen[op.Conn]++
+	c, err := a.x.dialOn(ctx, a.i, fmt.Sprintf("a%d.c%d.%d", a.i, op.Conn, a.gen[op.Conn]), op.Index, true)
+	a.conns[op.Conn] = c
+	if err != nil {
+		return
+	}
+	me := []byte(a.name(a.i))
+	if op.Kind == OpTokenLogin && a.token != nil {
+		if w, err := c.send(spec.NewPacket(spec.LOGIN, 0, me, a.token), op.Index, noteToken, tokenID(a.token)); err == nil {
+			c.wait(ctx, w, op.Index)
+		}
+		return
+	}
+	r := c.call(ctx, spec.NewPacket(spec.LOGIN, 0, me), op.Index)
+	if r == nil || r.Action != spec.VERIF || len(r.Args) != 1 {
+		return
+	}
+	pt, err := codec.Decrypt(a.x.cfg.Accounts[a.i].Key, r.Args[0])
+	if err != nil {
+		return
+	}
+	if w := a.sendVerif(c, pt, op); w != nil {
+		a.waitVerif(ctx, c, w, pt, op)
+	}
+}
+
+// tokenID names a token in the history without writing it there.
+func tokenID(tok []byte) string {
+	h := sha256.Sum256(tok)
+	return hex.EncodeToString(h[:6])
+}
+
+// race writes LOGIN on two connections of the actor before reading
+// either challenge, then answers both (race-login) or closes the second
+// and answers the first (race-close).
+func (a *actor) race(ctx context.Context, c *conn, op Op) {
+	c2 := a.conn(ctx, (op.Conn+1)%len(a.conns), op.Index)
+	if c2 == nil {
+		return
+	}
+	me := []byte(a.name(a.i))
+	cs := []*conn{c, c2}
+	var ws []*pending
+	for _, cn := range cs {
+		w, err := cn.send(spec.NewPacket(spec.LOGIN, 0, me), op.Index)
+		if err != nil {
+			return
+		}
+		ws = append(ws, w)
+	}
+	var challenges [][]byte
+	for i, cn := range cs {
+		r := cn.wait(ctx, ws[i], op.Index)
+		if r == nil || r.Action != spec.VERIF || len(r.Args) != 1 {
+			challenges = append(challenges, nil)
+			continue
+		}
+		challenges = append(challenges, r.Args[0])
+	}
+	if op.Kind == OpRaceClose {
+		c2.close(op.Index)
+		cs, challenges = cs[:1], challenges[:1]
+	}
+	type verif struct {
+		c  *conn
+		w  *pending
+		pt []byte
+	}
+	var vs []verif
+	for i, cn := range cs {
+		if challenges[i] == nil {
+			continue
+		}
+		pt, err := codec.Decrypt(a.x.cfg.Accounts[a.i].Key, challenges[i])
+		if err != nil {
+			continue
+		}
+		if w := a.sendVerif(cn, pt, op); w != nil {
+			vs = append(vs, verif{cn, w, pt})
+		}
+	}
+	for _, v := range vs {
+		a.waitVerif(ctx, v.c, v.w, v.pt, op)
 	}
 }
 

@@ -8,11 +8,15 @@ import (
 // shrink minimises a failing plan by replaying smaller ones (delta
 // debugging over the operations, then fewer actors and connections), each
 // against a fresh server when the target can start one. A candidate
-// counts as failing when its run breaks the same invariant; a concurrency
+// counts as failing when its run breaks one of the invariants the
+// original run broke; a concurrency
 // bug may not show on every replay, so the result is the smallest plan
 // that failed, never a guess. Replays are bounded by o.Shrink.
-func shrink(ctx context.Context, o Options, p *Plan, inv string, _ *Outcome) (*Plan, []Violation, int) {
-	s := &shrinker{ctx: ctx, o: o, inv: inv, budget: o.Shrink}
+func shrink(ctx context.Context, o Options, p *Plan, failures []Violation) (*Plan, []Violation, int) {
+	s := &shrinker{ctx: ctx, o: o, inv: map[string]bool{}, budget: o.Shrink}
+	for _, v := range failures {
+		s.inv[v.Invariant] = true
+	}
 	best := trimTail(p, s)
 	ops := best.Ops
 	n := 2
@@ -63,7 +67,7 @@ func trimTail(p *Plan, s *shrinker) *Plan {
 type shrinker struct {
 	ctx    context.Context
 	o      Options
-	inv    string
+	inv    map[string]bool
 	budget int
 	last   []Violation
 }
@@ -80,7 +84,7 @@ func (s *shrinker) fails(p *Plan) bool {
 	failures, _ := Judge(vs, s.o.Strict)
 	var same []Violation
 	for _, v := range failures {
-		if v.Invariant == s.inv {
+		if s.inv[v.Invariant] {
 			same = append(same, v)
 		}
 	}

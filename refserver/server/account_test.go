@@ -191,6 +191,28 @@ func TestDeregister(t *testing.T) {
 	c.expectErr(c.send(spec.MSG, spec.EmptyInfo, []byte("alice"), stamp(e.cfg.Dialect, 5), []byte("x")), spec.CodeDereg)
 }
 
+// A TLS VERIF refused as a duplicate session is not a successful login:
+// it must not replace the token of the session that won (E-25). Found by
+// gochat-conformance explore (token-usable).
+func TestRefusedVerifKeepsToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *server.Config) { c.TokenTTL = 30 * time.Minute })
+	e.user("alice", 0, 0)
+
+	late := e.dialTLS()
+	lateAnswer := late.challenge("alice", 0) // pending, not yet answered
+
+	winner := e.dialTLS()
+	tok := winner.challenge("alice", 0)
+	winner.do(spec.VERIF, spec.EmptyInfo, []byte("alice"), tok)
+
+	late.expectErr(late.send(spec.VERIF, spec.EmptyInfo, []byte("alice"), lateAnswer), spec.CodeDupSess)
+	winner.do(spec.LOGOUT, spec.EmptyInfo)
+
+	d := e.dialTLS()
+	d.do(spec.LOGIN, spec.EmptyInfo, []byte("alice"), tok) // the winner's token still logs in
+}
+
 func TestTokenLogin(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}

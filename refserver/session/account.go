@@ -83,7 +83,7 @@ func (s *Session) tokenLogin(ctx context.Context, r *request, u store.User, tok 
 		return fail(spec.CodeHandshake)
 	}
 	s.hub.CancelVerify(s)
-	return s.enter(ctx, r, u)
+	return s.enter(ctx, r, u, nil)
 }
 
 // verify is VERIF <username> <plaintext> (E-21): checked against this
@@ -104,18 +104,25 @@ func (s *Session) verify(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
+	var token []byte
 	if s.conn.Secure() {
-		s.hub.IssueToken(name, p.Challenge)
+		token = p.Challenge
 	}
-	return s.enter(ctx, r, u)
+	return s.enter(ctx, r, u, token)
 }
 
 // enter binds the user to this connection and answers OK, followed by the
-// shutdown notice if one is scheduled (E-32).
-func (s *Session) enter(ctx context.Context, r *request, u store.User) error {
+// shutdown notice if one is scheduled (E-32). A token (TLS VERIF) is
+// issued only once the login succeeded and before the OK, so a refused
+// VERIF never replaces the winner's token and the client may use it as
+// soon as it reads the OK (E-25).
+func (s *Session) enter(ctx context.Context, r *request, u store.User, token []byte) error {
 	m, err := s.hub.Login(u.Name, u.Perm, s.conn)
 	if err != nil {
 		return fail(spec.CodeDupSess)
+	}
+	if token != nil {
+		s.hub.IssueToken(u.Name, token)
 	}
 	s.member = m
 	s.log.Info("login", "user", u.Name, "ip", s.conn.RemoteIP())
