@@ -2,6 +2,7 @@ package expr
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -15,8 +16,13 @@ import (
 	"github.com/gochatproto/gochat/spec"
 )
 
+// ReqPadding is the requirement of E-15's padding (RSA-OAEP-SHA256): a
+// decision, since the original specification names no padding.
+const ReqPadding = "ENC-10"
+
 // Match checks one argument; "" means it matched, anything else says
 // why not. On a match a capturing matcher stores a copy of arg in caps.
+// Matchers that let a decision-only difference pass append a Deviation.
 func (e *Env) Match(m *scenario.Matcher, arg []byte, caps map[string][]byte) string {
 	why := e.matchKind(m, arg)
 	if why == "" && m.Capture != "" {
@@ -66,9 +72,12 @@ func (e *Env) matchDecrypt(d *scenario.DecryptsTo, arg []byte) string {
 	if k == nil {
 		return "actor " + d.Actor + " has no key"
 	}
-	pt, err := codec.Decrypt(k, arg)
+	pt, _, pad, err := codec.DecryptAny([]*rsa.PrivateKey{k}, arg)
 	if err != nil {
 		return fmt.Sprintf("does not decrypt with %s's key (%v); ciphertext altered?", d.Actor, err)
+	}
+	if pad != codec.OAEPSHA256 {
+		e.deviate(ReqPadding, "the ciphertext uses %s, not %s (E-15)", pad, codec.OAEPSHA256)
 	}
 	want, err := e.Expand(&d.Text)
 	if err != nil {
