@@ -12,6 +12,7 @@ import (
 	"github.com/gochatproto/gochat/conformance/internal/mutant"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/target"
+	"github.com/gochatproto/gochat/spec"
 )
 
 // TestFairServersPassDefault runs the suite in the spec dialect, at the
@@ -92,6 +93,43 @@ func TestCloseAfterERRIsPrecondition(t *testing.T) {
 		}
 		if len(r.Failures) > 0 {
 			t.Errorf("%s: failures %v", r.ID, r.Failures)
+		}
+	}
+}
+
+// permASCII sends the level in REQ replies as one ASCII digit: a single
+// byte, as the original asks, but not E-14's raw byte (ENC-7).
+var permASCII = &mutant.Mutation{Name: "perm-ascii", ToClient: func(p *spec.Packet) []*spec.Packet {
+	if p.Action == spec.REQ && len(p.Args) == 3 && len(p.Args[2]) == 1 && p.Args[2][0] < 10 {
+		p.Args[2] = []byte{'0' + p.Args[2][0]}
+	}
+	return []*spec.Packet{p}
+}}
+
+// TestEncodingOnlyDifferenceIsDecisionLevel: a level encoded otherwise
+// than E-14 fails no spec check: by default the scenarios pass with a
+// note under ENC-7; under --strict they fail on ENC-7, a decision.
+func TestEncodingOnlyDifferenceIsDecisionLevel(t *testing.T) {
+	s := loadSuite(t)
+	run := func(strict bool) []*result.Result {
+		out, err := conformance.Run(context.Background(), conformance.Options{Suite: s, Target: fairServer(t, s, permASCII),
+			Seed: 1, Strict: strict, Run: "^(ADMIN-chgperms|LOGIN-ok)$"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Results) == 0 {
+			t.Fatal("no scenario ran")
+		}
+		return out.Results
+	}
+	for _, r := range run(false) {
+		if r.Verdict != result.Pass || !slices.ContainsFunc(r.Notes, func(f result.Failure) bool { return slices.Contains(f.Requirements, "ENC-7") }) {
+			t.Errorf("default: %s: %s, notes %v, want pass with an ENC-7 note", r.ID, r.Verdict, r.Notes)
+		}
+	}
+	for _, r := range run(true) {
+		if r.Verdict != result.Fail || len(r.Failures) == 0 || r.Failures[0].Source != result.SourceDecision {
+			t.Errorf("--strict: %s: %s %v, want a decision failure", r.ID, r.Verdict, r.Failures)
 		}
 	}
 }
