@@ -106,30 +106,47 @@ var permASCII = &mutant.Mutation{Name: "perm-ascii", ToClient: func(p *spec.Pack
 	return []*spec.Packet{p}
 }}
 
+// okInfoZero writes Info 0 in OK packets: the original gives OK no Info,
+// and 0xFF there is E-9's decision (FRAME-13).
+var okInfoZero = &mutant.Mutation{Name: "ok-info-zero", ToClient: func(p *spec.Packet) []*spec.Packet {
+	if p.Action == spec.OK {
+		p.Info = 0
+	}
+	return []*spec.Packet{p}
+}}
+
 // TestEncodingOnlyDifferenceIsDecisionLevel: a level encoded otherwise
-// than E-14 fails no spec check: by default the scenarios pass with a
-// note under ENC-7; under --strict they fail on ENC-7, a decision.
+// than E-14, or an Info E-9 does not expect, fails no spec check: by
+// default the scenarios pass with a note under the decision's
+// requirement; under --strict they fail on it.
 func TestEncodingOnlyDifferenceIsDecisionLevel(t *testing.T) {
 	s := loadSuite(t)
-	run := func(strict bool) []*result.Result {
-		out, err := conformance.Run(context.Background(), conformance.Options{Suite: s, Target: fairServer(t, s, permASCII),
-			Seed: 1, Strict: strict, Run: "^(ADMIN-chgperms|LOGIN-ok)$"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out.Results) == 0 {
-			t.Fatal("no scenario ran")
-		}
-		return out.Results
-	}
-	for _, r := range run(false) {
-		if r.Verdict != result.Pass || !slices.ContainsFunc(r.Notes, func(f result.Failure) bool { return slices.Contains(f.Requirements, "ENC-7") }) {
-			t.Errorf("default: %s: %s, notes %v, want pass with an ENC-7 note", r.ID, r.Verdict, r.Notes)
-		}
-	}
-	for _, r := range run(true) {
-		if r.Verdict != result.Fail || len(r.Failures) == 0 || r.Failures[0].Source != result.SourceDecision {
-			t.Errorf("--strict: %s: %s %v, want a decision failure", r.ID, r.Verdict, r.Failures)
-		}
+	for _, c := range []struct {
+		m   *mutant.Mutation
+		req string
+	}{{permASCII, "ENC-7"}, {okInfoZero, "FRAME-13"}} {
+		t.Run(c.m.Name, func(t *testing.T) {
+			run := func(strict bool) []*result.Result {
+				out, err := conformance.Run(context.Background(), conformance.Options{Suite: s, Target: fairServer(t, s, c.m),
+					Seed: 1, Strict: strict, Run: "^(ADMIN-chgperms|LOGIN-ok)$"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(out.Results) == 0 {
+					t.Fatal("no scenario ran")
+				}
+				return out.Results
+			}
+			for _, r := range run(false) {
+				if r.Verdict != result.Pass || !slices.ContainsFunc(r.Notes, func(f result.Failure) bool { return slices.Contains(f.Requirements, c.req) }) {
+					t.Errorf("default: %s: %s, notes %v, want pass with a %s note", r.ID, r.Verdict, r.Notes, c.req)
+				}
+			}
+			for _, r := range run(true) {
+				if r.Verdict != result.Fail || len(r.Failures) == 0 || r.Failures[0].Source != result.SourceDecision {
+					t.Errorf("--strict: %s: %s %v, want a decision failure", r.ID, r.Verdict, r.Failures)
+				}
+			}
+		})
 	}
 }

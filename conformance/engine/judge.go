@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -248,4 +249,40 @@ func (x *exec) closedAfterERR(c *conn, f *frame, want string) bool {
 		"keeping a connection open after a refused request is this project's decision, not the specification's", c.name)
 	x.errKind = result.KindPrecondition
 	return true
+}
+
+// Header rules of the strict decoder that are decisions, not the
+// specification: a packet that breaks only these is matched on, and the
+// difference filed under the rule's requirement.
+const (
+	reqInfoEmpty    = "FRAME-13" // E-9: Info 0xFF where no Info is defined
+	reqInfoRequired = "FRAME-14" // E-9: an Info where one is defined
+	reqLen          = "FRAME-8"  // E-2: Len counts each argument's CRLF
+	reqSeparator    = "FRAME-5"  // E-1: CRLF after every header
+)
+
+// framingDecision names the decision requirement a framing error breaks,
+// or "" when the error is one of the specification's (or unknown).
+func framingDecision(err error) string {
+	switch {
+	case errors.Is(err, spec.ErrInfoForbidden):
+		return reqInfoEmpty
+	case errors.Is(err, spec.ErrInfoRequired):
+		return reqInfoRequired
+	case errors.Is(err, spec.ErrLenMismatch):
+		return reqLen
+	case errors.Is(err, spec.ErrBadSeparator):
+		return reqSeparator
+	}
+	return ""
+}
+
+// deviate notes a decision-only difference of the packet being matched;
+// it is filed (fileDeviations) only if the match succeeds. One per
+// requirement: the Info rule can be seen twice.
+func (x *exec) deviate(req, why string) {
+	if slices.ContainsFunc(x.env.Deviations, func(d expr.Deviation) bool { return d.Req == req }) {
+		return
+	}
+	x.env.Deviations = append(x.env.Deviations, expr.Deviation{Req: req, Why: why})
 }

@@ -432,10 +432,20 @@ func (x *exec) match(c *conn, e *scenario.Expect, f *frame, caps map[string][]by
 	}
 	checkInfo := !e.Info.Any && (e.Info.Given() || x.side.infoChecked(a))
 	if checkInfo && f.hdr.Info != e.Info.Value {
-		return fmt.Sprintf("info is %s, want %s", infoName(a, f.hdr.Info), infoName(a, e.Info.Value))
+		why := fmt.Sprintf("info is %s, want %s", infoName(a, f.hdr.Info), infoName(a, e.Info.Value))
+		if e.Info.Given() {
+			return why
+		}
+		// The scenario names no Info: only E-9 asks for 0xFF.
+		x.deviate(reqInfoEmpty, why+" (E-9)")
 	}
 	if f.framing != nil {
-		return "malformed packet from the " + x.side.peer() + ": " + f.framing.Error()
+		why := "malformed packet from the " + x.side.peer() + ": " + f.framing.Error()
+		req := framingDecision(f.framing)
+		if req == "" {
+			return why
+		}
+		x.deviate(req, why)
 	}
 	if e.Args == nil {
 		if (a == spec.OK || a == spec.ERR) && len(f.args) != 0 {
