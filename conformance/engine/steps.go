@@ -312,6 +312,9 @@ func (x *exec) expectNone(e *scenario.ExpectNone) {
 				if e.Action != nil {
 					what = "no " + e.Action.String()
 				}
+				if x.closedAfterERR(c, f, what) {
+					return
+				}
 				x.mismatchCheck(&e.Check, fmt.Sprintf("expected %s for %v", what, limit), what, f.String())
 				return
 			}
