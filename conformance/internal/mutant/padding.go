@@ -3,7 +3,7 @@ package mutant
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1" //nolint:gosec // the double encrypts with OAEP-SHA1 on purpose
+	"crypto/sha1"
 	"slices"
 	"sync"
 
@@ -72,7 +72,7 @@ func (r *reencrypt) toClient(p *spec.Packet) []*spec.Packet {
 		if err != nil {
 			continue
 		}
-		if ct, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &k.PublicKey, pt, nil); err == nil { //nolint:gosec // see import
+		if ct, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &k.PublicKey, pt, nil); err == nil {
 			p.Args[0] = ct
 		}
 		break
