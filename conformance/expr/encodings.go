@@ -3,7 +3,9 @@ package expr
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gochatproto/gochat/spec"
 )
@@ -75,4 +77,22 @@ func stampReq(d spec.Dialect) string {
 		return ReqStampGochat1
 	}
 	return ReqStampSpec
+}
+
+// hasRawLevel reports whether the user list holds the expected entry
+// "name level" with the level as one raw byte (after a space or not):
+// the original leaves the list's format open, decimal digits are E-14's
+// (ENC-8), so such an entry counts, filed as a deviation.
+func (e *Env) hasRawLevel(entries []string, want string) bool {
+	name, lvl, ok := strings.Cut(want, " ")
+	n, err := strconv.Atoi(lvl)
+	if !ok || err != nil || n < 0 || n > 255 {
+		return false
+	}
+	raw := string([]byte{byte(n)})
+	if !slices.Contains(entries, name+" "+raw) && !slices.Contains(entries, name+raw) {
+		return false
+	}
+	e.deviate(ReqListLevel, "user list entry %q has its level as a raw byte, not decimal digits (E-14)", want)
+	return true
 }

@@ -53,3 +53,18 @@ func TestEncodingOnlyDifferencesAreDeviations(t *testing.T) {
 		}
 	}
 }
+
+// TestUserListRawLevelIsADeviation: "bob \x01" is bob with level 1 in
+// another format than E-14's decimal; "bob \x02" is not.
+func TestUserListRawLevelIsADeviation(t *testing.T) {
+	e := testEnv()
+	m := &scenario.Matcher{Kind: "user_list_contains", List: []scenario.Template{tmpl("bob 1")}}
+	assert.Empty(t, e.MatchUserList(m, [][]byte{[]byte("amy 0\nbob \x01")}, nil))
+	if assert.Len(t, e.Deviations, 1) {
+		assert.Equal(t, ReqListLevel, e.Deviations[0].Req)
+	}
+	e.Deviations = nil
+	assert.NotEmpty(t, e.MatchUserList(m, [][]byte{[]byte("bob \x02")}, nil))
+	assert.NotEmpty(t, e.MatchUserList(m, [][]byte{[]byte("bob 2")}, nil))
+	assert.Empty(t, e.Deviations)
+}

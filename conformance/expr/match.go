@@ -25,6 +25,7 @@ const (
 	ReqStampSpec    = "ENC-4"  // decision E-13: 4 bytes big-endian
 	ReqStampGochat1 = "ENC-5"  // decision E-13: zigzag varint
 	ReqKeyPEM       = "ENC-2"  // decision E-12: PEM in gochat1
+	ReqListLevel    = "ENC-8"  // decision E-14: "name level" in decimal
 )
 
 // ReqPadding is the requirement of E-15's padding (RSA-OAEP-SHA256): a
@@ -172,13 +173,16 @@ func (e *Env) MatchUserList(m *scenario.Matcher, args [][]byte, caps map[string]
 		want = append(want, string(b))
 	}
 	has := func(w string) bool {
-		return slices.ContainsFunc(entries, func(ent string) bool {
+		if slices.ContainsFunc(entries, func(ent string) bool {
 			if strings.Contains(w, " ") {
 				return ent == w
 			}
 			name, _, _ := strings.Cut(ent, " ")
 			return name == w
-		})
+		}) {
+			return true
+		}
+		return e.hasRawLevel(entries, w)
 	}
 	for _, w := range want {
 		switch m.Kind {
