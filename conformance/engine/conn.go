@@ -61,11 +61,14 @@ type conn struct {
 	done      chan struct{}
 
 	// Owned by the scenario's goroutine.
-	queue   []*frame // filed, not yet consumed by a step
-	closed  error    // the end of the stream was filed
-	nextID  uint16
-	lastID  uint16          // the ID replies carry: the last request sent (server role) or consumed (client role)
-	pending map[uint16]bool // client role: request IDs not answered yet
+	queue  []*frame // filed, not yet consumed by a step
+	closed error    // the end of the stream was filed
+	// afterERR: the last packet taken from the stream was an ERR, so an
+	// end of stream now is a close after a refused request (E-61).
+	afterERR bool
+	nextID   uint16
+	lastID   uint16          // the ID replies carry: the last request sent (server role) or consumed (client role)
+	pending  map[uint16]bool // client role: request IDs not answered yet
 }
 
 // newConn starts reading nc, packets travelling in direction dir. Each

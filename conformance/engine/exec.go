@@ -300,6 +300,9 @@ func (x *exec) next(c *conn, deadline time.Time, wants func(spec.Action) bool) *
 		for len(c.queue) > 0 {
 			f := c.queue[0]
 			c.queue = c.queue[1:]
+			if f.err == nil {
+				c.afterERR = f.hdr.Action == spec.ERR
+			}
 			if f.err == nil && !wants(f.hdr.Action) && x.side.serve(x, c, f) {
 				continue
 			}

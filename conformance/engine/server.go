@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -330,15 +329,12 @@ func (s *serverSide) deregister(x *exec, name string) error {
 // decryptAny decrypts a challenge with whichever key of the scenario
 // registered the account (forged REGs may pair any name with any key).
 func decryptAny(x *exec, ct []byte) ([]byte, error) {
-	for _, k := range x.env.Keys {
-		if k == nil {
-			continue
-		}
-		if pt, err := codec.Decrypt(k, ct); err == nil {
-			return pt, nil
-		}
+	keys := slices.Collect(maps.Values(x.env.Keys))
+	pt, _, _, err := codec.DecryptAny(keys, ct)
+	if err != nil {
+		return nil, fmt.Errorf("the challenge does not decrypt with any key of the scenario: %w", err)
 	}
-	return nil, errors.New("the challenge does not decrypt with any key of the scenario")
+	return pt, nil
 }
 
 // logicalKeys lists the distinct fixture key names the scenario's

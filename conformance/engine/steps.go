@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/rsa"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -139,11 +140,15 @@ func (x *exec) decrypt(d *scenario.Decrypt) {
 		x.suite("decrypt: actor %s has no key", d.Actor)
 		return
 	}
-	pt, err := codec.Decrypt(k, x.env.Vars[d.From])
+	pt, _, pad, err := codec.DecryptAny([]*rsa.PrivateKey{k}, x.env.Vars[d.From])
 	if err != nil {
 		x.failCheck(&d.Check, result.Failure{Level: result.Must, Message: "the ciphertext does not decrypt with " + d.Actor + "'s key",
-			Expected: "an RSA-OAEP(SHA-256) ciphertext under " + d.Actor + "'s key", Actual: err.Error()})
+			Expected: "an RSA ciphertext under " + d.Actor + "'s key (standard padding)", Actual: err.Error()})
 		return
+	}
+	if pad != codec.OAEPSHA256 {
+		x.deviation(expr.Deviation{Req: expr.ReqPadding, Why: fmt.Sprintf("the ciphertext uses %s, not %s (E-15)", pad, codec.OAEPSHA256)},
+			"a ciphertext under "+codec.OAEPSHA256.String(), pad.String())
 	}
 	x.env.Vars[d.Into] = pt
 	if d.Text == nil {
@@ -167,6 +172,9 @@ func (x *exec) expectOne(e *scenario.Expect) {
 	want := x.describe(c, e)
 	limit := x.within(e.Within)
 	f := x.next(c, time.Now().Add(limit), func(a spec.Action) bool { return a == e.Action.Action })
+	if x.closedAfterERR(c, f, want) {
+		return
+	}
 	if f == nil {
 		if !x.stopped {
 			x.mismatchCheck(&e.Check, x.nothing(c, limit), want, "nothing received")
@@ -184,6 +192,7 @@ func (x *exec) expectOne(e *scenario.Expect) {
 	if codeWhy != "" {
 		x.codeNote(e, codeWhy, want, f.String())
 	}
+	x.fileDeviations(want, f)
 	x.commit(caps)
 }
 
@@ -236,6 +245,9 @@ func (x *exec) matchSome(c *conn, pending []*scenario.Expect) []*scenario.Expect
 		}
 		return false
 	})
+	if x.closedAfterERR(c, f, want) {
+		return nil
+	}
 	if f == nil {
 		if !x.stopped {
 			x.mismatchCheck(&pending[0].Check, x.nothing(c, limit), want, "nothing received")
@@ -249,6 +261,7 @@ func (x *exec) matchSome(c *conn, pending []*scenario.Expect) []*scenario.Expect
 	for i, e := range pending {
 		caps := map[string][]byte{}
 		if x.match(c, e, f, caps) == "" {
+			x.fileDeviations(x.describe(c, e), f)
 			x.commit(caps)
 			return append(pending[:i:i], pending[i+1:]...)
 		}
@@ -257,6 +270,7 @@ func (x *exec) matchSome(c *conn, pending []*scenario.Expect) []*scenario.Expect
 		caps := map[string][]byte{}
 		if why, codeWhy := x.matchSplit(c, e, f, caps); why == "" && codeWhy != "" {
 			x.codeNote(e, codeWhy, x.describe(c, e), f.String())
+			x.fileDeviations(x.describe(c, e), f)
 			x.commit(caps)
 			return append(pending[:i:i], pending[i+1:]...)
 		}
@@ -297,6 +311,9 @@ func (x *exec) expectNone(e *scenario.ExpectNone) {
 				what := "no packet"
 				if e.Action != nil {
 					what = "no " + e.Action.String()
+				}
+				if x.closedAfterERR(c, f, what) {
+					return
 				}
 				x.mismatchCheck(&e.Check, fmt.Sprintf("expected %s for %v", what, limit), what, f.String())
 				return
@@ -405,6 +422,7 @@ func (x *exec) describe(c *conn, e *scenario.Expect) string {
 // match is the one matcher of both roles: "" if f satisfies e, else why
 // not. Captures go to caps.
 func (x *exec) match(c *conn, e *scenario.Expect, f *frame, caps map[string][]byte) string {
+	x.env.Deviations = x.env.Deviations[:0] // only the last match's count
 	if f.err != nil {
 		return "connection closed"
 	}
@@ -417,10 +435,20 @@ func (x *exec) match(c *conn, e *scenario.Expect, f *frame, caps map[string][]by
 	}
 	checkInfo := !e.Info.Any && (e.Info.Given() || x.side.infoChecked(a))
 	if checkInfo && f.hdr.Info != e.Info.Value {
-		return fmt.Sprintf("info is %s, want %s", infoName(a, f.hdr.Info), infoName(a, e.Info.Value))
+		why := fmt.Sprintf("info is %s, want %s", infoName(a, f.hdr.Info), infoName(a, e.Info.Value))
+		if e.Info.Given() {
+			return why
+		}
+		// The scenario names no Info: only E-9 asks for 0xFF.
+		x.deviate(reqInfoEmpty, why+" (E-9)")
 	}
 	if f.framing != nil {
-		return "malformed packet from the " + x.side.peer() + ": " + f.framing.Error()
+		why := "malformed packet from the " + x.side.peer() + ": " + f.framing.Error()
+		req := framingDecision(f.framing)
+		if req == "" {
+			return why
+		}
+		x.deviate(req, why)
 	}
 	if e.Args == nil {
 		if (a == spec.OK || a == spec.ERR) && len(f.args) != 0 {

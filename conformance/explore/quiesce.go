@@ -142,7 +142,7 @@ func (x *executor) loginFresh(ctx context.Context, i int, tag string) *conn {
 		if r == nil || r.Action != spec.VERIF || len(r.Args) != 1 {
 			break
 		}
-		pt, err := codec.Decrypt(acc.Key, r.Args[0])
+		pt, err := codec.DecryptOpen(acc.Key, r.Args[0])
 		if err != nil {
 			break
 		}

@@ -319,7 +319,7 @@ func (a *actor) login(ctx context.Context, c *conn, op Op) {
 	}
 	if op.Kind == OpLogin || op.Kind == OpLoginLate {
 		note = ""
-		pt, err := codec.Decrypt(a.x.cfg.Accounts[a.i].Key, r.Args[0])
+		pt, err := codec.DecryptOpen(a.x.cfg.Accounts[a.i].Key, r.Args[0])
 		if err != nil {
 			return // a challenge that does not decrypt: the VERIF reply check sees the ERR path
 		}

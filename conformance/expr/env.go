@@ -33,6 +33,20 @@ type Env struct {
 	Rand *rand.Rand
 	// Now is the clock for relative timestamps (nil: time.Now).
 	Now func() time.Time
+	// Deviations lists what the last Match accepted although a decision
+	// of this project (not the specification) rules it out; the engine
+	// files each at its requirement's level and source.
+	Deviations []Deviation
+}
+
+// Deviation is a difference a matcher let pass because only a decision
+// forbids it: Req is that decision's requirement, Why the difference.
+type Deviation struct {
+	Req, Why string
+}
+
+func (e *Env) deviate(req, format string, a ...any) {
+	e.Deviations = append(e.Deviations, Deviation{Req: req, Why: fmt.Sprintf(format, a...)})
 }
 
 // NewEnv returns an Env with empty maps for one run of scenario id. Its

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -15,8 +16,25 @@ import (
 	"github.com/gochatproto/gochat/spec"
 )
 
+// Requirements of encoding decisions: a value that differs from the
+// expected one only in such an encoding passes the check, and the
+// difference is filed under the decision (Env.Deviations).
+const (
+	ReqPermRaw      = "ENC-7"  // decision E-14: a level is one raw byte
+	ReqPermOneByte  = "ENC-12" // spec SHOULD: a level is a single byte
+	ReqStampSpec    = "ENC-4"  // decision E-13: 4 bytes big-endian
+	ReqStampGochat1 = "ENC-5"  // decision E-13: zigzag varint
+	ReqKeyPEM       = "ENC-2"  // decision E-12: PEM in gochat1
+	ReqListLevel    = "ENC-8"  // decision E-14: "name level" in decimal
+)
+
+// ReqPadding is the requirement of E-15's padding (RSA-OAEP-SHA256): a
+// decision, since the original specification names no padding.
+const ReqPadding = "ENC-10"
+
 // Match checks one argument; "" means it matched, anything else says
 // why not. On a match a capturing matcher stores a copy of arg in caps.
+// Matchers that let a decision-only difference pass append a Deviation.
 func (e *Env) Match(m *scenario.Matcher, arg []byte, caps map[string][]byte) string {
 	why := e.matchKind(m, arg)
 	if why == "" && m.Capture != "" {
@@ -46,9 +64,7 @@ func (e *Env) matchKind(m *scenario.Matcher, arg []byte) string {
 			return fmt.Sprintf("is %d bytes, want %d", len(arg), m.Len)
 		}
 	case "perm":
-		if len(arg) != 1 || arg[0] != m.Perm {
-			return fmt.Sprintf("permission is %s, want the single byte %d", Show(arg), m.Perm)
-		}
+		return e.matchPerm(m.Perm, arg)
 	case "decrypts_to":
 		return e.matchDecrypt(m.Decrypt, arg)
 	case "key_of":
@@ -66,9 +82,12 @@ func (e *Env) matchDecrypt(d *scenario.DecryptsTo, arg []byte) string {
 	if k == nil {
 		return "actor " + d.Actor + " has no key"
 	}
-	pt, err := codec.Decrypt(k, arg)
+	pt, _, pad, err := codec.DecryptAny([]*rsa.PrivateKey{k}, arg)
 	if err != nil {
 		return fmt.Sprintf("does not decrypt with %s's key (%v); ciphertext altered?", d.Actor, err)
+	}
+	if pad != codec.OAEPSHA256 {
+		e.deviate(ReqPadding, "the ciphertext uses %s, not %s (E-15)", pad, codec.OAEPSHA256)
 	}
 	want, err := e.Expand(&d.Text)
 	if err != nil {
@@ -99,25 +118,41 @@ func (e *Env) matchKey(actor string, arg []byte) string {
 		return fmt.Sprintf("is not %s's public key", actor)
 	}
 	if isPEM := bytes.HasPrefix(arg, []byte("-----BEGIN")); isPEM != (e.Dialect == spec.DialectGochat1) {
-		return fmt.Sprintf("key is in the wrong encoding for dialect %s", e.Dialect)
+		if e.Dialect != spec.DialectGochat1 { // DER is the specification's form (ENC-1)
+			return fmt.Sprintf("key is in the wrong encoding for dialect %s", e.Dialect)
+		}
+		e.deviate(ReqKeyPEM, "key is DER, not the gochat1 dialect's PEM (E-12)")
 	}
 	return ""
 }
 
 func (e *Env) matchStamp(m *scenario.Matcher, arg []byte) string {
-	got, err := codec.ParseStamp(e.Dialect, arg)
-	if err != nil {
-		return "timestamp: " + err.Error()
-	}
 	want := m.Stamp.Unix(e.now())
-	diff := time.Duration(got-want) * time.Second
-	if diff < 0 {
-		diff = -diff
+	near := func(got int64) (time.Duration, bool) {
+		diff := time.Duration(got-want) * time.Second
+		if diff < 0 {
+			diff = -diff
+		}
+		return diff, diff <= m.Within
 	}
-	if diff > m.Within {
-		return fmt.Sprintf("timestamp %d is %v away from %d (allowed %v)", got, diff, want, m.Within)
+	got, err := codec.ParseStamp(e.Dialect, arg)
+	var why string
+	if err != nil {
+		why = "timestamp: " + err.Error()
+	} else if diff, ok := near(got); ok {
+		return ""
+	} else {
+		why = fmt.Sprintf("timestamp %d is %v away from %d (allowed %v)", got, diff, want, m.Within)
 	}
-	return ""
+	// The encoding of a timestamp is E-13's decision: the right time in
+	// another common encoding differs only from the decision.
+	for _, alt := range otherStamps(arg) {
+		if _, ok := near(alt.secs); ok {
+			e.deviate(stampReq(e.Dialect), "timestamp is %s, not the %s dialect's encoding (E-13)", alt.enc, e.Dialect)
+			return ""
+		}
+	}
+	return why
 }
 
 // MatchUserList checks a USRS reply; the list may span several arguments,
@@ -138,13 +173,16 @@ func (e *Env) MatchUserList(m *scenario.Matcher, args [][]byte, caps map[string]
 		want = append(want, string(b))
 	}
 	has := func(w string) bool {
-		return slices.ContainsFunc(entries, func(ent string) bool {
+		if slices.ContainsFunc(entries, func(ent string) bool {
 			if strings.Contains(w, " ") {
 				return ent == w
 			}
 			name, _, _ := strings.Cut(ent, " ")
 			return name == w
-		})
+		}) {
+			return true
+		}
+		return e.hasRawLevel(entries, w)
 	}
 	for _, w := range want {
 		switch m.Kind {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/conformance/protoclient"
 	"github.com/gochatproto/gochat/spec"
 )
@@ -60,7 +61,7 @@ func (c *client) login(name string, priv *rsa.PrivateKey, timeout time.Duration)
 	return c.LoginWith(context.Background(), name, func(ct []byte) ([]byte, error) {
 		t0 := time.Now()
 		defer func() { c.decrypt += time.Since(t0) }()
-		return spec.Decrypt(priv, ct)
+		return codec.DecryptOpen(priv, ct)
 	})
 }
 

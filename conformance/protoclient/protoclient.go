@@ -252,7 +252,7 @@ func (c *Client) Register(name string, key *rsa.PrivateKey) error {
 
 // Login runs the challenge login with key.
 func (c *Client) Login(ctx context.Context, name string, key *rsa.PrivateKey) error {
-	return c.LoginWith(ctx, name, func(ct []byte) ([]byte, error) { return codec.Decrypt(key, ct) })
+	return c.LoginWith(ctx, name, func(ct []byte) ([]byte, error) { return codec.DecryptOpen(key, ct) })
 }
 
 // dupSessRetries bounds the ERR_DUPSESS retries of LoginWith: the server

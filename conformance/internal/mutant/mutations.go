@@ -130,6 +130,12 @@ var All = []*Mutation{
 	}},
 }
 
+// CloseAfterERR closes every connection right after an ERR, as the
+// original specification lets a server do: only E-61 keeps a connection
+// open after a refused request. A scenario that needs the connection
+// afterwards must end as a precondition error, never fail.
+var CloseAfterERR = &Mutation{Name: "close-after-err", CloseAfter: func(p *spec.Packet) bool { return p.Action == spec.ERR }}
+
 // Fair is the catalogue of servers that differ from the reference server
 // only where the original specification lets them: they must pass the
 // default (spec-level) run and may differ only under --strict. A scenario

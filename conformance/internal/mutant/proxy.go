@@ -42,6 +42,9 @@ type Mutation struct {
 	// kills every scenario through the checks made on each packet: such
 	// a kill says nothing about what one scenario tests.
 	Everywhere bool
+	// CloseAfter, if set, closes the client's connection right after a
+	// packet to the client for which it returns true.
+	CloseAfter func(p *spec.Packet) bool
 }
 
 // Target wraps another target, inserting a proxy in front of every plain
@@ -265,6 +268,9 @@ func (p *proxy) downstream(u net.Conn, writeC func(*spec.Packet)) {
 		}
 		for _, o := range out {
 			writeC(o)
+			if p.m.CloseAfter != nil && p.m.CloseAfter(o) {
+				return
+			}
 		}
 	}
 }
