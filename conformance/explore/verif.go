@@ -11,6 +11,31 @@ import (
 // may have logged in meanwhile, or the verification timed out.
 func checkVerifOwned(a *analysis, f *Facts) []Violation {
 	var out []Violation
+	a.eachRightVerif(func(ci *connInfo, login, c *callInfo) {
+		if c.ev.Op < 0 || c.reply.Action != "ERR" {
+			return
+		}
+		if f.Verify > 0 && c.ev.T-login.reply.T > f.Verify/2 {
+			return // late: checkVerifTimeout judges it
+		}
+		// E-24 repeats the duplicate-session check at VERIF: only
+		// ERR_DUPSESS can come from another connection, and only
+		// when one may have held a session meanwhile.
+		if c.reply.Code == "ERR_DUPSESS" && a.accountBusy(ci, login.ev.T, c.reply.T, f.Settle) {
+			return
+		}
+		out = append(out, Violation{Invariant: InvVerifOwned, Source: "decision", Ref: "E-21", Actor: ci.actor, Op: c.ev.Op,
+			Seqs: []int{login.ev.Seq, c.ev.Seq, c.reply.Seq},
+			Detail: fmt.Sprintf("%s's right answer to its own challenge on %s was refused with %s, and no other connection of the account logged in meanwhile",
+				f.Names[ci.actor], ci.label, c.reply.Code)})
+	})
+	return out
+}
+
+// eachRightVerif calls fn for every answered VERIF carrying the right
+// answer to a challenge its own connection received (the last LOGIN
+// before it was answered with VERIF).
+func (a *analysis) eachRightVerif(fn func(ci *connInfo, login, verif *callInfo)) {
 	for _, ci := range a.order {
 		var login *callInfo
 		for _, c := range ci.calls {
@@ -18,24 +43,11 @@ func checkVerifOwned(a *analysis, f *Facts) []Violation {
 			case c.ev.Action == "LOGIN":
 				login = c
 			case c.ev.Action == "VERIF" && login != nil && login.reply != nil && login.reply.Action == "VERIF" &&
-				c.ev.Op >= 0 && a.rightAnswer(c) && c.reply != nil && c.reply.Action == "ERR":
-				if f.Verify > 0 && c.ev.T-login.reply.T > f.Verify/2 {
-					continue // late: checkVerifTimeout judges it
-				}
-				// E-24 repeats the duplicate-session check at VERIF: only
-				// ERR_DUPSESS can come from another connection, and only
-				// when one may have held a session meanwhile.
-				if c.reply.Code == "ERR_DUPSESS" && a.accountBusy(ci, login.ev.T, c.reply.T, f.Settle) {
-					continue
-				}
-				out = append(out, Violation{Invariant: InvVerifOwned, Source: "decision", Ref: "E-21", Actor: ci.actor, Op: c.ev.Op,
-					Seqs: []int{login.ev.Seq, c.ev.Seq, c.reply.Seq},
-					Detail: fmt.Sprintf("%s's right answer to its own challenge on %s was refused with %s, and no other connection of the account logged in meanwhile",
-						f.Names[ci.actor], ci.label, c.reply.Code)})
+				a.rightAnswer(c) && c.reply != nil:
+				fn(ci, login, c)
 			}
 		}
 	}
-	return out
 }
 
 // rightAnswer: the executor sends the wrong answer only for login-wrong
@@ -80,21 +92,15 @@ func checkVerifTimeout(a *analysis, f *Facts) []Violation {
 		return nil
 	}
 	var out []Violation
-	for _, ci := range a.order {
-		var login *callInfo
-		for _, c := range ci.calls {
-			switch {
-			case c.ev.Action == "LOGIN":
-				login = c
-			case c.ev.Action == "VERIF" && login != nil && login.reply != nil && login.reply.Action == "VERIF" &&
-				a.rightAnswer(c) && c.reply != nil && c.reply.Action == "OK" && c.ev.T-login.reply.T > f.Verify*5/4:
-				out = append(out, Violation{Invariant: InvVerifTimeout, Source: "decision", Ref: "E-21", Actor: ci.actor, Op: c.ev.Op,
-					Seqs: []int{login.reply.Seq, c.ev.Seq, c.reply.Seq},
-					Detail: fmt.Sprintf("VERIF written %v after the challenge was accepted (verification timeout %v)",
-						(c.ev.T - login.reply.T).Round(time.Millisecond), f.Verify)})
-			}
+	a.eachRightVerif(func(ci *connInfo, login, c *callInfo) {
+		if c.reply.Action != "OK" || c.ev.T-login.reply.T <= f.Verify*5/4 {
+			return
 		}
-	}
+		out = append(out, Violation{Invariant: InvVerifTimeout, Source: "decision", Ref: "E-21", Actor: ci.actor, Op: c.ev.Op,
+			Seqs: []int{login.reply.Seq, c.ev.Seq, c.reply.Seq},
+			Detail: fmt.Sprintf("VERIF written %v after the challenge was accepted (verification timeout %v)",
+				(c.ev.T - login.reply.T).Round(time.Millisecond), f.Verify)})
+	})
 	return out
 }
 
