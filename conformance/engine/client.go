@@ -398,7 +398,7 @@ func (s *clientSide) drive(x *exec, d *scenario.Drive) {
 		}
 	}
 	id, err := s.p.send(cmd)
-	if err != nil && s.p.exited() {
+	if err != nil && s.p.exitedWithin(x.within(2*time.Second)) {
 		x.crash = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
 		x.stopped = true
 		return

@@ -112,6 +112,22 @@ func (p *proc) exited() bool {
 	}
 }
 
+// exitedWithin reports whether the adapter's process ends within d. A
+// write that fails with a broken pipe means the adapter closed its input,
+// nearly always because it is dying; the process may not have been reaped
+// yet when the write fails, so the caller waits a little before deciding
+// between a crash and a suite error.
+func (p *proc) exitedWithin(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
 // send writes one command and returns its id.
 func (p *proc) send(cmd map[string]any) (int64, error) {
 	p.nextID++
