@@ -48,6 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs.BoolVar(&f.o.Strict, "strict", false, "judge the project's decisions (errata) too; default: only the specification's requirements, decisions are notes")
 	fs.StringVar(&f.findings, "findings", "", "write each failing run's shrunk plan, violations and history to `DIR`")
 	fs.StringVar(&f.replay, "replay", "", "run the plan of a finding `FILE` instead of generating one")
+	fs.IntVar(&f.o.Repeat, "repeat", 1, "with --replay, run the plan up to `N` times until it fails (a race need not show on every run)")
 	fs.IntVar(&f.o.Shrink, "shrink", 60, "bound the replays spent shrinking a failure to `N` (0: do not shrink)")
 	fs.IntVar(&f.o.Round, "round", 2000, "operations between quiescent points; each round is checked on its own")
 	fs.DurationVar(&f.o.Settle, "settle", time.Second, "how long the server may take to notice a closed connection")
@@ -67,6 +68,9 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 		if a != "" && !f.allowRemote && !loopback(a) {
 			return nil, errors.New("--addr/--tls-addr is not a loopback address; pass --allow-remote to explore a remote server")
 		}
+	}
+	if f.o.Repeat < 1 {
+		return nil, errors.New("--repeat must be at least 1")
 	}
 	if f.o.Actors < 1 || f.o.Actors > MaxActors() || f.o.Conns < 1 || f.o.Ops < 1 {
 		return nil, fmt.Errorf("--actors must be 1..%d, --conns-per-actor and --ops at least 1", MaxActors())
@@ -136,8 +140,13 @@ func (f *cliFlags) rerun(path string) string {
 	if f.o.Strict {
 		s += " --strict"
 	}
-	return s + " --shrink 0 --replay " + path
+	return s + replayArgs + path
 }
+
+// replayArgs end a finding's re-run command. A finding's plan failed at
+// least once, but a race need not be lost on every run, so the command
+// allows a few runs.
+const replayArgs = " --shrink 0 --repeat 10 --replay "
 
 // Command is "gochat-conformance explore". Exit status: 0 no violation
 // (notes do not count), 1 violations, 2 usage or setup errors.
@@ -209,7 +218,7 @@ func (f *cliFlags) summary(rep *Report, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "explore: finding written to %s\nre-run: %s\n", path, f.rerun(path))
 	} else {
 		fmt.Fprintf(stdout, "re-run: %s --seed %d --actors %d --conns-per-actor %d --ops %d\n",
-			strings.TrimSuffix(f.rerun(""), " --shrink 0 --replay "), f.o.Seed, f.o.Actors, f.o.Conns, f.o.Ops)
+			strings.TrimSuffix(f.rerun(""), replayArgs), f.o.Seed, f.o.Actors, f.o.Conns, f.o.Ops)
 	}
 	return 1
 }

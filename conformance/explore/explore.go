@@ -40,6 +40,9 @@ type Options struct {
 	Log io.Writer
 	// Replay, if set, is run instead of the generated plan (a finding's).
 	Replay *Plan
+	// Repeat runs a Replay up to this many times (default 1), stopping at
+	// the first failing run: a race need not be lost on every run.
+	Repeat int
 	// Round is the number of operations between quiescent points
 	// (default 2000): each round is checked on its own, which bounds the
 	// memory a long run needs.
@@ -118,12 +121,16 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer s.close(ctx)
 	deadline := time.Now().Add(o.Duration)
-	for left := o.Ops; left > 0 && (o.Duration <= 0 || time.Now().Before(deadline)) && ctx.Err() == nil; {
+	left := o.Ops
+	if o.Replay != nil {
+		left = max(o.Repeat, 1) * max(len(o.Replay.Ops), 1)
+	}
+	for left > 0 && (o.Duration <= 0 || time.Now().Before(deadline)) && ctx.Err() == nil {
 		plan := o.Replay
 		if plan == nil {
 			plan = gen.Next(min(left, o.Round))
 		}
-		left -= len(plan.Ops)
+		left -= max(len(plan.Ops), 1)
 		d := time.Duration(0)
 		if o.Duration > 0 {
 			d = time.Until(deadline)
@@ -139,7 +146,7 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 			return rep, nil
 		}
 		rep.Failures, rep.Notes = Judge(vs, o.Strict)
-		if len(rep.Failures) > 0 || o.Replay != nil {
+		if len(rep.Failures) > 0 {
 			break
 		}
 		s.registered = true
