@@ -91,7 +91,10 @@ func (s *clientSide) setup(x *exec) error {
 
 func (s *clientSide) teardown(x *exec) {
 	if s.p != nil {
-		if s.p.exited() && x.crash == "" {
+		// An adapter whose output ended is exiting; its process may not
+		// be reaped yet, so wait a little for it before judging.
+		gone := s.p.exited() || x.lines == nil && s.p.exitedWithin(x.within(2*time.Second))
+		if gone && x.crash == "" {
 			x.crash = "the client adapter exited during the scenario (" + s.lastWire(x) + ")"
 		}
 		s.p.stop(x.within(2 * time.Second))
