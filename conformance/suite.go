@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -230,28 +229,17 @@ func keyPolicy(o Options, fixtures map[string]*rsa.PrivateKey) (map[string]*rsa.
 	if o.ReuseKeys || o.Target != nil || (o.Addr == "" && o.ServerCmd == "") {
 		return fixtures, nil, nil
 	}
-	dir := o.KeyCache
-	if dir == "" {
-		var err error
-		if dir, err = keystore.DefaultDir(); err != nil {
-			return nil, nil, err
-		}
-	}
-	st, err := keystore.Open(dir)
+	st, err := keystore.OpenDir(o.KeyCache)
 	if err != nil {
 		return nil, nil, err
 	}
-	cached, err := st.Keys()
-	if err != nil {
-		return nil, nil, err
-	}
-	keys := maps.Clone(fixtures)
-	maps.Copy(keys, cached)
-	ledger := st.RunLedger()
+	server := ""
 	if o.Addr != "" {
-		if ledger, err = st.Ledger("addr " + o.Addr); err != nil {
-			return nil, nil, err
-		}
+		server = "addr " + o.Addr
+	}
+	keys, ledger, err := st.ForServer(fixtures, server)
+	if err != nil {
+		return nil, nil, err
 	}
 	return keys, &engine.SingleUse{Ledger: ledger, Generate: st.Generate}, nil
 }

@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +73,42 @@ func Open(dir string) (*Store, error) {
 		}
 	}
 	return &Store{dir: dir}, nil
+}
+
+// OpenDir opens dir, or DefaultDir when dir is empty (a --key-cache flag
+// left unset).
+func OpenDir(dir string) (*Store, error) {
+	if dir == "" {
+		var err error
+		if dir, err = DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	return Open(dir)
+}
+
+// ForServer returns the keys a run may draw on for server — fixtures plus
+// the cached generated keys — and the ledger of the keys registered
+// there ("addr HOST:PORT"; "" for a server the run starts itself, whose
+// ledger lives only as long as the run).
+func (s *Store) ForServer(fixtures map[string]*rsa.PrivateKey, server string) (map[string]*rsa.PrivateKey, *Ledger, error) {
+	cached, err := s.Keys()
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := maps.Clone(fixtures)
+	if keys == nil {
+		keys = map[string]*rsa.PrivateKey{}
+	}
+	maps.Copy(keys, cached)
+	if server == "" {
+		return keys, s.RunLedger(), nil
+	}
+	l, err := s.Ledger(server)
+	if err != nil {
+		return nil, nil, err
+	}
+	return keys, l, nil
 }
 
 // Dir is the store's directory.

@@ -1,7 +1,10 @@
 package keystore
 
 import (
+	"crypto/rsa"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,4 +52,27 @@ func TestGenerateCaches(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, keys, name)
 	assert.True(t, keys[name].Equal(k))
+}
+
+// ForServer pools the fixtures with the cached keys; a named server's
+// ledger persists, the unnamed one lives in memory only.
+func TestForServer(t *testing.T) {
+	t.Setenv(DirEnv, t.TempDir())
+	s, err := OpenDir("")
+	require.NoError(t, err)
+	b, err := fs.ReadFile(scenarios.FS, "fixtures/keys/alice.pem")
+	require.NoError(t, err)
+	k, err := spec.ParsePrivateKey(b)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), "keys", "cached.pem"), spec.MarshalPrivateKey(k), 0o600))
+	keys, l, err := s.ForServer(map[string]*rsa.PrivateKey{"alice": k}, "addr 127.0.0.1:1")
+	require.NoError(t, err)
+	assert.Len(t, keys, 2)
+	require.NoError(t, l.Mark(&k.PublicKey))
+	_, l2, err := s.ForServer(nil, "addr 127.0.0.1:1")
+	require.NoError(t, err)
+	assert.True(t, l2.Used(&k.PublicKey))
+	_, run, err := s.ForServer(nil, "")
+	require.NoError(t, err)
+	assert.False(t, run.Used(&k.PublicKey))
 }

@@ -63,14 +63,7 @@ type served struct {
 // ledger, so that no key is registered there twice, by this tool or by
 // the scenario runner (errata E-20's key release is not relied on).
 func (c *common) keysFor(addr string) (Keys, error) {
-	dir := c.keyCache
-	if dir == "" {
-		var err error
-		if dir, err = keystore.DefaultDir(); err != nil {
-			return Keys{}, err
-		}
-	}
-	st, err := keystore.Open(dir)
+	st, err := keystore.OpenDir(c.keyCache)
 	if err != nil {
 		return Keys{}, err
 	}

@@ -20,15 +20,7 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, err)
 	}
-	if *dir == "" {
-		d, err := keystore.DefaultDir()
-		if err != nil {
-			fmt.Fprintln(stderr, "gochat-conformance:", err)
-			return 2
-		}
-		*dir = d
-	}
-	st, err := keystore.Open(*dir)
+	st, err := keystore.OpenDir(*dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "gochat-conformance:", err)
 		return 2
