@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance/keystore"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
@@ -21,13 +22,13 @@ import (
 
 // cliFlags are the flags of "gochat-conformance explore".
 type cliFlags struct {
-	o                        Options
-	addr, serverCmd, dialect string
-	tlsAddr                  string
-	tlsInsecure              bool
-	findings, replay         string
-	allowRemote              bool
-	seed                     int64
+	o                          Options
+	addr, serverCmd, dialect   string
+	tlsAddr                    string
+	tlsInsecure                bool
+	findings, replay, keyCache string
+	allowRemote                bool
+	seed                       int64
 }
 
 func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
@@ -39,6 +40,7 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs.BoolVar(&f.tlsInsecure, "tls-insecure", false, "do not verify the --tls-addr server's certificate")
 	fs.StringVar(&f.serverCmd, "server-cmd", "", "shell `TEMPLATE` that starts a fresh server per run and replay (placeholders as for \"server\"); short verification and idle timeouts are passed")
 	fs.StringVar(&f.dialect, "dialect", "spec", "encoding the server speaks: spec or gochat1")
+	fs.StringVar(&f.keyCache, "key-cache", "", "with --addr: `DIR` of generated keys and of the ledger of keys each server has seen, shared with \"server\" and \"fuzz\" (default $"+keystore.DirEnv+", else the user cache directory)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow an --addr that is not a loopback address")
 	fs.IntVar(&f.o.Actors, "actors", 4, "`N` accounts acting concurrently")
 	fs.IntVar(&f.o.Conns, "conns-per-actor", 2, "up to `M` connections per account")
@@ -113,6 +115,11 @@ func (f *cliFlags) target(ctx context.Context) (target.Target, error) {
 	case f.addr != "":
 		ep := &target.Endpoint{Addr: f.addr, TLSAddr: f.tlsAddr, Describe: "--addr " + f.addr,
 			TLSConfig: &tls.Config{InsecureSkipVerify: f.tlsInsecure, MinVersion: tls.VersionTLS12}} //nolint:gosec // opt-in via --tls-insecure
+		keys, err := SingleUseKeys(f.keyCache, f.addr)
+		if err != nil {
+			return nil, err
+		}
+		f.o.Keys = keys
 		return &target.External{EP: ep, D: d}, nil
 	}
 	f.o.Server = shortTimeouts
@@ -132,6 +139,9 @@ func (f *cliFlags) rerun(path string) string {
 		}
 		if f.tlsInsecure {
 			s += " --tls-insecure"
+		}
+		if f.keyCache != "" {
+			s += " --key-cache " + f.keyCache
 		}
 	}
 	if f.dialect != "spec" {

@@ -21,6 +21,20 @@ func TestCommandAgainstEmbeddedServer(t *testing.T) {
 	require.Contains(t, out.String(), "seed 9,")
 }
 
+// Against --addr the command draws keys from --key-cache: two runs on one
+// server both pass, and the ledger lists each key once.
+func TestCommandAgainstAddrKeepsALedger(t *testing.T) {
+	addr := embeddedTarget(t).Shared().Addr
+	cache := t.TempDir()
+	for _, seed := range []string{"3", "4"} {
+		var out, errb bytes.Buffer
+		code := Command(context.Background(), []string{"--addr", addr, "--key-cache", cache, "--actors", "2",
+			"--ops", "40", "--seed", seed, "--settle", "200ms", "--strict"}, &out, &errb)
+		require.Equal(t, 0, code, out.String()+errb.String())
+	}
+	require.Len(t, ledgerKeys(t, cache), 6)
+}
+
 func TestCommandUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"--addr", "192.0.2.1:9037"}, // not loopback

@@ -80,10 +80,11 @@ func (c *pconn) verifying() bool {
 // doubleTarget wraps the embedded target: every endpoint, shared or
 // fresh, gets its own proxy and state.
 type doubleTarget struct {
-	inner target.Target
-	d     *double
-	mu    sync.Mutex
-	stops []func()
+	inner  target.Target
+	d      *double
+	mu     sync.Mutex
+	stops  []func()
+	shared *target.Endpoint
 }
 
 func (t *doubleTarget) wrap(ep *target.Endpoint) (*target.Endpoint, func()) {
@@ -216,9 +217,19 @@ func (t *doubleTarget) downstream(b *bugState, c *pconn, p *spec.Packet) *spec.P
 	return p
 }
 
-func (t *doubleTarget) Shared() *target.Endpoint { panic("explore uses fresh servers") }
-func (t *doubleTarget) CanFresh() bool           { return true }
-func (t *doubleTarget) Dialect() spec.Dialect    { return t.inner.Dialect() }
+// Shared is one proxy in front of the inner target's shared server, made
+// on first use (sharedOnly tests a server the explorer cannot start).
+func (t *doubleTarget) Shared() *target.Endpoint {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.shared == nil {
+		ep, stop := t.wrap(t.inner.Shared())
+		t.shared, t.stops = ep, append(t.stops, stop)
+	}
+	return t.shared
+}
+func (t *doubleTarget) CanFresh() bool        { return true }
+func (t *doubleTarget) Dialect() spec.Dialect { return t.inner.Dialect() }
 func (t *doubleTarget) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()

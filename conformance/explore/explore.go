@@ -9,6 +9,7 @@ import (
 
 	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/conformance/engine"
+	"github.com/gochatproto/gochat/conformance/keystore"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/protoclient"
 	"github.com/gochatproto/gochat/conformance/scenario"
@@ -38,6 +39,12 @@ type Options struct {
 	Shrink int
 	// Log receives progress lines (nil: quiet).
 	Log io.Writer
+	// Keys, if set, gives the accounts' keys on a server the explorer does
+	// not start (--addr): each key is leased once and entered in the
+	// ledger before its REG, so no run registers a key twice there and
+	// E-20's release of a deregistered key is not relied on. Nil: the
+	// fixture keys (deregistered at the end of the run).
+	Keys *engine.KeyPool
 	// Replay, if set, is run instead of the generated plan (a finding's).
 	Replay *Plan
 	// Repeat runs a Replay up to this many times (default 1), stopping at
@@ -66,6 +73,27 @@ type Report struct {
 	Events  int
 	Elapsed time.Duration
 	Stats   map[string]*load.Histogram // reply latency per request
+}
+
+// SingleUseKeys is the key pool for the server at addr: the fixture keys
+// and the key cache's generated ones (cacheDir, "" for the default),
+// leaving out those the cache's ledger of that server lists ("addr
+// HOST:PORT", shared with the scenario runner and the fuzzer), growing by
+// generating keys when none is left.
+func SingleUseKeys(cacheDir, addr string) (*engine.KeyPool, error) {
+	st, err := keystore.OpenDir(cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	fixtures, err := codec.LoadKeys(scenarios.FS, "fixtures/keys")
+	if err != nil {
+		return nil, err
+	}
+	keys, ledger, err := st.ForServer(fixtures, "addr "+addr)
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewKeyPool(keys, &engine.SingleUse{Ledger: ledger, Generate: st.Generate}), nil
 }
 
 // MaxActors is the number of fixture keys an exploration can give its
@@ -199,7 +227,7 @@ func openSession(ctx context.Context, o Options, actors int, seed int64) (*sessi
 	if err != nil {
 		return nil, err
 	}
-	keys, err := fixtureKeys()
+	keys, err := sessionKeys(o, fresh, actors+1)
 	if err != nil {
 		stop()
 		return nil, err
@@ -214,6 +242,26 @@ func openSession(ctx context.Context, o Options, actors int, seed int64) (*sessi
 		s.accs, s.names = append(s.accs, a), append(s.names, a.Name)
 	}
 	return s, nil
+}
+
+// sessionKeys gives n accounts their keys: leased once from o.Keys on a
+// server the explorer does not start, else the fixture keys.
+func sessionKeys(o Options, fresh bool, n int) ([]Account, error) {
+	if fresh || o.Keys == nil {
+		return fixtureKeys()
+	}
+	names, err := o.Keys.Lease(n, true)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	if err := o.Keys.Spend(names); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	out := make([]Account, n)
+	for i, name := range names {
+		out[i] = Account{Name: name, Key: o.Keys.Key(name)}
+	}
+	return out, nil
 }
 
 func (s *session) close(ctx context.Context) {
