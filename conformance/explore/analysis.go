@@ -55,6 +55,7 @@ type analysis struct {
 	order  []*connInfo
 	calls  map[int]*callInfo // by call Seq
 	end    time.Duration
+	kicks  map[int][]kick // by target actor, made on first use
 }
 
 func analyse(events []Event) *analysis {

@@ -39,13 +39,14 @@ const (
 	InvVerifOwned   = "verification-owned"   // another connection does not cancel a verification
 	InvVerifTimeout = "verification-timeout" // a VERIF after the timeout is refused
 	InvToken        = "token-usable"         // the latest unexpired token logs in
-	InvHooks        = "hooks"                // subscribers see the matching login/logout hooks
+	InvHooks        = "hooks"                // subscribers see the matching login/logout/permission hooks
 	InvAlive        = "alive"                // the server keeps answering
 )
 
 // Facts are what the checkers know besides the history.
 type Facts struct {
-	Names    []string // actors' names, then the observer's
+	Names    []string // actors' names, then the observer's, then the admin's when HasAdmin
+	HasAdmin bool
 	Unknown  string
 	Settle   time.Duration
 	CloseLag time.Duration // how long a server may write to a closed connection (default Settle/4)
@@ -74,7 +75,7 @@ func Check(events []Event, f Facts) []Violation {
 	var out []Violation
 	for _, c := range []func(*analysis, *Facts) []Violation{
 		checkReplies, checkModel, checkDelivery, checkOnline, checkSessions,
-		checkFinalLogin, checkVerifOwned, checkVerifTimeout, checkTokens, checkHooks,
+		checkFinalLogin, checkVerifOwned, checkVerifTimeout, checkTokens, checkHooks, checkPermHooks,
 	} {
 		out = append(out, c(a, &f)...)
 	}
@@ -157,6 +158,11 @@ func checkModel(a *analysis, f *Facts) []Violation {
 		me := f.Names[ci.actor]
 		for _, c := range ci.calls {
 			if c.reply == nil {
+				continue
+			}
+			// A kick of the account may have ended the session while the
+			// request was in flight: the connection's state is not known.
+			if c.before == stSession && a.kickBetween(ci.actor, ci.sessionBegan(c.ev.T), c.reply.T, f) {
 				continue
 			}
 			if v, bad := modelReply(c, me, f); bad {

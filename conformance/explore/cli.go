@@ -12,11 +12,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/conformance/codec"
+	"github.com/gochatproto/gochat/conformance/engine"
 	"github.com/gochatproto/gochat/conformance/keystore"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/conformance/target/embedded"
+	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -27,6 +31,7 @@ type cliFlags struct {
 	tlsAddr                    string
 	tlsInsecure                bool
 	findings, replay, keyCache string
+	adminUser, adminKey        string
 	allowRemote                bool
 	seed                       int64
 }
@@ -41,6 +46,8 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs.StringVar(&f.serverCmd, "server-cmd", "", "shell `TEMPLATE` that starts a fresh server per run and replay (placeholders as for \"server\"); short verification and idle timeouts are passed")
 	fs.StringVar(&f.dialect, "dialect", "spec", "encoding the server speaks: spec or gochat1")
 	fs.StringVar(&f.keyCache, "key-cache", "", "with --addr: `DIR` of generated keys and of the ledger of keys each server has seen, shared with \"server\" and \"fuzz\" (default $"+keystore.DirEnv+", else the user cache directory)")
+	fs.StringVar(&f.adminUser, "admin-user", "", "with --addr: `NAME` of an admin (level 1) or owner (level 2) account that kicks actors and changes their levels; without it no ADMIN operations are generated there")
+	fs.StringVar(&f.adminKey, "admin-key", "", "PEM private key `FILE` of --admin-user")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow an --addr that is not a loopback address")
 	fs.IntVar(&f.o.Actors, "actors", 4, "`N` accounts acting concurrently")
 	fs.IntVar(&f.o.Conns, "conns-per-actor", 2, "up to `M` connections per account")
@@ -70,6 +77,9 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 		if a != "" && !f.allowRemote && !loopback(a) {
 			return nil, errors.New("--addr/--tls-addr is not a loopback address; pass --allow-remote to explore a remote server")
 		}
+	}
+	if (f.adminUser != "" || f.adminKey != "") && f.addr == "" {
+		return nil, errors.New("--admin-user/--admin-key are for --addr; servers the explorer starts get the fixture owner account")
 	}
 	if f.o.Repeat < 1 {
 		return nil, errors.New("--repeat must be at least 1")
@@ -108,13 +118,29 @@ func (f *cliFlags) target(ctx context.Context) (target.Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	admin, owner, err := launchAccounts()
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case f.serverCmd != "":
 		f.o.Server = shortTimeouts
-		return target.StartCommand(ctx, &target.Command{Template: f.serverCmd, D: d})
+		c := &target.Command{Template: f.serverCmd, D: d}
+		// As for "server": a template that names the account promises the
+		// launched server has it.
+		if strings.Contains(f.serverCmd, "{admin_user}") {
+			c.Admin = admin
+		}
+		if strings.Contains(f.serverCmd, "{owner_user}") {
+			c.Owner = owner
+		}
+		return target.StartCommand(ctx, c)
 	case f.addr != "":
 		ep := &target.Endpoint{Addr: f.addr, TLSAddr: f.tlsAddr, Describe: "--addr " + f.addr,
 			TLSConfig: &tls.Config{InsecureSkipVerify: f.tlsInsecure, MinVersion: tls.VersionTLS12}} //nolint:gosec // opt-in via --tls-insecure
+		if ep.Admin, err = conformance.LoadAccount(f.adminUser, f.adminKey); err != nil {
+			return nil, fmt.Errorf("--admin-user/--admin-key: %w", err)
+		}
 		keys, err := SingleUseKeys(f.keyCache, f.addr)
 		if err != nil {
 			return nil, err
@@ -123,7 +149,18 @@ func (f *cliFlags) target(ctx context.Context) (target.Target, error) {
 		return &target.External{EP: ep, D: d}, nil
 	}
 	f.o.Server = shortTimeouts
-	return embedded.New(ctx, embedded.Options{Dialect: d})
+	return embedded.New(ctx, embedded.Options{Dialect: d, Owner: owner})
+}
+
+// launchAccounts are the privileged accounts of the servers the explorer
+// starts: the fixture keys "admin" (level 1) and "owner" (level 2).
+func launchAccounts() (admin, owner *target.Account, err error) {
+	keys, err := codec.LoadKeys(scenarios.FS, "fixtures/keys")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &target.Account{Name: engine.Username(0, "", "explore", "admin"), Key: keys["admin"]},
+		&target.Account{Name: engine.Username(0, "", "explore", "owner"), Key: keys["owner"]}, nil
 }
 
 // rerun is the one-line command that replays a finding.
@@ -142,6 +179,9 @@ func (f *cliFlags) rerun(path string) string {
 		}
 		if f.keyCache != "" {
 			s += " --key-cache " + f.keyCache
+		}
+		if f.adminUser != "" {
+			s += fmt.Sprintf(" --admin-user %s --admin-key %q", f.adminUser, f.adminKey)
 		}
 	}
 	if f.dialect != "spec" {
@@ -176,14 +216,22 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer tgt.Close()
 	f.o.Target, f.o.Log = tgt, stdout
-	fmt.Fprintf(stdout, "explore: seed %d, %d actors x %d connections, %d ops (at most %v), target %s, strict %v\n",
-		f.o.Seed, f.o.Actors, f.o.Conns, f.o.Ops, f.o.Duration, targetName(f), f.o.Strict)
+	fmt.Fprintf(stdout, "explore: seed %d, %d actors x %d connections, %d ops (at most %v), target %s, strict %v, %s\n",
+		f.o.Seed, f.o.Actors, f.o.Conns, f.o.Ops, f.o.Duration, targetName(f), f.o.Strict, adminLine(tgt))
 	rep, err := Explore(ctx, f.o)
 	if err != nil {
 		fmt.Fprintln(stderr, "explore:", err)
 		return 2
 	}
 	return f.summary(rep, stdout, stderr)
+}
+
+// adminLine says who runs the ADMIN operations, or why there are none.
+func adminLine(tgt target.Target) string {
+	if a := adminOf(tgt.Shared()); a != nil {
+		return "ADMIN ops as " + a.Name
+	}
+	return "no ADMIN ops (no admin account: --admin-user/--admin-key with --addr, {admin_user} or {owner_user} in --server-cmd)"
 }
 
 func targetName(f *cliFlags) string {

@@ -73,6 +73,9 @@ type Report struct {
 	Events  int
 	Elapsed time.Duration
 	Stats   map[string]*load.Histogram // reply latency per request
+	// Admin names the account that ran the administrative operations
+	// ("": none, so none were generated).
+	Admin string
 }
 
 // SingleUseKeys is the key pool for the server at addr: the fixture keys
@@ -138,7 +141,6 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 		o.Round = 2000
 	}
 	rep := &Report{Started: time.Now(), Stats: map[string]*load.Histogram{}}
-	gen := NewGenerator(o.Seed, o.Actors, o.Conns)
 	actors := o.Actors
 	if o.Replay != nil {
 		actors = o.Replay.Actors
@@ -148,6 +150,13 @@ func Explore(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer s.close(ctx)
+	gen := NewGenerator(o.Seed, o.Actors, o.Conns).WithAdmin(s.admin != nil)
+	if s.admin != nil {
+		rep.Admin = s.admin.Name
+	}
+	if o.Log != nil && s.admin == nil {
+		fmt.Fprintln(o.Log, "explore: no admin account: ADMIN operations are not generated (--admin-user/--admin-key with --addr)")
+	}
 	deadline := time.Now().Add(o.Duration)
 	left := o.Ops
 	if o.Replay != nil {
@@ -217,6 +226,7 @@ type session struct {
 	names      []string
 	unknown    string
 	registered bool
+	admin      *Account // runs the administrative operations, or nil
 }
 
 // openSession starts a fresh server when the target can (the shared one
@@ -236,7 +246,7 @@ func openSession(ctx context.Context, o Options, actors int, seed int64) (*sessi
 	if !fresh {
 		salt = fmt.Sprint(time.Now().UnixNano())
 	}
-	s := &session{o: o, ep: ep, stop: stop, fresh: fresh, unknown: engine.Username(seed, salt, "explore", "nobody")}
+	s := &session{o: o, ep: ep, stop: stop, fresh: fresh, unknown: engine.Username(seed, salt, "explore", "nobody"), admin: adminOf(ep)}
 	for i := 0; i <= actors; i++ {
 		a := Account{Name: engine.Username(seed, salt, "explore", keys[i].Name), Key: keys[i].Key}
 		s.accs, s.names = append(s.accs, a), append(s.names, a.Name)
@@ -274,7 +284,7 @@ func (s *session) close(ctx context.Context) {
 // run executes one round and checks its history.
 func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.Writer, before int) (*Outcome, []Violation) {
 	cfg := Config{Endpoint: s.ep, Dialect: s.o.Target.Dialect(), Plan: plan, Accounts: s.accs, Unknown: s.unknown,
-		ReplyTimeout: s.o.ReplyTimeout, Settle: s.o.Settle, Duration: d, Registered: s.registered}
+		ReplyTimeout: s.o.ReplyTimeout, Settle: s.o.Settle, Duration: d, Registered: s.registered, Admin: s.admin}
 	if s.fresh {
 		cfg.VerifyTimeout = s.o.Server.VerifyTimeout
 	}
@@ -290,7 +300,11 @@ func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.W
 	if out.Setup != nil {
 		return out, nil
 	}
-	f := Facts{Names: s.names, Unknown: s.unknown, Settle: s.o.Settle, CloseLag: s.o.CloseLag, Alive: out.Alive, Strict: s.o.Strict,
+	names := s.names
+	if s.admin != nil {
+		names = append(names[:len(names):len(names)], s.admin.Name)
+	}
+	f := Facts{Names: names, HasAdmin: s.admin != nil, Unknown: s.unknown, Settle: s.o.Settle, CloseLag: s.o.CloseLag, Alive: out.Alive, Strict: s.o.Strict,
 		Verify: cfg.VerifyTimeout, Dialect: cfg.Dialect}
 	if s.fresh {
 		f.TokenTTL = s.o.Server.TokenTTL
@@ -310,6 +324,19 @@ func runPlan(ctx context.Context, o Options, plan *Plan) (*Outcome, []Violation,
 	defer s.close(ctx)
 	out, vs := s.run(ctx, plan, 0, nil, 0)
 	return out, vs, nil
+}
+
+// adminOf is the account that runs the administrative operations on ep:
+// the owner when the endpoint has one (the reference matrix lets only
+// level 2 change levels, E-31), else the admin (kicks only; its level
+// changes are refused and then checked like any refused request).
+func adminOf(ep *target.Endpoint) *Account {
+	for _, a := range []*target.Account{ep.Owner, ep.Admin} {
+		if a != nil && a.Key != nil {
+			return &Account{Name: a.Name, Key: a.Key}
+		}
+	}
+	return nil
 }
 
 func endpoint(ctx context.Context, o Options) (*target.Endpoint, func(), bool, error) {

@@ -1,6 +1,8 @@
 package explore
 
 import (
+	"encoding/hex"
+	"strconv"
 	"sync"
 	"time"
 
@@ -105,6 +107,14 @@ func describe(e *Event, p *spec.Packet) {
 		if p.Action != spec.VERIF || len(p.Args) == 2 { // VERIF reply is the challenge
 			e.Name = arg(0)
 		}
+		if p.Action == spec.HOOK && len(p.Args) > 1 { // NEWLOGIN and PERMSCHG: the level
+			e.Body = levelText(p.Args[1])
+		}
+	case spec.ADMIN: // KICK and CHGPERMS name their target; CHGPERMS's level goes in Body
+		e.Name = arg(0)
+		if spec.AdminOp(p.Info) == spec.AdminChgPerms && len(p.Args) > 1 {
+			e.Body = levelText(p.Args[1])
+		}
 	case spec.USRS:
 		for i, a := range p.Args {
 			if i > 0 {
@@ -113,4 +123,14 @@ func describe(e *Event, p *spec.Packet) {
 			e.Body += string(a)
 		}
 	}
+}
+
+// levelText writes a permission level as the decimal of its one raw byte
+// (E-14); an argument of another size is kept visible as hex, so that it
+// never equals a level the explorer set.
+func levelText(b []byte) string {
+	if len(b) == 1 {
+		return strconv.Itoa(int(b[0]))
+	}
+	return "raw:" + hex.EncodeToString(b)
 }

@@ -46,7 +46,7 @@ func triggers(a *analysis, f *Facts) []trigger {
 				// explorer read it, and its hook may arrive first.
 				from := s.End
 				if !ci.byUs {
-					from = ci.seen
+					from = a.serverCloseFrom(ci, f)
 				}
 				out = append(out, trigger{hook: spec.HookNewLogout, acct: ci.actor, from: from, to: s.End + f.Settle, definitely: true})
 			}

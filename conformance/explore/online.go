@@ -84,9 +84,16 @@ func onlineHistory(a *analysis, f *Facts) (ops []porcupine.Operation, reads map[
 				ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{name, "logout"}, Call: int64(c.ev.T), Return: int64(c.reply.T)})
 			case c.ev.Action == "LOGOUT" && c.before == stMaybe && c.reply != nil && c.reply.Action == "OK":
 				ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{name, "maybe-logout"}, Call: int64(c.ev.T), Return: int64(c.reply.T)})
+			case c.ev.Action == "ADMIN" && spec.AdminOp(c.ev.Info) == spec.AdminKick && c.reply != nil && c.reply.Action == "OK":
+				// A kick answered OK has logged its target out (or found it
+				// out already); like a disconnect it gets Settle.
+				if _, known := f.actorsOf[c.ev.Name]; known {
+					ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{c.ev.Name, "logout"},
+						Call: int64(c.ev.T), Return: int64(c.reply.T + f.Settle)})
+				}
 			case c.ev.Action == "USRS" && c.ev.Info == 1 && c.reply != nil && c.reply.Action == "USRS":
 				reads[c.ev.Seq] = c
-				for _, n := range f.Names {
+				for _, n := range f.subjects() {
 					ops = append(ops, porcupine.Operation{ClientId: c.ev.Seq, Input: onlineIn{n, "read"}, Output: inList(c.reply.Body, n),
 						Call: int64(c.ev.T), Return: int64(c.reply.T)})
 				}
@@ -99,7 +106,7 @@ func onlineHistory(a *analysis, f *Facts) (ops []porcupine.Operation, reads map[
 		if kind := closeEffect(ci); kind != "" {
 			from := ci.ended
 			if !ci.byUs {
-				from = ci.seen
+				from = a.serverCloseFrom(ci, f)
 			}
 			ops = append(ops, porcupine.Operation{ClientId: -1, Input: onlineIn{name, kind},
 				Call: int64(from), Return: int64(ci.ended + f.Settle)})
@@ -170,7 +177,14 @@ func checkSessions(a *analysis, f *Facts) []Violation {
 	var out []Violation
 	by := map[int][]interval{}
 	for _, ci := range a.order {
-		by[ci.actor] = append(by[ci.actor], ci.sessions...)
+		ivs := append([]interval(nil), ci.sessions...)
+		if k, ok := a.kickedFrom(ci, f); ok {
+			// Kicked: the session may have ended at the kick, before the
+			// connection showed it, and the account may log in again.
+			last := &ivs[len(ivs)-1]
+			last.End = max(last.Start, k)
+		}
+		by[ci.actor] = append(by[ci.actor], ivs...)
 	}
 	for actor, ivs := range by {
 		for i := range ivs {
@@ -228,4 +242,14 @@ func checkFinalLogin(a *analysis, f *Facts) []Violation {
 		}
 	}
 	return out
+}
+
+// subjects are the accounts whose online bit the USRS_ONLINE replies are
+// checked for: not the admin, which on a shared server may be logged in
+// elsewhere before the round.
+func (f *Facts) subjects() []string {
+	if f.HasAdmin {
+		return f.Names[:len(f.Names)-1]
+	}
+	return f.Names
 }

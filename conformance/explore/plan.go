@@ -49,7 +49,16 @@ const (
 	// are plain logins when the target has no TLS address.
 	OpTLSLogin   Kind = "tls-login"
 	OpTokenLogin Kind = "token-login"
+	// Administrative operations, generated only when the explorer has an
+	// admin account. The admin runs them from its own connection,
+	// concurrently with the actors; Actor names the target (always an
+	// actor, never the admin or the observer) and Conn is unused.
+	OpAdminKick  Kind = "admin-kick"  // ADMIN_KICK of the target
+	OpAdminPerms Kind = "admin-perms" // ADMIN_CHGPERMS of the target to Level
 )
+
+// admin reports whether k is run by the admin, not by its actor.
+func (k Kind) admin() bool { return k == OpAdminKick || k == OpAdminPerms }
 
 // Op is one step of the plan. Index is its position in the generated plan
 // and stays the same while shrinking, so message texts and findings keep
@@ -60,12 +69,17 @@ type Op struct {
 	Conn  int  `json:"conn"`
 	Kind  Kind `json:"kind"`
 	Peer  int  `json:"peer,omitempty"`
-	N     int  `json:"n,omitempty"` // burst size
+	N     int  `json:"n,omitempty"`     // burst size
+	Level int  `json:"level,omitempty"` // admin-perms: the new level (0..2)
 }
 
 func (o Op) String() string {
 	s := fmt.Sprintf("#%d a%d/c%d %s", o.Index, o.Actor, o.Conn, o.Kind)
 	switch o.Kind {
+	case OpAdminKick:
+		return fmt.Sprintf("#%d admin kick a%d", o.Index, o.Actor)
+	case OpAdminPerms:
+		return fmt.Sprintf("#%d admin perms a%d level=%d", o.Index, o.Actor, o.Level)
 	case OpMsg, OpReq:
 		s += fmt.Sprintf(" peer=%d", o.Peer)
 	case OpBurst, OpBurstClose:
@@ -99,6 +113,14 @@ var weights = []struct {
 	{OpLoginLate, 1}, {OpTLSLogin, 3}, {OpTokenLogin, 3},
 }
 
+// adminWeights are added to weights when the explorer has an admin. They
+// are low: a kick ends a session the actor then has to rebuild, and a
+// few changes of level per round are enough for the hook check.
+var adminWeights = []struct {
+	k Kind
+	w int
+}{{OpAdminKick, 2}, {OpAdminPerms, 3}}
+
 // Generator draws operations from a seeded stream, so a long run can
 // take its plan round by round: the same seed and sizes give the same
 // operations on every machine (math/rand/v2's PCG is specified).
@@ -107,6 +129,7 @@ type Generator struct {
 	seed          uint64
 	actors, conns int
 	next          int
+	admin         bool
 }
 
 // NewGenerator starts the stream for seed.
@@ -114,10 +137,22 @@ func NewGenerator(seed uint64, actors, conns int) *Generator {
 	return &Generator{r: rand.New(rand.NewPCG(seed, 0x6f63686174)), seed: seed, actors: max(actors, 1), conns: max(conns, 1)}
 }
 
+// WithAdmin makes the generator draw administrative operations too.
+// Without it the stream is the same as before they existed, so the seeds
+// of recorded findings keep their plans.
+func (g *Generator) WithAdmin(on bool) *Generator {
+	g.admin = on
+	return g
+}
+
 // Next returns the plan of the next n operations.
 func (g *Generator) Next(n int) *Plan {
+	table := weights
+	if g.admin {
+		table = append(table[:len(table):len(table)], adminWeights...)
+	}
 	total := 0
-	for _, w := range weights {
+	for _, w := range table {
 		total += w.w
 	}
 	p := &Plan{Seed: g.seed, Actors: g.actors, Conns: g.conns}
@@ -125,7 +160,7 @@ func (g *Generator) Next(n int) *Plan {
 		op := Op{Index: g.next, Actor: g.r.IntN(g.actors), Conn: g.r.IntN(g.conns)}
 		g.next++
 		x := g.r.IntN(total)
-		for _, w := range weights {
+		for _, w := range table {
 			if x < w.w {
 				op.Kind = w.k
 				break
@@ -138,6 +173,12 @@ func (g *Generator) Next(n int) *Plan {
 		}
 		if (op.Kind == OpRaceLogin || op.Kind == OpRaceClose) && g.conns < 2 {
 			op.Kind = OpLogin
+		}
+		if op.Kind.admin() {
+			op.Conn, op.Peer = 0, 0
+			if op.Kind == OpAdminPerms {
+				op.Level = g.r.IntN(3)
+			}
 		}
 		p.Ops = append(p.Ops, op)
 	}
@@ -166,11 +207,30 @@ func pickPeer(r *rand.Rand, self, actors int) int {
 	}
 }
 
-// byActor splits the plan's operations per actor, keeping their order.
+// byActor splits the plan's operations per actor, keeping their order;
+// administrative operations are the admin's, not their target's.
 func (p *Plan) byActor() [][]Op {
 	out := make([][]Op, p.Actors)
 	for _, op := range p.Ops {
-		out[op.Actor] = append(out[op.Actor], op)
+		if !op.Kind.admin() {
+			out[op.Actor] = append(out[op.Actor], op)
+		}
 	}
 	return out
+}
+
+// adminOps returns the administrative operations in plan order, each
+// with the number of actor operations that precede it in the plan: the
+// admin waits until the actors have done that many, so that its
+// operations fall among theirs instead of all at the start.
+func (p *Plan) adminOps() (ops []Op, after []int) {
+	n := 0
+	for _, op := range p.Ops {
+		if op.Kind.admin() {
+			ops, after = append(ops, op), append(after, n)
+		} else {
+			n++
+		}
+	}
+	return ops, after
 }

@@ -49,6 +49,11 @@ func (x *executor) quiesce(ctx context.Context, actors []*actor, obs *conn) {
 		}
 	}
 	time.Sleep(x.cfg.Settle)
+	for i, c := range live {
+		if c.dead() { // the server closed it meanwhile (a kick at the end of the round)
+			delete(live, i)
+		}
+	}
 	obsIdx := len(x.cfg.Accounts) - 1
 	expected := []string{x.cfg.Accounts[obsIdx].Name}
 	for i := range actors {

@@ -51,6 +51,9 @@ type Config struct {
 	// VerifyTimeout is the server's verification timeout when the
 	// explorer started the server itself (0: unknown, no late VERIFs).
 	VerifyTimeout time.Duration
+	// Admin, if set, runs the plan's administrative operations from its
+	// own connection (history actor len(Accounts)); nil skips them.
+	Admin *Account
 }
 
 // Outcome is a finished execution.
@@ -67,6 +70,9 @@ type executor struct {
 	cfg  Config
 	h    *History
 	done atomic.Int64
+	// actorsDone counts the actors' operations only; the admin paces
+	// itself by it.
+	actorsDone atomic.Int64
 }
 
 // errSetup wraps a failed precondition.
@@ -93,11 +99,17 @@ func Execute(ctx context.Context, cfg Config) *Outcome {
 		return out
 	}
 	obs := x.watch(ctx)
+	adm := x.adminLogin(ctx)
 	start := time.Now()
 	stopKeep := keepAlive(obs, x.cfg.KeepEvery)
-	actors := x.runActors(ctx)
+	stopAdminKeep := keepAlive(adm, x.cfg.KeepEvery)
+	actors := x.runActors(ctx, adm)
+	stopAdminKeep()
 	stopKeep()
 	out.Elapsed = time.Since(start)
+	if adm != nil { // before the online list is taken: the admin is no actor
+		adm.close(-1)
+	}
 	x.quiesce(ctx, actors, obs)
 	out.Alive = x.probe(ctx)
 	out.Events, out.Done = x.h.Events(), int(x.done.Load())
@@ -165,7 +177,7 @@ type actor struct {
 	late  bool   // this round's late login happened (one per actor and round: it blocks the actor)
 }
 
-func (x *executor) runActors(ctx context.Context) []*actor {
+func (x *executor) runActors(ctx context.Context, adm *conn) []*actor {
 	if x.cfg.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, x.cfg.Duration)
@@ -175,6 +187,12 @@ func (x *executor) runActors(ctx context.Context) []*actor {
 	defer stopProgress()
 	actors := make([]*actor, x.cfg.Plan.Actors)
 	var wg sync.WaitGroup
+	finished := make(chan struct{}) // the actors are done: the admin stops waiting for them
+	var awg sync.WaitGroup
+	awg.Add(1)
+	go func() { defer awg.Done(); x.runAdmin(ctx, adm, finished) }()
+	defer awg.Wait()
+	defer close(finished)
 	for i, ops := range x.cfg.Plan.byActor() {
 		a := &actor{x: x, i: i, conns: make([]*conn, x.cfg.Plan.Conns), gen: make([]int, x.cfg.Plan.Conns)}
 		actors[i] = a
@@ -187,6 +205,7 @@ func (x *executor) runActors(ctx context.Context) []*actor {
 				}
 				a.do(ctx, op)
 				x.done.Add(1)
+				x.actorsDone.Add(1)
 			}
 		}()
 	}
