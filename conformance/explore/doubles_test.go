@@ -32,6 +32,7 @@ type bugState struct {
 	conns  map[*pconn]bool
 	ghosts map[string]bool
 	spoil  map[string]bool // connections (key) whose next VERIF is spoiled
+	notes  map[string]string
 	leaked []net.Conn
 }
 
@@ -92,7 +93,7 @@ func (t *doubleTarget) wrap(ep *target.Endpoint) (*target.Endpoint, func()) {
 	if err != nil {
 		panic(err)
 	}
-	b := &bugState{conns: map[*pconn]bool{}, ghosts: map[string]bool{}, spoil: map[string]bool{}}
+	b := &bugState{conns: map[*pconn]bool{}, ghosts: map[string]bool{}, spoil: map[string]bool{}, notes: map[string]string{}}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
