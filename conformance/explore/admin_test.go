@@ -115,7 +115,7 @@ func TestKickGhostDoubleIsFoundAndShrunk(t *testing.T) {
 	rep := exploreDouble(t, kickGhostDouble, []uint64{3, 13, 23}, 30)
 	require.Contains(t, invariants(rep.Failures), InvOnline, "%v", rep.Failures)
 	require.NotNil(t, rep.Shrunk)
-	require.LessOrEqual(t, len(rep.Shrunk.Ops), 10)
+	require.LessOrEqual(t, len(rep.Shrunk.Ops), 12)
 	kicks := 0
 	for _, op := range rep.Shrunk.Ops {
 		t.Log("  ", op)
