@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/scenarios"
 )
 
 func TestCommandAgainstEmbeddedServer(t *testing.T) {
@@ -35,9 +38,30 @@ func TestCommandAgainstAddrKeepsALedger(t *testing.T) {
 	require.Len(t, ledgerKeys(t, cache), 6)
 }
 
+// With --admin-user/--admin-key the command kicks and changes levels on
+// an --addr server; the name is matched case-insensitively, like server's.
+func TestCommandAgainstAddrWithAdmin(t *testing.T) {
+	tgt := adminTarget(t)
+	pem, err := fs.ReadFile(scenarios.FS, "fixtures/keys/owner.pem")
+	require.NoError(t, err)
+	key := filepath.Join(t.TempDir(), "owner.pem")
+	require.NoError(t, os.WriteFile(key, pem, 0o600))
+	owner := tgt.Shared().Owner.Name
+	var out, errb bytes.Buffer
+	code := Command(context.Background(), []string{"--addr", tgt.Shared().Addr, "--key-cache", t.TempDir(),
+		"--admin-user", strings.ToUpper(owner), "--admin-key", key, "--actors", "3", "--ops", "200", "--seed", "5",
+		"--settle", "200ms", "--strict"}, &out, &errb)
+	require.Equal(t, 0, code, out.String()+errb.String())
+	require.Contains(t, out.String(), "ADMIN ops as "+owner)
+	require.Contains(t, out.String(), "0 violations, 0 notes")
+	require.Regexp(t, `ADMIN +[1-9]`, out.String(), "ADMIN requests were answered")
+}
+
 func TestCommandUsage(t *testing.T) {
 	for _, args := range [][]string{
-		{"--addr", "192.0.2.1:9037"}, // not loopback
+		{"--admin-user", "boss", "--admin-key", "boss.pem"}, // only with --addr
+		{"--addr", "127.0.0.1:1", "--admin-user", "boss"},   // a name needs its key
+		{"--addr", "192.0.2.1:9037"},                        // not loopback
 		{"--actors", "0"},
 		{"--replay", "/nonexistent.json"},
 		{"--repeat", "0"},
