@@ -123,7 +123,7 @@ func compact(p *Plan) *Plan {
 		q.Ops = append(q.Ops, op)
 	}
 	for i := range q.Ops {
-		if q.Ops[i].Peer >= 0 {
+		if q.Ops[i].Peer >= 0 && !q.Ops[i].Kind.admin() { // an admin op's target is its Actor
 			q.Ops[i].Peer = id(actor, p.Ops[i].Peer)
 		}
 	}

@@ -30,8 +30,8 @@ func explorePage(path string) (func(io.Writer) error, error) {
 }
 
 // findingTimeline lays the finding out as the explorer's Markdown timeline
-// does: actors 0..N-1 as columns and the observer (actor N) last; the
-// quiescent phases in the first column.
+// does: actors 0..N-1 as columns, then the observer (actor N) and, when
+// it acted, the admin (N+1); the quiescent phases in the first column.
 func findingTimeline(f *explore.Finding) report.Timeline {
 	n := f.Plan.Actors
 	t := report.Timeline{Title: fmt.Sprintf("explore finding (seed %d)", f.Plan.Seed), Rerun: f.Rerun}
@@ -39,6 +39,13 @@ func findingTimeline(f *explore.Finding) report.Timeline {
 		t.Columns = append(t.Columns, fmt.Sprintf("a%d", i))
 	}
 	t.Columns = append(t.Columns, "observer")
+	admin := false // the explorer's admin (actor N+1) ran ADMIN operations
+	for _, e := range f.History {
+		admin = admin || e.Actor == n+1
+	}
+	if admin {
+		t.Columns = append(t.Columns, "admin")
+	}
 	for _, v := range f.Violations {
 		t.Violations = append(t.Violations, report.TimelineViolation{Invariant: v.Invariant, Source: v.Source,
 			Ref: v.Ref, Detail: fmt.Sprintf("actor %d, op %d: %s", v.Actor, v.Op, v.Detail), Seqs: v.Seqs})
@@ -48,7 +55,7 @@ func findingTimeline(f *explore.Finding) report.Timeline {
 	}
 	for _, e := range f.History {
 		col := e.Actor
-		if e.Kind == explore.EvPhase || col < 0 || col > n {
+		if e.Kind == explore.EvPhase || col < 0 || col >= len(t.Columns) {
 			col = 0
 		}
 		t.Rows = append(t.Rows, report.TimelineRow{Seq: e.Seq, At: e.T, Column: col, Kind: string(e.Kind),

@@ -168,6 +168,16 @@ func TestReportExploreTimeline(t *testing.T) {
 	assert.Contains(t, out, "two sessions &lt;b&gt;at once&lt;/b&gt;")
 	assert.Contains(t, out, "#1 a1/c0 login")
 
+	// The admin (actor N+1) gets its own column when it acted.
+	f.History = append(f.History, explore.Event{Seq: 5, Kind: explore.EvCall, Actor: 3, Conn: "admin", Action: "ADMIN", Name: "bob"})
+	b, err = json.Marshal(f)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(in, b, 0o600))
+	code, out, errs = runCLI("report", "--explore", in)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "<th>a0</th><th>a1</th><th>observer</th><th>admin</th>")
+	assert.Regexp(t, `<tr id="ev-5" [^>]*>.*<td></td><td>call admin ADMIN bob</td></tr>`, out)
+
 	require.NoError(t, os.WriteFile(in, []byte(`{"rerun":"x"}`), 0o600))
 	code, _, errs = runCLI("report", "--explore", in)
 	assert.Equal(t, 1, code)
