@@ -32,6 +32,13 @@ func triggers(a *analysis, f *Facts) []trigger {
 				if ok || c.reply == nil {
 					out = append(out, t)
 				}
+				if c.reply == nil && ci.ended >= 0 {
+					// The login may have happened and then ended with the
+					// connection: a kick between the server's login and its
+					// OK leaves the VERIF unanswered, and the NEWLOGOUT may
+					// still reach subscribers.
+					out = append(out, trigger{hook: spec.HookNewLogout, acct: ci.actor, from: c.ev.T, to: ci.ended + f.Settle, seq: c.ev.Seq})
+				}
 			case c.ev.Action == "LOGOUT" && c.before == stSession:
 				t := trigger{hook: spec.HookNewLogout, acct: ci.actor, from: c.ev.T, to: a.end, seq: c.ev.Seq, definitely: ok}
 				if c.reply != nil {

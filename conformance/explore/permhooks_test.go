@@ -152,3 +152,22 @@ func TestKickIsAServerCloseFromTheKickOn(t *testing.T) {
 	require.Len(t, vs, 1, "%v", vs)
 	require.Equal(t, InvOnline, vs[0].Invariant)
 }
+
+// A kick that lands between the server's login and its OK leaves the
+// VERIF unanswered and closes the connection; the NEWLOGOUT that comes
+// to subscribers is not spurious (long run seed 5150, round 32).
+func TestKickDuringVerifMayAnnounceLogout(t *testing.T) {
+	var evs []Event
+	evs = append(evs, login(2, "a2.obs", 0)...)
+	evs = append(evs, on(2, "a2.obs", 5, Event{Kind: EvCall, Action: "SUB"}), on(2, "a2.obs", 6, Event{Kind: EvReply, Action: "OK"}))
+	evs = append(evs, loginSeen(3, "admin", "boss", 10)...)
+	evs = append(evs, on(0, "a0.c0.1", 20, Event{Kind: EvOpen}),
+		on(0, "a0.c0.1", 21, Event{Kind: EvCall, Action: "VERIF", Name: "alice"}),
+		on(3, "admin", 22, Event{Kind: EvCall, Action: "ADMIN", Info: uint8(spec.AdminKick), Name: "alice"}),
+		on(2, "a2.obs", 23, Event{Kind: EvPush, Action: "HOOK", Info: uint8(spec.HookNewLogin), Name: "alice"}),
+		on(2, "a2.obs", 24, Event{Kind: EvPush, Action: "HOOK", Info: uint8(spec.HookNewLogout), Name: "alice"}),
+		on(3, "admin", 25, Event{Kind: EvReply, Action: "OK"}),
+		on(0, "a0.c0.1", 26, Event{Kind: EvLost}),
+		Event{Kind: EvPhase, Note: noteExpected, T: time.Second})
+	require.Empty(t, Check(adminHistory(evs...), adminFacts))
+}
