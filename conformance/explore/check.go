@@ -67,6 +67,11 @@ func Check(events []Event, f Facts) []Violation {
 	if f.CloseLag <= 0 {
 		f.CloseLag = f.Settle / 4
 	}
+	for _, e := range events { // a history with more actors than names (a foreign finding) must not panic
+		for e.Actor >= len(f.Names) {
+			f.Names = append(f.Names[:len(f.Names):len(f.Names)], fmt.Sprintf("actor%d", len(f.Names)))
+		}
+	}
 	f.actorsOf = map[string]int{}
 	for i, n := range f.Names {
 		f.actorsOf[n] = i
