@@ -171,3 +171,24 @@ func TestKickDuringVerifMayAnnounceLogout(t *testing.T) {
 		Event{Kind: EvPhase, Note: noteExpected, T: time.Second})
 	require.Empty(t, Check(adminHistory(evs...), adminFacts))
 }
+
+// Two connections race through LOGIN; the first VERIF logs in, a kick
+// ends that session, the second VERIF logs in, but the second's OK is
+// read before the first's (its reader lagged): no overlap can be claimed
+// (long run seed 5150, round 79).
+func TestKickBetweenRacingVerifs(t *testing.T) {
+	var evs []Event
+	evs = append(evs, login(2, "a2.obs", 0)...)
+	evs = append(evs, loginSeen(3, "admin", "boss", 10)...)
+	evs = append(evs, on(0, "a0.c1.1", 20, Event{Kind: EvOpen}), on(0, "a0.c0.1", 20, Event{Kind: EvOpen}),
+		on(0, "a0.c1.1", 21, Event{Kind: EvCall, Action: "VERIF", Name: "alice"}),
+		on(3, "admin", 22, Event{Kind: EvCall, Action: "ADMIN", Info: uint8(spec.AdminKick), Name: "alice"}),
+		on(0, "a0.c0.1", 23, Event{Kind: EvCall, Action: "VERIF", Name: "alice"}),
+		on(0, "a0.c0.1", 24, Event{Kind: EvReply, Action: "OK"}),
+		on(3, "admin", 25, Event{Kind: EvReply, Action: "OK"}),
+		on(0, "a0.c1.1", 26, Event{Kind: EvReply, Action: "OK"}),
+		on(0, "a0.c1.1", 27, Event{Kind: EvPush, Action: "ERR", Code: "ERR_DISCN"}),
+		on(0, "a0.c1.1", 28, Event{Kind: EvLost}),
+		Event{Kind: EvPhase, Note: noteExpected, T: time.Second})
+	require.Empty(t, Check(adminHistory(evs...), adminFacts))
+}
