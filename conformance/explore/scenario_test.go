@@ -1,0 +1,95 @@
+package explore
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/conformance/result"
+	"github.com/gochatproto/gochat/conformance/target"
+)
+
+// everyKind is a hand-built plan with every operation kind, in states
+// that reach every branch of the scenario's model: live and cached
+// messages, a duplicate login, a pending verification logged out, races
+// on two connections and on one, tokens.
+func everyKind() *Plan {
+	ops := []Op{
+		{Actor: 0, Conn: 0, Kind: OpLogin}, {Actor: 0, Conn: 0, Kind: OpSub}, {Actor: 0, Conn: 0, Kind: OpSub},
+		{Actor: 1, Conn: 0, Kind: OpLogin},
+		{Actor: 1, Conn: 0, Kind: OpMsg, Peer: 0}, {Actor: 1, Conn: 0, Kind: OpMsg, Peer: 2},
+		{Actor: 1, Conn: 0, Kind: OpMsg, Peer: -1}, {Actor: 1, Conn: 0, Kind: OpMsg, Peer: 1},
+		{Actor: 1, Conn: 0, Kind: OpReciv},
+		{Actor: 0, Conn: 0, Kind: OpReq, Peer: 1}, {Actor: 0, Conn: 0, Kind: OpReq, Peer: -1},
+		{Actor: 0, Conn: 0, Kind: OpUsrs}, {Actor: 0, Conn: 0, Kind: OpKeep},
+		{Actor: 1, Conn: 0, Kind: OpBurst, N: 6, Peer: 0},
+		{Actor: 2, Conn: 0, Kind: OpLoginHalf}, {Actor: 2, Conn: 0, Kind: OpLogout},
+		{Actor: 2, Conn: 0, Kind: OpLoginWrong}, {Actor: 2, Conn: 1, Kind: OpLoginClose},
+		{Actor: 2, Conn: 0, Kind: OpRaceLogin}, {Actor: 2, Conn: 0, Kind: OpLogout},
+		{Actor: 2, Conn: 1, Kind: OpRaceClose}, {Actor: 2, Conn: 1, Kind: OpReciv},
+		{Actor: 1, Conn: 1, Kind: OpLogin}, {Actor: 1, Conn: 0, Kind: OpLogin},
+		{Actor: 0, Conn: 0, Kind: OpUnsub}, {Actor: 0, Conn: 0, Kind: OpUnsub},
+		{Actor: 0, Conn: 1, Kind: OpBurstClose, N: 5, Peer: 1},
+		{Actor: 1, Conn: 0, Kind: OpClose}, {Actor: 1, Conn: 0, Kind: OpLoginLate},
+		{Actor: 0, Conn: 0, Kind: OpLogout}, {Actor: 0, Conn: 1, Kind: OpTLSLogin},
+		{Actor: 0, Conn: 0, Kind: OpTokenLogin}, {Actor: 0, Conn: 1, Kind: OpClose},
+		{Actor: 0, Conn: 1, Kind: OpTokenLogin}, {Actor: 2, Conn: 1, Kind: OpClose},
+		{Actor: 2, Conn: 0, Kind: OpLogout}, {Actor: 1, Conn: 0, Kind: OpUsrs},
+	}
+	for i := range ops {
+		ops[i].Index = i
+	}
+	return &Plan{Seed: 7, Actors: 3, Conns: 2, Ops: ops, Shrunk: true}
+}
+
+// runFindingScenario loads dir as a scenario tree (as --scenarios does)
+// and runs the finding's scenario against tgt.
+func runFindingScenario(t *testing.T, tgt target.Target, dir string, seed uint64, strict bool, runSeed int64) *result.Result {
+	t.Helper()
+	suite, err := conformance.Load(os.DirFS(dir))
+	require.NoError(t, err, "the scenario must load")
+	out, err := conformance.Run(context.Background(), conformance.Options{Target: tgt, Suite: suite,
+		Run: "^" + ScenarioID(seed) + "$", Seed: runSeed, Strict: strict})
+	require.NoError(t, err)
+	require.Len(t, out.Results, 1)
+	return out.Results[0]
+}
+
+func explain(r *result.Result) string {
+	var b strings.Builder
+	b.WriteString(string(r.Verdict) + " " + string(r.Kind) + " " + r.Reason + "\n")
+	for _, fs := range [][]result.Failure{r.Failures, r.Warnings, r.Notes} {
+		for _, f := range fs {
+			b.WriteString(f.Pos + " " + f.Message + " want " + f.Expected + " got " + f.Actual + "\n")
+		}
+	}
+	return b.String()
+}
+
+// Every operation kind renders into a scenario that loads, and the
+// reference server passes it, decisions included; with TLS in the
+// original run the TLS operations go over TLS.
+func TestFindingScenarioEveryKind(t *testing.T) {
+	tgt := embeddedTarget(t)
+	for _, tls := range []bool{false, true} {
+		f := &Finding{Plan: everyKind(), Original: everyKind(), Rerun: "gochat-conformance explore --shrink 0 --replay x.json",
+			Violations: []Violation{{Invariant: InvOnline, Source: "spec", Ref: "USRS_ONLINE", Op: 3, Detail: "a line\nand another"}}}
+		if tls {
+			f.History = []Event{{Seq: 1, Kind: EvOpen, Note: noteTLS}}
+		}
+		dir := t.TempDir()
+		path, err := WriteFindingScenario(dir, f, " --addr 127.0.0.1:9")
+		require.NoError(t, err)
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Contains(t, string(b), "gochat-conformance server --addr 127.0.0.1:9 --scenarios "+dir+" --run '^EXPLORE-7$'")
+		require.Equal(t, tls, strings.Contains(string(b), "tls: true"))
+		r := runFindingScenario(t, tgt, dir, 7, true, map[bool]int64{false: 1, true: 2}[tls]) // new names on the shared server
+		require.Equal(t, result.Pass, r.Verdict, "%s\n%s", explain(r), b)
+		require.Empty(t, r.Notes, explain(r))
+	}
+}
