@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -91,5 +92,49 @@ func TestFindingScenarioEveryKind(t *testing.T) {
 		r := runFindingScenario(t, tgt, dir, 7, true, map[bool]int64{false: 1, true: 2}[tls]) // new names on the shared server
 		require.Equal(t, result.Pass, r.Verdict, "%s\n%s", explain(r), b)
 		require.Empty(t, r.Notes, explain(r))
+	}
+}
+
+// A double's finding becomes a scenario that loads, that the reference
+// server passes, and that the double with the deterministic bug (pending
+// verifications keyed by name) fails sequentially too. The others are
+// races: their scenario need not fail, and the test only logs whether it
+// did.
+func TestFindingScenarioOfDoubles(t *testing.T) {
+	for i, tc := range []struct {
+		n    int
+		fail bool
+	}{{1, true}, {0, false}} {
+		d := doubles[tc.n]
+		t.Run(d.d.name, func(t *testing.T) {
+			inner := embeddedTarget(t)
+			dt := &doubleTarget{inner: inner, d: d.d}
+			t.Cleanup(func() { _ = dt.Close() })
+			var rep *Report
+			for _, seed := range d.seeds {
+				o := Options{Target: dt, Actors: 3, Conns: 2, Ops: 400, Seed: seed, Strict: d.strict,
+					Settle: scaled(300 * time.Millisecond), CloseLag: 20 * time.Millisecond, Duration: time.Minute, Shrink: 10}
+				var err error
+				rep, err = Explore(context.Background(), o)
+				require.NoError(t, err)
+				if len(rep.Failures) > 0 {
+					break
+				}
+			}
+			require.NotEmpty(t, rep.Failures, "no seed found %s", d.d.name)
+			dir := t.TempDir()
+			_, err := WriteFinding(dir, rep, func(p string) string { return "gochat-conformance explore --shrink 0 --replay " + p })
+			require.NoError(t, err)
+			b, err := os.ReadFile(ScenarioPath(dir, rep.Plan.Seed))
+			require.NoError(t, err)
+			t.Logf("%s", b)
+			r := runFindingScenario(t, inner, dir, rep.Plan.Seed, d.strict, int64(10+i))
+			require.Equal(t, result.Pass, r.Verdict, "reference server: %s", explain(r))
+			r = runFindingScenario(t, dt, dir, rep.Plan.Seed, d.strict, int64(20+i))
+			t.Logf("against the double: %s", explain(r))
+			if tc.fail {
+				require.Equal(t, result.Fail, r.Verdict, explain(r))
+			}
+		})
 	}
 }
