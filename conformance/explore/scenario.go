@@ -166,11 +166,16 @@ func (w *scnWriter) header(flags, dir, obsKey string) {
 	id := ScenarioID(f.Plan.Seed)
 	w.raw("# Found by the gochat explorer (gochat-conformance explore), seed %d: %d operations of %d actors", f.Plan.Seed, len(f.Plan.Ops), f.Plan.Actors)
 	w.raw("# with %d connections each, shrunk from %d.", f.Plan.Conns, len(f.Original.Ops))
-	w.raw("# Re-run this scenario: gochat-conformance server%s --scenarios %s --run '^%s$'", flags, dir, id)
+	w.raw("# Re-run this scenario: %s", ScenarioCommand(flags, dir, f.Plan.Seed))
 	w.raw("# Re-run the finding:   %s", oneLine(f.Rerun))
 	var invs []string
-	for _, v := range f.Violations {
-		w.raw("# Broke %s (%s: %s): %s", v.Invariant, v.Source, v.Ref, oneLine(v.Detail))
+	for i, v := range f.Violations {
+		if i == maxListed {
+			w.raw("# ... and %d more violations (the JSON finding lists them).", len(f.Violations)-i)
+		}
+		if i < maxListed {
+			w.raw("# Broke %s (%s: %s): %s", v.Invariant, v.Source, v.Ref, oneLine(v.Detail))
+		}
 		if !contains(invs, v.Invariant) {
 			invs = append(invs, v.Invariant)
 		}
@@ -274,6 +279,15 @@ func writeFixtureKeys(dir string) error {
 		}
 	}
 	return nil
+}
+
+// maxListed bounds the violations the scenario's header lists.
+const maxListed = 4
+
+// ScenarioCommand is the one-line command that runs the scenario of seed
+// in the tree dir against the target flags.
+func ScenarioCommand(flags, dir string, seed uint64) string {
+	return fmt.Sprintf("gochat-conformance server%s --scenarios %s --run '^%s$'", flags, dir, ScenarioID(seed))
 }
 
 // ScenarioPath is where WriteFindingScenario puts the scenario of seed.
