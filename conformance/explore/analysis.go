@@ -14,6 +14,11 @@ const (
 	stPending                  // LOGIN answered with a challenge
 	stSession                  // VERIF (or token LOGIN) answered OK
 	stMaybe                    // a login or logout whose reply never came
+	// stRefused: a VERIF answered ERR. No session, but the verification
+	// may still be pending: the specification does not say a refused
+	// answer ends it, and a server may let the client answer again or
+	// refuse before checking (a rate limit).
+	stRefused
 )
 
 // callInfo is one request with what the connection's state was when it
@@ -131,7 +136,7 @@ func (a *analysis) transition(ci *connInfo, c *callInfo, r Event) {
 		if ok {
 			ci.startSession(r.T)
 		} else {
-			ci.state = stAnon
+			ci.state = stRefused
 		}
 	case spec.LOGOUT.String():
 		if ok {

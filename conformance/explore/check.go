@@ -172,8 +172,11 @@ func modelReply(c *callInfo, me string, f *Facts) (Violation, bool) {
 	r, req := c.reply, c.ev.Action
 	isErr := r.Action == spec.ERR.String()
 	switch c.before {
-	case stAnon:
-		if needsLogin[req] && !isErr {
+	case stAnon, stRefused:
+		// LOGOUT "may also be used to cancel an ongoing verification",
+		// which a refused VERIF may have left pending.
+		cancels := c.before == stRefused && req == "LOGOUT"
+		if needsLogin[req] && !isErr && !cancels {
 			return Violation{Invariant: InvModel, Source: "spec", Ref: "Operations (the user must be logged in)",
 				Detail: fmt.Sprintf("%s without a session answered %s", req, r.Action)}, true
 		}

@@ -93,3 +93,35 @@ func TestServerCloseHookMayComeFirst(t *testing.T) {
 	require.Len(t, vs, 1)
 	require.Equal(t, InvHooks, vs[0].Invariant)
 }
+
+// A VERIF answered ERR need not end the verification: the specification
+// does not say so, and a server may allow another answer or refuse one
+// before checking it (a rate limit). LOGOUT, which "may also be used to
+// cancel an ongoing verification", may then answer OK; a MSG still has no
+// session and must be refused.
+func TestRefusedVerifMayLeaveTheVerificationPending(t *testing.T) {
+	ms := time.Millisecond
+	steps := func(last string) []Event {
+		return history(
+			Event{Kind: EvOpen},
+			Event{Kind: EvCall, Action: "LOGIN", T: 1 * ms},
+			Event{Kind: EvReply, Action: "VERIF", Note: "LOGIN", T: 2 * ms},
+			Event{Kind: EvCall, Action: "VERIF", T: 10 * ms},
+			Event{Kind: EvReply, Action: "ERR", Code: "ERR_LOGIN", Note: "VERIF", T: 11 * ms},
+			Event{Kind: EvCall, Action: last, T: 20 * ms},
+			Event{Kind: EvReply, Action: "OK", Note: last, T: 21 * ms},
+		)
+	}
+	f := Facts{Names: []string{"alice", "obs"}, Settle: time.Second, Alive: true}
+	for _, v := range Check(steps("LOGOUT"), f) {
+		require.NotEqual(t, InvModel, v.Invariant, "%v", v)
+	}
+	var model []Violation
+	for _, v := range Check(steps("MSG"), f) {
+		if v.Invariant == InvModel {
+			model = append(model, v)
+		}
+	}
+	require.Len(t, model, 1)
+	require.Contains(t, model[0].Detail, "MSG without a session answered OK")
+}

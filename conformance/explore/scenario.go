@@ -43,6 +43,11 @@ const (
 	csAnon scnState = iota
 	csPending
 	csSession
+	// csRefused: a VERIF was answered ERR. The reference server cancelled
+	// the verification (E-21); the specification does not say so, and a
+	// server may keep it pending, so what follows only a cancellation
+	// would show is a soft check of VERIF-4.
+	csRefused
 )
 
 // scnConn is one connection of the scenario: an (actor, slot,

@@ -242,6 +242,9 @@ func (w *scnWriter) logout(a *scnActor, c *scnConn) []exp {
 	case csPending:
 		c.state = csAnon
 		return []exp{{conn: c.name, action: "OK", req: "LOGOUT-3", soft: true}}
+	case csRefused: // LOGOUT would cancel a verification the refusal left pending
+		c.state = csAnon
+		return []exp{errExp(c, "ERR_NOSESS", "VERIF-4", true)}
 	}
 	return []exp{errExp(c, "ERR_NOSESS", "LOGOUT-4", false)}
 }
@@ -331,13 +334,16 @@ func (w *scnWriter) verif(a *scnActor, c *scnConn, v string, right bool) {
 	switch {
 	case c.state == csSession:
 		w.expect(errExp(c, "ERR_INVALID", "VERIF-7", true))
+	case c.state == csRefused:
+		c.state = csAnon
+		w.expect(errExp(c, "ERR_INVALID", "VERIF-4", true))
 	case c.state != csPending:
 		w.expect(errExp(c, "ERR_INVALID", "VERIF-2", false))
 	case !right || c.chal != v:
-		c.state = csAnon
+		c.state = csRefused
 		w.expect(errExp(c, "ERR_HANDSHAKE", "VERIF-10", false))
 	case a.session != nil:
-		c.state = csAnon
+		c.state = csRefused
 		w.expect(errExp(c, "ERR_DUPSESS", "VERIF-6", false))
 		w.expect(w.dupHook(a)...)
 	default:
