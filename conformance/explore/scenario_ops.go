@@ -14,7 +14,10 @@ type exp struct {
 	conn, action, info, args string
 	id                       string // "": the default (the last request's ID, 0 for pushes)
 	req                      string
-	soft                     bool // a decision's check: a note by default
+	// soft: a mismatch is recorded and the scenario goes on. Decision
+	// checks after which the model could no longer follow the server are
+	// hard: by default the mismatch is a note that ends the scenario.
+	soft bool
 }
 
 func (e exp) String() string {
@@ -241,10 +244,10 @@ func (w *scnWriter) logout(a *scnActor, c *scnConn) []exp {
 		return append([]exp{{conn: c.name, action: "OK", req: "LOGOUT-1"}}, w.hookExps(a, "HOOK_NEWLOGOUT")...)
 	case csPending:
 		c.state = csAnon
-		return []exp{{conn: c.name, action: "OK", req: "LOGOUT-3", soft: true}}
+		return []exp{{conn: c.name, action: "OK", req: "LOGOUT-3"}}
 	case csRefused: // LOGOUT would cancel a verification the refusal left pending
 		c.state = csAnon
-		return []exp{errExp(c, "ERR_NOSESS", "VERIF-4", true)}
+		return []exp{errExp(c, "ERR_NOSESS", "VERIF-4", false)}
 	}
 	return []exp{errExp(c, "ERR_NOSESS", "LOGOUT-4", false)}
 }
@@ -307,9 +310,9 @@ func (w *scnWriter) sendLogin(a *scnActor, c *scnConn) string {
 	w.step("send: {conn: %s, action: LOGIN, args: [%s]}", c.name, nameOf(a))
 	switch {
 	case c.state == csSession:
-		w.expect(errExp(c, "ERR_INVALID", "LOGIN-5", true))
+		w.expect(errExp(c, "ERR_INVALID", "LOGIN-5", false))
 	case a.session != nil:
-		w.expect(errExp(c, "ERR_DUPSESS", "LOGIN-4", true))
+		w.expect(errExp(c, "ERR_DUPSESS", "LOGIN-4", false))
 		w.expect(w.dupHook(a)...)
 	default:
 		v := w.newVar("challenge")
@@ -333,10 +336,10 @@ func (w *scnWriter) verif(a *scnActor, c *scnConn, v string, right bool) {
 	w.step("send: {conn: %s, action: VERIF, args: [%s, %s]}", c.name, nameOf(a), answer)
 	switch {
 	case c.state == csSession:
-		w.expect(errExp(c, "ERR_INVALID", "VERIF-7", true))
+		w.expect(errExp(c, "ERR_INVALID", "VERIF-7", false))
 	case c.state == csRefused:
 		c.state = csAnon
-		w.expect(errExp(c, "ERR_INVALID", "VERIF-4", true))
+		w.expect(errExp(c, "ERR_INVALID", "VERIF-4", false))
 	case c.state != csPending:
 		w.expect(errExp(c, "ERR_INVALID", "VERIF-2", false))
 	case !right || c.chal != v:
@@ -347,12 +350,26 @@ func (w *scnWriter) verif(a *scnActor, c *scnConn, v string, right bool) {
 		w.expect(errExp(c, "ERR_DUPSESS", "VERIF-6", false))
 		w.expect(w.dupHook(a)...)
 	default:
-		w.expect(exp{conn: c.name, action: "OK", req: "VERIF-1"})
+		req := "VERIF-1"
+		if w.otherPending(a, c) { // that another LOGIN leaves this one's verification alone is E-21's
+			req = "LOGIN-6"
+		}
+		w.expect(exp{conn: c.name, action: "OK", req: req})
 		w.enterSession(a, c)
 		if c.tls {
 			a.token = ans
 		}
 	}
+}
+
+// otherPending: another open connection of a has a verification pending.
+func (w *scnWriter) otherPending(a *scnActor, c *scnConn) bool {
+	for _, o := range a.slots {
+		if o != nil && o != c && o.open && o.state == csPending {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *scnWriter) enterSession(a *scnActor, c *scnConn) {
@@ -412,7 +429,7 @@ func (w *scnWriter) tlsLogin(a *scnActor, op Op) {
 	}
 	w.step("send: {conn: %s, action: LOGIN, args: [%s, {var: %s}]}", c.name, nameOf(a), a.token)
 	if a.session != nil {
-		w.expect(errExp(c, "ERR_DUPSESS", "LOGIN-4", true))
+		w.expect(errExp(c, "ERR_DUPSESS", "LOGIN-4", false))
 		w.expect(w.dupHook(a)...)
 		return
 	}

@@ -134,6 +134,12 @@ func TestFindingScenarioOfDoubles(t *testing.T) {
 			t.Logf("against the double: %s", explain(r))
 			if tc.fail {
 				require.Equal(t, result.Fail, r.Verdict, explain(r))
+				// Another connection's LOGIN ending a verification breaks
+				// E-21, a decision: without --strict it is a note.
+				r = runFindingScenario(t, dt, dir, rep.Plan.Seed, false, int64(30+i))
+				require.Equal(t, result.Pass, r.Verdict, explain(r))
+				require.NotEmpty(t, r.Notes, explain(r))
+				require.Contains(t, r.Notes[0].Requirements, "LOGIN-6", explain(r))
 			}
 		})
 	}
