@@ -169,8 +169,12 @@ func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, 
 func (w *scnWriter) header(flags, dir, obsKey string) {
 	f := w.f
 	id := ScenarioID(f.Plan.Seed)
+	shrunk := "not shrunk"
+	if f.Plan.Shrunk && f.Original != nil {
+		shrunk = fmt.Sprintf("shrunk from %d", len(f.Original.Ops))
+	}
 	w.raw("# Found by the gochat explorer (gochat-conformance explore), seed %d: %d operations of %d actors", f.Plan.Seed, len(f.Plan.Ops), f.Plan.Actors)
-	w.raw("# with %d connections each, shrunk from %d.", f.Plan.Conns, len(f.Original.Ops))
+	w.raw("# with %d connections each, %s.", f.Plan.Conns, shrunk)
 	w.raw("# Re-run this scenario: %s", ScenarioCommand(flags, dir, f.Plan.Seed))
 	w.raw("# Re-run the finding:   %s", oneLine(f.Rerun))
 	var invs []string

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gochatproto/gochat/conformance"
+	"github.com/gochatproto/gochat/conformance/registry"
 	"github.com/gochatproto/gochat/conformance/result"
 	"github.com/gochatproto/gochat/conformance/target"
 )
@@ -207,5 +208,19 @@ func TestFindingScenarioChecksCanFail(t *testing.T) {
 		require.Equal(t, result.Fail, r.Verdict, "%s: %s", tc.d.name, explain(r))
 		require.Contains(t, r.Failures[0].Expected, tc.at, explain(r))
 		t.Logf("%s: %s", tc.d.name, explain(r))
+	}
+}
+
+// Every invariant names registry requirements for the scenario to cite.
+func TestInvariantRequirementsExist(t *testing.T) {
+	reg, err := registry.Embedded()
+	require.NoError(t, err)
+	for _, inv := range []string{InvReplyOnce, InvReplyKind, InvModel, InvDelivered, InvExactlyOnce, InvOnline,
+		InvOneSession, InvDupSess, InvVerifOwned, InvVerifTimeout, InvToken, InvHooks, InvAlive} {
+		require.NotEmpty(t, invariantReqs[inv], inv)
+		for _, id := range invariantReqs[inv] {
+			_, ok := reg.Get(id)
+			require.True(t, ok, "%s: %s", inv, id)
+		}
 	}
 }
