@@ -33,7 +33,7 @@ var invariantReqs = map[string][]string{
 	InvReplyOnce: {"FRAME-22"}, InvReplyKind: {"FRAME-22"}, InvModel: {"CONN-14", "USRS-1"},
 	InvDelivered: {"MSG-1", "MSG-10", "RECIV-1", "RECIV-7"}, InvExactlyOnce: {"RECIV-5"},
 	InvOnline: {"USRS-2", "LOGOUT-1"}, InvOneSession: {"LOGIN-7"}, InvDupSess: {"LOGIN-1", "LOGIN-7"},
-	InvVerifOwned: {"VERIF-1", "VERIF-3", "LOGIN-6"}, InvVerifTimeout: {"VERIF-8"},
+	InvVerifOwned: {"VERIF-1", "VERIF-3", "LOGIN-6"}, InvVerifTimeout: {"VERIF-8", "VERIF-2"},
 	InvToken: {"TOKEN-4"}, InvHooks: {"HOOK-2", "HOOK-3"}, InvAlive: {"CONN-12"},
 }
 
@@ -71,6 +71,7 @@ type scnActor struct {
 	queued  []string // texts cached for a catch-up, in order
 	from    []string // their senders
 	token   string   // variable holding the latest token
+	late    bool     // its one late login happened (the executor's rule)
 }
 
 // scnWriter renders one finding; it holds the sequential model.
@@ -78,6 +79,7 @@ type scnWriter struct {
 	b      strings.Builder
 	f      *Finding
 	tls    bool
+	late   bool // login-late waits past a verification timeout the scenario sets
 	actors []*scnActor
 	obs    *scnConn
 	vars   int
@@ -94,7 +96,7 @@ func FindingScenario(f *Finding, flags, dir string) ([]byte, error) {
 	if f.Plan.Actors+1 > len(keys) {
 		return nil, fmt.Errorf("a plan of %d actors needs more fixture keys", f.Plan.Actors)
 	}
-	w := &scnWriter{f: f, tls: usedTLS(f.History)}
+	w := &scnWriter{f: f, tls: usedTLS(f.History), late: lateMatters(f)}
 	for i := range f.Plan.Actors {
 		w.actors = append(w.actors, &scnActor{i: i, name: keys[i].Name,
 			slots: make([]*scnConn, f.Plan.Conns), gen: make([]int, f.Plan.Conns)})
@@ -120,6 +122,31 @@ func usedTLS(h []Event) bool {
 	}
 	return false
 }
+
+// lateMatters: the finding is about the verification timeout and has a
+// late login, so the scenario gets a private server with a short timeout
+// (needs: verify-timeout) and waits past it; otherwise a late login is a
+// plain one and the scenario runs on any server.
+func lateMatters(f *Finding) bool {
+	timeout := false
+	for _, v := range f.Violations {
+		timeout = timeout || v.Invariant == InvVerifTimeout
+	}
+	for _, op := range f.Plan.Ops {
+		if timeout && op.Kind == OpLoginLate {
+			return true
+		}
+	}
+	return false
+}
+
+// lateTimeout is the verification timeout the scenario asks for, as the
+// explorer's own servers have (shortTimeouts); lateWait is how long a
+// late login waits, as the executor does.
+const (
+	lateTimeout = "1s"
+	lateWait    = "1500ms"
+)
 
 // orderedOps puts the plan's operations in the order the original run
 // wrote their first request (each actor's own order is kept: an operation
@@ -201,8 +228,18 @@ func (w *scnWriter) header(flags, dir, obsKey string) {
 	w.raw("requirements: [%s]", strings.Join(reqsOf(invs), ", "))
 	w.raw("level: must")
 	w.raw("tags: [explore, robustness]")
+	var needs []string
 	if w.tls {
-		w.raw("needs: [tls]")
+		needs = append(needs, "tls")
+	}
+	if w.late {
+		needs = append(needs, "verify-timeout")
+	}
+	if len(needs) > 0 {
+		w.raw("needs: [%s]", strings.Join(needs, ", "))
+	}
+	if w.late {
+		w.raw("config: {verify_timeout: %s}", lateTimeout)
 	}
 	w.raw("actors:")
 	for _, a := range w.actors {

@@ -92,8 +92,13 @@ func (w *scnWriter) op(op Op) {
 	case OpTLSLogin, OpTokenLogin:
 		w.tlsLogin(a, op)
 	case OpLogin, OpLoginHalf, OpLoginWrong, OpLoginClose, OpLoginLate:
+		if op.Kind == OpLoginLate && w.late && !a.late {
+			a.late = true
+			w.lateLogin(a, w.slot(a, op.Conn, false))
+			return
+		}
 		if op.Kind == OpLoginLate {
-			w.comment("login-late answered the challenge after the server's verification timeout; a scenario on a shared server cannot configure it, so this is a plain login")
+			w.comment("login-late: a plain login here (the finding is not about the verification timeout, or the actor's one late login is done)")
 		}
 		w.login(a, w.slot(a, op.Conn, false), op.Kind)
 	case OpBurst, OpBurstClose:
@@ -389,6 +394,22 @@ func (w *scnWriter) login(a *scnActor, c *scnConn, kind Kind) {
 	default:
 		w.verif(a, c, v, kind != OpLoginWrong)
 	}
+}
+
+// lateLogin answers the challenge after the verification timeout the
+// scenario's server was given: the VERIF must be refused (VERIF-2), and
+// the verification is gone.
+func (w *scnWriter) lateLogin(a *scnActor, c *scnConn) {
+	v := w.sendLogin(a, c)
+	if v == "" {
+		return
+	}
+	w.step("sleep: %s", lateWait)
+	ans := w.newVar("answer")
+	w.step("decrypt: {actor: %s, from: %s, into: %s}", a.name, v, ans)
+	w.step("send: {conn: %s, action: VERIF, args: [%s, {var: %s}]}", c.name, nameOf(a), ans)
+	w.expect(errExp(c, "ERR_INVALID", "VERIF-2", false))
+	c.state = csAnon
 }
 
 // race: LOGIN on two connections of the actor, then both answered

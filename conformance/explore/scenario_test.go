@@ -224,3 +224,21 @@ func TestInvariantRequirementsExist(t *testing.T) {
 		}
 	}
 }
+
+// A finding about the verification timeout asks for a private server
+// with a short one and waits past it; the reference server refuses the
+// late VERIF.
+func TestFindingScenarioLateLogin(t *testing.T) {
+	p := &Plan{Seed: 50, Actors: 2, Conns: 1, Shrunk: true, Ops: []Op{
+		{Index: 0, Actor: 0, Kind: OpLoginLate}, {Index: 1, Actor: 0, Kind: OpLoginLate}, {Index: 2, Actor: 1, Kind: OpUsrs}}}
+	f := &Finding{Plan: p, Original: p, Rerun: "x", Violations: []Violation{{Invariant: InvVerifTimeout, Source: "decision", Ref: "E-21"}}}
+	dir := t.TempDir()
+	path, err := WriteFindingScenario(dir, f, "")
+	require.NoError(t, err)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(b), "needs: [verify-timeout]")
+	require.Equal(t, 1, strings.Count(string(b), "sleep:"), "one late login per actor, as the executor")
+	r := runFindingScenario(t, embeddedTarget(t), dir, p.Seed, true, 50)
+	require.Equal(t, result.Pass, r.Verdict, "%s\n%s", explain(r), b)
+}
