@@ -18,6 +18,9 @@ type exp struct {
 	// checks after which the model could no longer follow the server are
 	// hard: by default the mismatch is a note that ends the scenario.
 	soft bool
+	// anyOrder: with its neighbours so marked, in any order (a catch-up's
+	// OK and RECIVs: only a decision, E-28, puts the OK first).
+	anyOrder bool
 }
 
 func (e exp) String() string {
@@ -44,9 +47,20 @@ func errExp(c *scnConn, code, req string, soft bool) exp {
 	return exp{conn: c.name, action: "ERR", info: code, req: req, soft: soft}
 }
 
+// expect writes one expect step per reply; consecutive replies marked
+// anyOrder go into one expect_any_order step.
 func (w *scnWriter) expect(es ...exp) {
-	for _, e := range es {
-		w.step("expect: %s", e)
+	for i := 0; i < len(es); i++ {
+		if !es[i].anyOrder {
+			w.step("expect: %s", es[i])
+			continue
+		}
+		var group []string
+		for ; i < len(es) && es[i].anyOrder; i++ {
+			group = append(group, es[i].String())
+		}
+		i--
+		w.step("expect_any_order: [%s]", strings.Join(group, ", "))
 	}
 }
 
@@ -208,6 +222,9 @@ func (w *scnWriter) catchUp(a *scnActor, c *scnConn) []exp {
 			args: fmt.Sprintf("[\"${%s.name}\", {stamp_near: now, within: 1m}, %q]", a.from[i], t)})
 	}
 	a.queued, a.from = nil, nil
+	for i := range out {
+		out[i].anyOrder = true
+	}
 	return out
 }
 

@@ -90,6 +90,7 @@ func TestFindingScenarioEveryKind(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, string(b), "gochat-conformance server --addr 127.0.0.1:9 --scenarios "+dir+" --run '^EXPLORE-7$'")
 		require.Equal(t, tls, strings.Contains(string(b), "tls: true"))
+		require.Contains(t, string(b), "expect_any_order: [{conn: carol_c1_") // carol's catch-up
 		r := runFindingScenario(t, tgt, dir, 7, true, map[bool]int64{false: 1, true: 2}[tls]) // new names on the shared server
 		require.Equal(t, result.Pass, r.Verdict, "%s\n%s", explain(r), b)
 		require.Empty(t, r.Notes, explain(r))
