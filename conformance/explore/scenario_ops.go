@@ -338,7 +338,11 @@ func (w *scnWriter) sendLogin(a *scnActor, c *scnConn) string {
 		w.expect(w.dupHook(a)...)
 	default:
 		v := w.newVar("challenge")
-		w.expect(exp{conn: c.name, action: "VERIF", args: fmt.Sprintf("[{capture: %s}]", v), req: "LOGIN-1"})
+		req := "LOGIN-1"
+		if c.state == csPending || c.state == csRefused { // a new challenge replacing one is E-21's
+			req = "LOGIN-6"
+		}
+		w.expect(exp{conn: c.name, action: "VERIF", args: fmt.Sprintf("[{capture: %s}]", v), req: req})
 		c.state, c.chal = csPending, v
 		return v
 	}
