@@ -368,9 +368,12 @@ func (w *scnWriter) verif(a *scnActor, c *scnConn, v string, right bool) {
 		w.expect(errExp(c, "ERR_INVALID", "VERIF-4", false))
 	case c.state != csPending:
 		w.expect(errExp(c, "ERR_INVALID", "VERIF-2", false))
-	case !right || c.chal != v:
+	case !right:
 		c.state = csRefused
 		w.expect(errExp(c, "ERR_HANDSHAKE", "VERIF-10", false))
+	case c.chal != v: // the answer to a challenge a later LOGIN replaced (E-21)
+		c.state = csRefused
+		w.expect(errExp(c, "ERR_HANDSHAKE", "LOGIN-6", false))
 	case a.session != nil:
 		c.state = csRefused
 		w.expect(errExp(c, "ERR_DUPSESS", "VERIF-6", false))
