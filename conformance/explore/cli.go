@@ -274,6 +274,8 @@ func (f *cliFlags) summary(rep *Report, stdout, stderr io.Writer) int {
 			return 2
 		}
 		fmt.Fprintf(stdout, "explore: finding written to %s\nre-run: %s\n", path, f.rerun(path))
+		fmt.Fprintf(stdout, "explore: as a scenario (sequential): %s\nrun it: %s\n", ScenarioPath(f.findings, rep.Plan.Seed),
+			ScenarioCommand(targetFlags(f.rerun("")), f.findings, rep.Plan.Seed))
 	} else {
 		fmt.Fprintf(stdout, "re-run: %s --seed %d --actors %d --conns-per-actor %d --ops %d\n",
 			strings.TrimSuffix(f.rerun(""), replayArgs), f.o.Seed, f.o.Actors, f.o.Conns, f.o.Ops)

@@ -19,9 +19,10 @@ type Finding struct {
 	History    []Event     `json:"history"`
 }
 
-// WriteFinding writes DIR/explore-SEED.json (replayable with --replay)
-// and DIR/explore-SEED.md (a timeline, actors as columns) and returns the
-// JSON path.
+// WriteFinding writes DIR/explore-SEED.json (replayable with --replay),
+// DIR/explore-SEED.md (a timeline, actors as columns) and the plan as a
+// scenario, DIR/server/explore-SEED.yaml with the fixture keys beside it
+// (ScenarioPath; "--scenarios DIR" runs it), and returns the JSON path.
 func WriteFinding(dir string, rep *Report, rerun func(path string) string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -39,7 +40,13 @@ func WriteFinding(dir string, rep *Report, rerun func(path string) string) (stri
 	if err := os.WriteFile(base+".json", b, 0o644); err != nil {
 		return "", err
 	}
-	return base + ".json", os.WriteFile(base+".md", []byte(timeline(&f, rep.Plan.Actors)), 0o644)
+	if err := os.WriteFile(base+".md", []byte(timeline(&f, rep.Plan.Actors)), 0o644); err != nil {
+		return "", err
+	}
+	if _, err := WriteFindingScenario(dir, &f, targetFlags(rerun(""))); err != nil {
+		return "", err
+	}
+	return base + ".json", nil
 }
 
 // ReadPlan loads the plan of a finding for --replay.
