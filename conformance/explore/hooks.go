@@ -47,14 +47,25 @@ func triggers(a *analysis, f *Facts) []trigger {
 				out = append(out, t)
 			}
 		}
+		for _, c := range ci.calls {
+			// A kick ends its target's session; the NEWLOGOUT may come
+			// before the explorer sees which connection it closed (it may
+			// even write a LOGOUT on it first).
+			if c.ev.Action == "ADMIN" && spec.AdminOp(c.ev.Info) == spec.AdminKick && (c.reply == nil || c.reply.Action == "OK") {
+				if acct, known := f.actorsOf[c.ev.Name]; known {
+					t := trigger{hook: spec.HookNewLogout, acct: acct, from: c.ev.T, to: a.end, seq: c.ev.Seq}
+					if c.reply != nil {
+						t.to = c.reply.T
+					}
+					out = append(out, t)
+				}
+			}
+		}
 		for _, s := range ci.sessions {
 			if s.End >= 0 && s.End == ci.ended {
 				// A close by the server (idle timeout) happened before the
 				// explorer read it, and its hook may arrive first.
-				from := s.End
-				if !ci.byUs {
-					from = a.serverCloseFrom(ci, f)
-				}
+				from := min(s.End, a.closeFrom(ci, f))
 				out = append(out, trigger{hook: spec.HookNewLogout, acct: ci.actor, from: from, to: s.End + f.Settle, definitely: true})
 			}
 		}

@@ -49,14 +49,16 @@ func (a *analysis) kickBetween(actor int, from, to time.Duration, f *Facts) bool
 	return false
 }
 
-// kickedFrom: when ci's last session was ended by the server (its
-// connection was lost while the session was live) and a kick of its
-// account may be why, the earliest time that kick may have taken effect.
+// kickedFrom: when ci ended while it held (or had just held) a session
+// and a kick of its account may have ended that session first, the
+// earliest time that kick may have taken effect. The connection may have
+// been closed by the server (the kick) or by the explorer, which had not
+// read the kick yet.
 func (a *analysis) kickedFrom(ci *connInfo, f *Facts) (time.Duration, bool) {
-	if ci.ended < 0 || ci.byUs || len(ci.sessions) == 0 || ci.sessions[len(ci.sessions)-1].End != ci.ended {
+	if ci.ended < 0 || len(ci.sessions) == 0 {
 		return 0, false
 	}
-	began := ci.sessionBegan(ci.ended)
+	began := ci.sessionBegan(ci.sessions[len(ci.sessions)-1].Start)
 	best, ok := time.Duration(0), false
 	for _, k := range a.kicksOf(ci.actor, f) {
 		// A kick answered before the session began cannot have ended it.
@@ -70,15 +72,30 @@ func (a *analysis) kickedFrom(ci *connInfo, f *Facts) (time.Duration, bool) {
 	return best, ok
 }
 
-// serverCloseFrom is the earliest time a close by the server may have
-// taken effect for ci: after the last packet the explorer saw, or, for a
-// kicked session, from the kick on.
-func (a *analysis) serverCloseFrom(ci *connInfo, f *Facts) time.Duration {
-	from := ci.seen
+// closeFrom is the earliest time ci's close may have taken effect on the
+// server: when the explorer closed it; for a close by the server, after
+// the last packet the explorer saw; for a kicked session, from the kick
+// on.
+func (a *analysis) closeFrom(ci *connInfo, f *Facts) time.Duration {
+	from := ci.ended
+	if !ci.byUs {
+		from = ci.seen
+	}
 	if k, ok := a.kickedFrom(ci, f); ok && k < from {
 		from = k
 	}
 	return from
+}
+
+// kickMayEnd: a kick of the account may have ended session s of ci (it
+// was written before the session's recorded end and answered, if at all,
+// after the session began).
+func (a *analysis) kickMayEnd(ci *connInfo, s interval, f *Facts) bool {
+	end := s.End
+	if end < 0 {
+		end = a.end
+	}
+	return a.kickBetween(ci.actor, ci.sessionBegan(s.Start), end, f)
 }
 
 // sessionBegan is when the request that started ci's latest session

@@ -104,9 +104,9 @@ func onlineHistory(a *analysis, f *Facts) (ops []porcupine.Operation, reads map[
 		// A close by the server (idle timeout, kick) may have taken effect
 		// before the explorer read it: any time after the last packet.
 		if kind := closeEffect(ci); kind != "" {
-			from := ci.ended
-			if !ci.byUs {
-				from = a.serverCloseFrom(ci, f)
+			from := a.closeFrom(ci, f)
+			if s := ci.sessions; len(s) > 0 && s[len(s)-1].End >= 0 {
+				from = min(from, s[len(s)-1].End) // a LOGOUT without a reply may have ended it
 			}
 			ops = append(ops, porcupine.Operation{ClientId: -1, Input: onlineIn{name, kind},
 				Call: int64(from), Return: int64(ci.ended + f.Settle)})
@@ -120,6 +120,10 @@ func closeEffect(ci *connInfo) string {
 	case ci.ended < 0:
 		return ""
 	case len(ci.sessions) > 0 && ci.sessions[len(ci.sessions)-1].End == ci.ended:
+		return "logout"
+	case ci.state == stSession:
+		// The session's LOGOUT got no reply before the close (a kick
+		// closed the connection under it): gone either way.
 		return "logout"
 	case ci.state == stMaybe:
 		return "maybe-logout"
@@ -177,17 +181,18 @@ func checkSessions(a *analysis, f *Facts) []Violation {
 	var out []Violation
 	by := map[int][]interval{}
 	for _, ci := range a.order {
-		ivs := ci.sessions
-		if _, ok := a.kickedFrom(ci, f); ok {
-			// Kicked: the session may have ended at the kick, long before
-			// the connection showed it, and may have begun well before its
-			// OK was read; another connection's login can then be read
-			// first whatever the server's order (two racing VERIFs both
-			// answered OK, the kick between them). Its bounds are not
-			// known well enough to claim an overlap either way.
-			ivs = ivs[:len(ivs)-1]
+		for _, s := range ci.sessions {
+			// A session a kick may have ended is left out: it may have
+			// ended at the kick, long before its connection showed it
+			// (the actor may even close it or write LOGOUT on it first),
+			// and begun well before its OK was read; another connection's
+			// login can then be read first whatever the server's order
+			// (two racing VERIFs both answered OK, the kick between them).
+			// Its bounds do not support an overlap claim either way.
+			if !a.kickMayEnd(ci, s, f) {
+				by[ci.actor] = append(by[ci.actor], s)
+			}
 		}
-		by[ci.actor] = append(by[ci.actor], ivs...)
 	}
 	for actor, ivs := range by {
 		for i := range ivs {

@@ -192,3 +192,44 @@ func TestKickBetweenRacingVerifs(t *testing.T) {
 		Event{Kind: EvPhase, Note: noteExpected, T: time.Second})
 	require.Empty(t, Check(adminHistory(evs...), adminFacts))
 }
+
+// The kicked connection need not be seen closed by the server: the actor
+// may close it, or write LOGOUT on it, after its other connection logged
+// in and before the explorer read the kick (long run seed 20261207,
+// round 2). Neither is two sessions at once, and the online set and the
+// hooks follow the kick.
+func TestKickedSessionClosedOrLoggedOutByTheActor(t *testing.T) {
+	for _, end := range []string{"close", "logout"} {
+		t.Run(end, func(t *testing.T) {
+			var evs []Event
+			evs = append(evs, login(2, "a2.obs", 0)...)
+			evs = append(evs, on(2, "a2.obs", 5, Event{Kind: EvCall, Action: "SUB"}), on(2, "a2.obs", 6, Event{Kind: EvReply, Action: "OK"}))
+			evs = append(evs, loginSeen(3, "admin", "boss", 10)...)
+			evs = append(evs, loginSeen(0, "a0.c0.1", "alice", 20)...)
+			evs = append(evs, on(0, "a0.c1.1", 30, Event{Kind: EvOpen}),
+				on(0, "a0.c1.1", 31, Event{Kind: EvCall, Action: "VERIF", Name: "alice"}),
+				on(3, "admin", 32, Event{Kind: EvCall, Action: "ADMIN", Info: uint8(spec.AdminKick), Name: "alice"}),
+				on(2, "a2.obs", 33, Event{Kind: EvPush, Action: "HOOK", Info: uint8(spec.HookNewLogout), Name: "alice"}),
+				on(2, "a2.obs", 33, Event{Kind: EvPush, Action: "HOOK", Info: uint8(spec.HookNewLogin), Name: "alice"}),
+				on(0, "a0.c1.1", 34, Event{Kind: EvReply, Action: "OK"}))
+			if end == "close" {
+				evs = append(evs, on(0, "a0.c0.1", 35, Event{Kind: EvClose}))
+			} else {
+				evs = append(evs, on(0, "a0.c0.1", 35, Event{Kind: EvCall, Action: "LOGOUT"}))
+			}
+			evs = append(evs, on(0, "a0.c0.1", 36, Event{Kind: EvPush, Action: "ERR", Code: "ERR_DISCN"}),
+				on(3, "admin", 37, Event{Kind: EvReply, Action: "OK"}),
+				on(1, "a1.c0.1", 38, Event{Kind: EvOpen}))
+			if end == "logout" {
+				evs = append(evs, on(0, "a0.c0.1", 39, Event{Kind: EvLost}))
+			}
+			evs = append(evs, on(1, "a1.c0.1", 200, Event{Kind: EvCall, Action: "VERIF", Name: "bob"}),
+				on(2, "a2.obs", 201, Event{Kind: EvPush, Action: "HOOK", Info: uint8(spec.HookNewLogin), Name: "bob"}),
+				on(1, "a1.c0.1", 202, Event{Kind: EvReply, Action: "OK"}),
+				on(1, "a1.c0.1", 210, Event{Kind: EvCall, Action: "USRS", Info: 1}),
+				on(1, "a1.c0.1", 211, Event{Kind: EvReply, Action: "USRS", Body: "alice\nbob\nboss\nobs"}),
+				Event{Kind: EvPhase, Note: noteExpected, T: time.Second})
+			require.Empty(t, Check(adminHistory(evs...), adminFacts))
+		})
+	}
+}
