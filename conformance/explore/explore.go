@@ -226,7 +226,8 @@ type session struct {
 	names      []string
 	unknown    string
 	registered bool
-	admin      *Account // runs the administrative operations, or nil
+	admin      *Account          // runs the administrative operations, or nil
+	levels     map[string]string // the accounts' levels after the last round, where known
 }
 
 // openSession starts a fresh server when the target can (the shared one
@@ -312,6 +313,8 @@ func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.W
 	if f.Settle <= 0 {
 		f.Settle = time.Second
 	}
+	f.Levels = s.levels
+	s.levels = LevelsAfter(out.Events, f)
 	return out, Check(out.Events, f)
 }
 

@@ -23,8 +23,26 @@ type permChange struct {
 }
 
 func permChanges(a *analysis, f *Facts) []permChange {
+	out, _ := permHistory(a, f)
+	return out
+}
+
+// permHistory replays the level changes of the history: the changes
+// that changed a level, and each account's level at the end (absent:
+// unknown). Levels start as f.Levels gives them (nil: every account at 0,
+// a fresh registration).
+func permHistory(a *analysis, f *Facts) ([]permChange, map[string]string) {
 	var out []permChange
 	level, unknown := map[int]string{}, map[int]bool{}
+	if f.Levels != nil {
+		for acct, n := range f.Names {
+			if l, ok := f.Levels[n]; ok {
+				level[acct] = l
+			} else {
+				unknown[acct] = true
+			}
+		}
+	}
 	for _, ci := range a.order {
 		for _, c := range ci.calls {
 			if c.ev.Action != spec.ADMIN.String() || spec.AdminOp(c.ev.Info) != spec.AdminChgPerms {
@@ -50,7 +68,28 @@ func permChanges(a *analysis, f *Facts) []permChange {
 			}
 		}
 	}
-	return out
+	end := map[string]string{}
+	for acct, n := range f.Names {
+		if unknown[acct] {
+			continue
+		}
+		end[n] = level[acct]
+		if end[n] == "" {
+			end[n] = "0"
+		}
+	}
+	return out, end
+}
+
+// LevelsAfter is what the history of a round says about each account's
+// level at its end, for the next round on the same server (Facts.Levels).
+func LevelsAfter(events []Event, f Facts) map[string]string {
+	f.actorsOf = map[string]int{}
+	for i, n := range f.Names {
+		f.actorsOf[n] = i
+	}
+	_, end := permHistory(analyse(events), &f)
+	return end
 }
 
 // onlineThrough: a session of acct began before from and lasted past to,

@@ -233,3 +233,18 @@ func TestKickedSessionClosedOrLoggedOutByTheActor(t *testing.T) {
 		})
 	}
 }
+
+// A later round inherits the levels the earlier ones set: a "change" to
+// the level an account already has needs no hook, and after a change
+// whose outcome is unknown nothing is claimed.
+func TestPermHookLevelsCarryOver(t *testing.T) {
+	evs := permsRun(false, "1") // no hook at all
+	f := adminFacts
+	f.Levels = map[string]string{"alice": "1", "bob": "0"}
+	require.Empty(t, Check(evs, f), "alice was at 1 already")
+	f.Levels = map[string]string{"bob": "0"}
+	require.Empty(t, Check(evs, f), "alice's level was unknown")
+	f.Levels = map[string]string{"alice": "0"}
+	require.Len(t, Check(evs, f), 1, "alice went from 0 to 1")
+	require.Equal(t, map[string]string{"alice": "1", "bob": "0", "obs": "0", "boss": "0"}, LevelsAfter(evs, adminFacts))
+}
