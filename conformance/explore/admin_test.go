@@ -177,3 +177,38 @@ func invariants(vs []Violation) []string {
 	}
 	return out
 }
+
+// With an admin the generator draws the admin kinds too, each aimed at an
+// actor; without one the stream is the one it always was.
+func TestGenerateAdminOps(t *testing.T) {
+	require.Equal(t, Generate(7, 4, 2, 300), NewGenerator(7, 4, 2).WithAdmin(false).Next(300))
+	p := NewGenerator(7, 4, 2).WithAdmin(true).Next(1000)
+	kinds := map[Kind]int{}
+	levels := map[int]bool{}
+	for _, op := range p.Ops {
+		kinds[op.Kind]++
+		if op.Kind.admin() {
+			require.Less(t, op.Actor, 4, "the target is an actor, never the observer or the admin")
+			require.Zero(t, op.Conn)
+		}
+		if op.Kind == OpAdminPerms {
+			levels[op.Level] = true
+		}
+	}
+	require.Positive(t, kinds[OpAdminKick])
+	require.Positive(t, kinds[OpAdminPerms])
+	require.Equal(t, map[int]bool{0: true, 1: true, 2: true}, levels)
+	ops, after := p.adminOps()
+	require.Len(t, ops, kinds[OpAdminKick]+kinds[OpAdminPerms])
+	require.Equal(t, ops[0].Index-after[0], 0+countAdminBefore(p, ops[0].Index), "after counts the actor operations before it")
+}
+
+func countAdminBefore(p *Plan, index int) int {
+	n := 0
+	for _, op := range p.Ops {
+		if op.Index < index && op.Kind.admin() {
+			n++
+		}
+	}
+	return n
+}
