@@ -50,7 +50,7 @@ type Facts struct {
 	// Levels are the accounts' permission levels at the start of the
 	// history, where known (a later round on the same server inherits the
 	// earlier rounds' changes); nil: every account at 0, just registered.
-	Levels map[string]string
+	Levels   map[string]string
 	Unknown  string
 	Settle   time.Duration
 	CloseLag time.Duration // how long a server may write to a closed connection (default Settle/4)
