@@ -41,6 +41,7 @@ func everyKind() *Plan {
 		{Actor: 0, Conn: 0, Kind: OpTokenLogin}, {Actor: 0, Conn: 1, Kind: OpClose},
 		{Actor: 0, Conn: 1, Kind: OpTokenLogin}, {Actor: 2, Conn: 1, Kind: OpClose},
 		{Actor: 2, Conn: 0, Kind: OpLogout}, {Actor: 1, Conn: 0, Kind: OpUsrs},
+		{Actor: 1, Kind: OpAdminKick}, {Actor: 0, Kind: OpAdminPerms, Level: 2},
 	}
 	for i := range ops {
 		ops[i].Index = i
@@ -90,7 +91,7 @@ func TestFindingScenarioEveryKind(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, string(b), "gochat-conformance server --addr 127.0.0.1:9 --scenarios "+dir+" --run '^EXPLORE-7$'")
 		require.Equal(t, tls, strings.Contains(string(b), "tls: true"))
-		require.Contains(t, string(b), "expect_any_order: [{conn: carol_c1_") // carol's catch-up
+		require.Contains(t, string(b), "expect_any_order: [{conn: carol_c1_")                 // carol's catch-up
 		r := runFindingScenario(t, tgt, dir, 7, true, map[bool]int64{false: 1, true: 2}[tls]) // new names on the shared server
 		require.Equal(t, result.Pass, r.Verdict, "%s\n%s", explain(r), b)
 		require.Empty(t, r.Notes, explain(r))
