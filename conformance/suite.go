@@ -264,13 +264,7 @@ func serverTarget(ctx context.Context, o Options, s *Suite, salt string) (target
 		return &target.External{EP: ep, D: o.Dialect}, func() {}, nil
 	case o.ServerCmd != "":
 		c := &target.Command{Template: o.ServerCmd, D: o.Dialect}
-		admin, owner := s.Accounts(o.Seed, salt)
-		if strings.Contains(o.ServerCmd, "{admin_user}") {
-			c.Admin = admin
-		}
-		if strings.Contains(o.ServerCmd, "{owner_user}") {
-			c.Owner = owner
-		}
+		c.Offer(s.Accounts(o.Seed, salt))
 		t, err := target.StartCommand(ctx, c)
 		if err != nil {
 			return nil, nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -24,13 +23,8 @@ func (x *executor) adminLogin(ctx context.Context) *conn {
 	if err != nil {
 		return nil
 	}
-	r := c.call(ctx, spec.NewPacket(spec.LOGIN, 0, []byte(acc.Name)), -1)
-	if r != nil && r.Action == spec.VERIF && len(r.Args) == 1 {
-		if pt, err := codec.DecryptOpen(acc.Key, r.Args[0]); err == nil {
-			if v := c.call(ctx, spec.NewPacket(spec.VERIF, 0, []byte(acc.Name), pt), -1); v != nil && v.Action == spec.OK {
-				return c
-			}
-		}
+	if c.answer(ctx, *acc, c.call(ctx, spec.NewPacket(spec.LOGIN, 0, []byte(acc.Name)), -1)) {
+		return c
 	}
 	c.close(-1)
 	return nil

@@ -13,14 +13,12 @@ import (
 	"time"
 
 	"github.com/gochatproto/gochat/conformance"
-	"github.com/gochatproto/gochat/conformance/codec"
 	"github.com/gochatproto/gochat/conformance/engine"
 	"github.com/gochatproto/gochat/conformance/keystore"
 	"github.com/gochatproto/gochat/conformance/load"
 	"github.com/gochatproto/gochat/conformance/scenario"
 	"github.com/gochatproto/gochat/conformance/target"
 	"github.com/gochatproto/gochat/conformance/target/embedded"
-	"github.com/gochatproto/gochat/scenarios"
 	"github.com/gochatproto/gochat/spec"
 )
 
@@ -126,14 +124,7 @@ func (f *cliFlags) target(ctx context.Context) (target.Target, error) {
 	case f.serverCmd != "":
 		f.o.Server = shortTimeouts
 		c := &target.Command{Template: f.serverCmd, D: d}
-		// As for "server": a template that names the account promises the
-		// launched server has it.
-		if strings.Contains(f.serverCmd, "{admin_user}") {
-			c.Admin = admin
-		}
-		if strings.Contains(f.serverCmd, "{owner_user}") {
-			c.Owner = owner
-		}
+		c.Offer(admin, owner)
 		return target.StartCommand(ctx, c)
 	case f.addr != "":
 		ep := &target.Endpoint{Addr: f.addr, TLSAddr: f.tlsAddr, Describe: "--addr " + f.addr,
@@ -155,7 +146,7 @@ func (f *cliFlags) target(ctx context.Context) (target.Target, error) {
 // launchAccounts are the privileged accounts of the servers the explorer
 // starts: the fixture keys "admin" (level 1) and "owner" (level 2).
 func launchAccounts() (admin, owner *target.Account, err error) {
-	keys, err := codec.LoadKeys(scenarios.FS, "fixtures/keys")
+	keys, err := fixtureKeyMap()
 	if err != nil {
 		return nil, nil, err
 	}

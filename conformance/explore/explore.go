@@ -2,9 +2,11 @@ package explore
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/gochatproto/gochat/conformance/codec"
@@ -88,7 +90,7 @@ func SingleUseKeys(cacheDir, addr string) (*engine.KeyPool, error) {
 	if err != nil {
 		return nil, err
 	}
-	fixtures, err := codec.LoadKeys(scenarios.FS, "fixtures/keys")
+	fixtures, err := fixtureKeyMap()
 	if err != nil {
 		return nil, err
 	}
@@ -109,8 +111,15 @@ func MaxActors() int {
 	return len(keys) - 1
 }
 
+// fixtureKeyMap parses the fixture keys once per process: flag checks,
+// every session and every shrinking replay ask for them, and parsing
+// dozens of RSA-4096 keys each time is wasted work.
+var fixtureKeyMap = sync.OnceValues(func() (map[string]*rsa.PrivateKey, error) {
+	return codec.LoadKeys(scenarios.FS, "fixtures/keys")
+})
+
 func fixtureKeys() ([]Account, error) {
-	keys, err := codec.LoadKeys(scenarios.FS, "fixtures/keys")
+	keys, err := fixtureKeyMap()
 	if err != nil {
 		return nil, err
 	}

@@ -124,6 +124,20 @@ func sortedList(p *spec.Packet) string {
 	return strings.Join(names, "\n")
 }
 
+// answer answers the LOGIN reply r with acc's VERIF and reports whether
+// the server accepted it (false when r is no challenge).
+func (c *conn) answer(ctx context.Context, acc Account, r *spec.Packet) bool {
+	if r == nil || r.Action != spec.VERIF || len(r.Args) != 1 {
+		return false
+	}
+	pt, err := codec.DecryptOpen(acc.Key, r.Args[0])
+	if err != nil {
+		return false
+	}
+	v := c.call(ctx, spec.NewPacket(spec.VERIF, 0, []byte(acc.Name), pt), -1)
+	return v != nil && v.Action == spec.OK
+}
+
 // loginFresh logs account i in on a new connection, retrying a refusal
 // as a duplicate session a few times within Settle. Each attempt is
 // recorded; the checker judges them.
@@ -144,14 +158,7 @@ func (x *executor) loginFresh(ctx context.Context, i int, tag string) *conn {
 			time.Sleep(x.cfg.Settle / finalLoginTries)
 			continue
 		}
-		if r == nil || r.Action != spec.VERIF || len(r.Args) != 1 {
-			break
-		}
-		pt, err := codec.DecryptOpen(acc.Key, r.Args[0])
-		if err != nil {
-			break
-		}
-		if v := c.call(ctx, spec.NewPacket(spec.VERIF, 0, []byte(acc.Name), pt), -1); v != nil && v.Action == spec.OK {
+		if c.answer(ctx, acc, r) {
 			return c
 		}
 		break

@@ -45,6 +45,18 @@ type Command struct {
 	stop   func()
 }
 
+// Offer gives the launched servers the admin and owner accounts, each only
+// when the template names it ({admin_user}, {owner_user}): a template that
+// names an account promises the server it starts has it.
+func (c *Command) Offer(admin, owner *Account) {
+	if strings.Contains(c.Template, "{admin_user}") {
+		c.Admin = admin
+	}
+	if strings.Contains(c.Template, "{owner_user}") {
+		c.Owner = owner
+	}
+}
+
 // StartCommand launches the shared server.
 func StartCommand(ctx context.Context, c *Command) (*Command, error) {
 	dir, err := os.MkdirTemp("", "gochat-conformance-")
