@@ -109,7 +109,7 @@ var kickGhostDouble = &double{name: "kicked-session-stays-online",
 // The explorer finds the kicked account left in the online list with a
 // fixed seed and shrinks it to a handful of operations.
 func TestKickGhostDoubleIsFoundAndShrunk(t *testing.T) {
-	rep := exploreDouble(t, kickGhostDouble, []uint64{3, 13, 23}, 20)
+	rep := exploreDouble(t, kickGhostDouble, []uint64{3, 13, 23}, DefaultShrink)
 	require.Contains(t, invariants(rep.Failures), InvOnline, "%v", rep.Failures)
 	require.NotNil(t, rep.Shrunk)
 	require.LessOrEqual(t, len(rep.Shrunk.Ops), 12)

@@ -56,7 +56,8 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs.StringVar(&f.findings, "findings", "", "write each failing run's shrunk plan, violations and history to `DIR`")
 	fs.StringVar(&f.replay, "replay", "", "run the plan of a finding `FILE` instead of generating one")
 	fs.IntVar(&f.o.Repeat, "repeat", 1, "with --replay, run the plan up to `N` times until it fails (a race need not show on every run)")
-	fs.IntVar(&f.o.Shrink, "shrink", 60, "bound the replays spent shrinking a failure to `N` (0: do not shrink)")
+	fs.IntVar(&f.o.Shrink, "shrink", DefaultShrink, "bound the replays spent shrinking a failure to `N` (0: do not shrink)")
+	fs.IntVar(&f.o.ShrinkTries, "shrink-tries", 2, "replay a smaller plan up to `N` times before it counts as passing (a race need not show on every run)")
 	fs.IntVar(&f.o.Round, "round", 2000, "operations between quiescent points; each round is checked on its own")
 	fs.DurationVar(&f.o.Settle, "settle", time.Second, "how long the server may take to notice a closed connection")
 	fs.DurationVar(&f.o.CloseLag, "close-lag", 0, "how long the server may still write to a connection the explorer closed, for the delivery check (default settle/4)")
@@ -79,8 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	if (f.adminUser != "" || f.adminKey != "") && f.addr == "" {
 		return nil, errors.New("--admin-user/--admin-key are for --addr; servers the explorer starts get the fixture owner account")
 	}
-	if f.o.Repeat < 1 {
-		return nil, errors.New("--repeat must be at least 1")
+	if f.o.Repeat < 1 || f.o.ShrinkTries < 1 {
+		return nil, errors.New("--repeat and --shrink-tries must be at least 1")
 	}
 	if f.o.Actors < 1 || f.o.Actors > MaxActors() || f.o.Conns < 1 || f.o.Ops < 1 {
 		return nil, fmt.Errorf("--actors must be 1..%d, --conns-per-actor and --ops at least 1", MaxActors())

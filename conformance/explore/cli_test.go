@@ -65,6 +65,7 @@ func TestCommandUsage(t *testing.T) {
 		{"--actors", "0"},
 		{"--replay", "/nonexistent.json"},
 		{"--repeat", "0"},
+		{"--shrink-tries", "0"},
 		{"extra"},
 	} {
 		var out, errb bytes.Buffer

@@ -95,7 +95,7 @@ func TestDoublesAreFoundAndShrunk(t *testing.T) {
 			var invs []string
 			for _, seed := range tc.seeds {
 				o := Options{Target: &doubleTarget{inner: embeddedTarget(t), d: tc.d}, Actors: 3, Conns: 2, Ops: 400, Seed: seed,
-					Strict: tc.strict, Settle: scaled(300 * time.Millisecond), CloseLag: 20 * time.Millisecond, Duration: time.Minute, Shrink: 60}
+					Strict: tc.strict, Settle: scaled(300 * time.Millisecond), CloseLag: 20 * time.Millisecond, Duration: time.Minute, Shrink: DefaultShrink}
 				// CloseLag is not scaled: it only excuses losses, and here losses are looked for.
 				if testing.Verbose() {
 					o.Log = os.Stderr

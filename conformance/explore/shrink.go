@@ -9,14 +9,30 @@ import (
 // debugging over the operations, then fewer actors and connections), each
 // against a fresh server when the target can start one. A candidate
 // counts as failing when its run breaks one of the invariants the
-// original run broke; a concurrency
-// bug may not show on every replay, so the result is the smallest plan
-// that failed, never a guess. Replays are bounded by o.Shrink.
+// original run broke. A concurrency bug need not show on every replay, so
+// a candidate that passes is replayed again, up to o.ShrinkTries times,
+// before it is thrown away: under the race detector on a loaded machine
+// one try let chance decide, and big plans that held the bug were
+// discarded. The result is the smallest plan that failed, never a guess.
+// All replays together are bounded by o.Shrink.
 func shrink(ctx context.Context, o Options, p *Plan, failures []Violation) (*Plan, []Violation, int) {
-	s := &shrinker{ctx: ctx, o: o, inv: map[string]bool{}, budget: o.Shrink}
+	return newShrinker(ctx, o, failures).shrink(p)
+}
+
+func newShrinker(ctx context.Context, o Options, failures []Violation) *shrinker {
+	s := &shrinker{ctx: ctx, o: o, inv: map[string]bool{}, budget: o.Shrink, tries: o.ShrinkTries}
+	if s.tries <= 0 {
+		s.tries = 2
+	}
 	for _, v := range failures {
 		s.inv[v.Invariant] = true
 	}
+	s.last = failures // what the plan breaks if no smaller one fails
+	s.replay = s.runJudged
+	return s
+}
+
+func (s *shrinker) shrink(p *Plan) (*Plan, []Violation, int) {
 	best := trimTail(p, s)
 	ops := best.Ops
 	n := 2
@@ -44,24 +60,45 @@ func shrink(ctx context.Context, o Options, p *Plan, failures []Violation) (*Pla
 		}
 	}
 	best.Shrunk = true
-	why := s.last
-	if len(why) == 0 {
-		why = s.lastOf(best)
-	}
-	return best, why, o.Shrink - s.budget
+	return best, s.last, s.o.Shrink - s.budget
 }
 
-// trimTail first tries the prefix of the plan up to the last operation a
-// failure named: the cheapest large cut.
+// trimTail first tries the prefix of the plan that ends at the last
+// operation a failure named (when every failure names one: a violation
+// found in the quiescent phase may need any operation), then halves of
+// the plan: the cheapest large cuts.
 func trimTail(p *Plan, s *shrinker) *Plan {
-	if len(p.Ops) < 8 {
-		return p
+	if end := namedPrefix(p, s.last); end < len(p.Ops) {
+		if q := withOps(p, p.Ops[:end]); s.fails(q) {
+			p = q
+		}
 	}
-	half := withOps(p, p.Ops[:len(p.Ops)/2])
-	if s.fails(half) {
-		return trimTail(half, s)
+	for len(p.Ops) >= 8 {
+		half := withOps(p, p.Ops[:len(p.Ops)/2])
+		if !s.fails(half) {
+			break
+		}
+		p = half
 	}
 	return p
+}
+
+// namedPrefix is the length of p's prefix through the last operation vs
+// name, or len(p.Ops) when a violation names none.
+func namedPrefix(p *Plan, vs []Violation) int {
+	last := -1
+	for _, v := range vs {
+		if v.Op < 0 {
+			return len(p.Ops)
+		}
+		last = max(last, v.Op)
+	}
+	for i, op := range p.Ops {
+		if op.Index > last {
+			return max(i, 1)
+		}
+	}
+	return len(p.Ops)
 }
 
 type shrinker struct {
@@ -69,36 +106,46 @@ type shrinker struct {
 	o      Options
 	inv    map[string]bool
 	budget int
+	tries  int
 	last   []Violation
+	// replay runs a plan once and gives the failures it judged (nil when
+	// the run could not be made); tests replace it.
+	replay func(context.Context, *Plan) []Violation
 }
 
+// fails replays p until it breaks one of the original invariants, at most
+// s.tries times and within the budget.
 func (s *shrinker) fails(p *Plan) bool {
-	if s.budget <= 0 || s.ctx.Err() != nil {
-		return false
-	}
-	s.budget--
-	out, vs, err := runPlan(s.ctx, s.o, p)
-	if err != nil || out.Setup != nil {
-		return false
-	}
-	failures, _ := Judge(vs, s.o.Strict)
-	var same []Violation
-	for _, v := range failures {
-		if s.inv[v.Invariant] {
-			same = append(same, v)
+	for try := 1; try <= s.tries; try++ {
+		if s.budget <= 0 || s.ctx.Err() != nil {
+			return false
 		}
-	}
-	if s.o.Log != nil {
-		fmt.Fprintf(s.o.Log, "explore: shrink: %d ops, %d actors: %v\n", len(p.Ops), p.Actors, len(same) > 0)
-	}
-	if len(same) > 0 {
-		s.last = same
-		return true
+		s.budget--
+		var same []Violation
+		for _, v := range s.replay(s.ctx, p) {
+			if s.inv[v.Invariant] {
+				same = append(same, v)
+			}
+		}
+		if s.o.Log != nil {
+			fmt.Fprintf(s.o.Log, "explore: shrink: %d ops, %d actors, try %d: %v\n", len(p.Ops), p.Actors, try, len(same) > 0)
+		}
+		if len(same) > 0 {
+			s.last = same
+			return true
+		}
 	}
 	return false
 }
 
-func (s *shrinker) lastOf(*Plan) []Violation { return s.last }
+func (s *shrinker) runJudged(ctx context.Context, p *Plan) []Violation {
+	out, vs, err := runPlan(ctx, s.o, p)
+	if err != nil || out.Setup != nil {
+		return nil
+	}
+	failures, _ := Judge(vs, s.o.Strict)
+	return failures
+}
 
 func withOps(p *Plan, ops []Op) *Plan {
 	q := *p
