@@ -11,7 +11,7 @@ import (
 // storeOps are the op label values, one per store.Store method.
 var storeOps = [...]string{"create_user", "user_by_name", "deregister", "set_perm", "list_users",
 	"queue_message", "pending_messages", "delete_messages", "count_pending", "setting", "set_setting",
-	"queue_messages", "read_pending", "pending_bounds"}
+	"queue_messages", "read_pending"}
 
 const (
 	opCreateUser = iota
@@ -27,7 +27,6 @@ const (
 	opSetSetting
 	opQueueMessages
 	opReadPending
-	opPendingBounds
 )
 
 // WrapStore returns st with every call timed into
@@ -123,13 +122,6 @@ func (s *timedStore) ReadPending(ctx context.Context, to string, after store.Cur
 	err := s.Store.ReadPending(ctx, to, after, limit, fn)
 	s.done(opReadPending, t, err)
 	return err
-}
-
-func (s *timedStore) PendingBounds(ctx context.Context, to string, after store.Cursor, every, n int) ([]store.Cursor, error) {
-	t := time.Now()
-	b, err := s.Store.PendingBounds(ctx, to, after, every, n)
-	s.done(opPendingBounds, t, err)
-	return b, err
 }
 
 func (s *timedStore) PendingMessages(ctx context.Context, to string, limit int) ([]store.Message, error) {

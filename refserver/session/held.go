@@ -52,8 +52,13 @@ func (s *Session) hold(id uint16, m *hub.Member, from string, stamp time.Time, b
 	h := &s.held
 	d := h.dest(m)
 	var err error
+	p := spec.Packet{Action: spec.RECIV, Info: spec.EmptyInfo, ID: spec.NullID}
+	s.stampBuf = s.cfg.Dialect.AppendTimestamp(s.stampBuf[:0], stamp)
+	s.fromBuf = append(s.fromBuf[:0], from...)
+	s.args = append(s.args[:0], s.fromBuf, s.stampBuf, body)
+	p.Args = s.args
 	n := len(h.dests[d].buf)
-	if h.dests[d].buf, err = s.enc.append(h.dests[d].buf, from, stamp, body); err != nil {
+	if h.dests[d].buf, err = spec.AppendPacket(h.dests[d].buf, &p, s.cfg.Dialect); err != nil {
 		return err
 	}
 	start := len(h.bodies)

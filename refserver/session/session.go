@@ -45,9 +45,12 @@ type Session struct {
 	log    *slog.Logger
 	member *hub.Member // the logged-in session, nil when anonymous
 
-	req  request  // the packet being handled
-	held heldMsgs // MSGs accepted but not yet answered
-	enc  recivEncoder
+	req      request  // the packet being handled
+	held     heldMsgs // MSGs accepted but not yet answered
+	catchup  catchUpState
+	stampBuf []byte // scratch for encoding RECIVs
+	fromBuf  []byte
+	args     [][]byte
 }
 
 // New returns the state of a fresh, anonymous connection.
@@ -58,7 +61,7 @@ func New(cfg Config, h *hub.Hub, st store.Store, conn Conn) *Session {
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
-	return &Session{cfg: cfg, hub: h, st: st, conn: conn, log: cfg.Logger, enc: recivEncoder{d: cfg.Dialect}}
+	return &Session{cfg: cfg, hub: h, st: st, conn: conn, log: cfg.Logger}
 }
 
 // need is a command's precondition on the session state.

@@ -79,11 +79,6 @@ type Cursor struct {
 // After returns the position just after m.
 func (m *Message) After() Cursor { return Cursor{Stamp: m.Stamp.Unix(), ID: m.ID} }
 
-// Before reports whether c comes before d in queue order.
-func (c Cursor) Before(d Cursor) bool {
-	return c.Stamp < d.Stamp || (c.Stamp == d.Stamp && c.ID < d.ID)
-}
-
 // Store is the server's persistent state. Implementations are safe for
 // concurrent use by multiple goroutines. Every method that returns nil has
 // committed its effect durably.
@@ -140,14 +135,6 @@ type Store interface {
 	// copy; fn returns false to stop early. limit must be positive. An
 	// unknown recipient has no messages.
 	ReadPending(ctx context.Context, to string, after Cursor, limit int, fn func(*Message) bool) error
-
-	// PendingBounds returns the positions after the every-th, 2·every-th,
-	// ... message queued for to after the position after, at most n of
-	// them, in PendingMessages order: the ends of the full pages that
-	// reading every messages at a time from after would give, so that
-	// the pages can be read at the same time. It reads no message. every
-	// and n must be positive. An unknown recipient has no messages.
-	PendingBounds(ctx context.Context, to string, after Cursor, every, n int) ([]Cursor, error)
 
 	// DeleteMessages deletes the messages with the given IDs that are
 	// addressed to to, and nothing else, so a message queued while a

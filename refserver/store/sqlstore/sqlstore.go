@@ -251,9 +251,18 @@ func (s *Store) PendingMessages(ctx context.Context, to string, limit int) ([]st
 func (s *Store) ReadPending(ctx context.Context, to string, after store.Cursor, limit int, fn func(*store.Message) bool) error {
 	// The sender's name comes from a scalar subquery rather than a join:
 	// with a join, MariaDB may start from users and sort the result.
-	where, args := pendingAfter(to, after)
 	q := `SELECT m.id, (SELECT name FROM users WHERE id = m.sender_id), m.stamp, m.body, m.queued
-		FROM messages m` + where
+		FROM messages m
+		WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)`
+	args := []any{to}
+	if after.ID != 0 {
+		// (stamp, id) > (after): the first term lets both engines seek
+		// the (recipient_id, stamp, id) order; the second only filters
+		// the few rows with the cursor's own stamp.
+		q += ` AND m.stamp >= ? AND (m.stamp > ? OR m.id > ?)`
+		args = append(args, after.Stamp, after.Stamp, after.ID)
+	}
+	q += ` ORDER BY m.stamp, m.id`
 	if limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, limit)
@@ -289,45 +298,6 @@ func (s *Store) ReadPending(ctx context.Context, to string, after store.Cursor, 
 		return fmt.Errorf("sqlstore: pending messages: %w", err)
 	}
 	return nil
-}
-
-// pendingAfter is the WHERE and ORDER BY clause, with its arguments, of
-// the messages queued for to after the position after, in queue order.
-func pendingAfter(to string, after store.Cursor) (string, []any) {
-	q := ` WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)`
-	args := []any{to}
-	if after.ID != 0 {
-		// (stamp, id) > (after): the first term lets both engines seek
-		// the (recipient_id, stamp, id) order; the second only filters
-		// the few rows with the cursor's own stamp.
-		q += ` AND m.stamp >= ? AND (m.stamp > ? OR m.id > ?)`
-		args = append(args, after.Stamp, after.Stamp, after.ID)
-	}
-	return q + ` ORDER BY m.stamp, m.id`, args
-}
-
-// PendingBounds implements store.Store with one query per bound, each
-// skipping every-1 entries of the (recipient_id, stamp, id) order from
-// the bound before: SQLite answers from its index alone, MariaDB from
-// the clustered range, without decoding a message.
-func (s *Store) PendingBounds(ctx context.Context, to string, after store.Cursor, every, n int) ([]store.Cursor, error) {
-	if every <= 0 || n <= 0 {
-		return nil, errors.New("sqlstore: PendingBounds needs positive every and n")
-	}
-	var bounds []store.Cursor
-	for len(bounds) < n {
-		where, args := pendingAfter(to, after)
-		err := s.db.QueryRowContext(ctx, `SELECT m.stamp, m.id FROM messages m`+where+` LIMIT 1 OFFSET ?`,
-			append(args, every-1)...).Scan(&after.Stamp, &after.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: pending bounds: %w", err)
-		}
-		bounds = append(bounds, after)
-	}
-	return bounds, nil
 }
 
 // DeleteMessages implements store.Store, in chunks inside one transaction.

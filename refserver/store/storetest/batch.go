@@ -190,41 +190,6 @@ func testReadPendingPages(t *testing.T, s store.Store) {
 	assert.Equal(t, []string{"negative"}, bodies(first))
 }
 
-// testPendingBounds: the bounds split a queue into pages of exactly
-// every messages, as reading it page by page would, from any cursor.
-func testPendingBounds(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	mustUser(t, s, "alice", 0)
-	mustUser(t, s, "bob", 0)
-	for i := range 25 {
-		queue(t, s, "alice", "bob", int64(100+i/3), fmt.Sprint(i)) // equal stamps in threes
-	}
-	queue(t, s, "bob", "alice", 1, "not bob's")
-	all, err := s.PendingMessages(ctx, "bob", 0)
-	require.NoError(t, err)
-	require.Len(t, all, 25)
-	after := func(i int) store.Cursor { return all[i].After() }
-
-	got, err := s.PendingBounds(ctx, "bob", store.Cursor{}, 4, 100)
-	require.NoError(t, err)
-	assert.Equal(t, []store.Cursor{after(3), after(7), after(11), after(15), after(19), after(23)}, got,
-		"the position after every 4th message; the 25th makes no full page")
-	got, err = s.PendingBounds(ctx, "bob", after(4), 5, 2)
-	require.NoError(t, err)
-	assert.Equal(t, []store.Cursor{after(9), after(14)}, got, "from a cursor, at most n bounds")
-	got, err = s.PendingBounds(ctx, "bob", after(23), 1, 5)
-	require.NoError(t, err)
-	assert.Equal(t, []store.Cursor{after(24)}, got)
-	for _, tc := range []struct {
-		to    string
-		after store.Cursor
-	}{{"bob", after(24)}, {"nobody", store.Cursor{}}} {
-		got, err = s.PendingBounds(ctx, tc.to, tc.after, 3, 5)
-		require.NoError(t, err)
-		assert.Empty(t, got, "%s after %v", tc.to, tc.after)
-	}
-}
-
 // testBatchFailure: when a group commit fails, every call in that group
 // gets an error for each of its messages and none of them is stored;
 // calls in other groups are unaffected (the server answers ERR_SERVER to

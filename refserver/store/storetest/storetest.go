@@ -51,7 +51,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"QueueMessages", testQueueMessages},
 		{"GroupCommit", testGroupCommit},
 		{"ReadPendingPages", testReadPendingPages},
-		{"PendingBounds", testPendingBounds},
 		{"BatchFailure", func(t *testing.T, s store.Store) { testBatchFailure(t, s, &o) }},
 		{"Close", testClose},
 	}
