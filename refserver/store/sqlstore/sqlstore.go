@@ -233,10 +233,11 @@ func (s *Store) QueueMessage(ctx context.Context, m store.Message) (int64, error
 	return id, nil
 }
 
-// PendingMessages implements store.Store: ReadPending, copied.
+// PendingMessages implements store.Store: readPending with Queued,
+// copied.
 func (s *Store) PendingMessages(ctx context.Context, to string, limit int) ([]store.Message, error) {
 	var ms []store.Message
-	err := s.ReadPending(ctx, to, store.Cursor{}, limit, func(m *store.Message) bool {
+	err := s.readPending(ctx, to, store.Cursor{}, limit, true, func(m *store.Message) bool {
 		c := *m
 		c.Body = append([]byte(nil), m.Body...)
 		ms = append(ms, c)
@@ -245,15 +246,25 @@ func (s *Store) PendingMessages(ctx context.Context, to string, limit int) ([]st
 	return ms, err
 }
 
-// ReadPending implements store.Store with one query that walks the
-// recipient's (recipient_id, stamp, id) range in order; the bodies are
-// handed to fn without a copy.
+// ReadPending implements store.Store: readPending without Queued, which
+// a catch-up does not send (every column costs the SQLite driver a type
+// lookup, a copy and an allocation per row; in perf samples of the server
+// during catch-ups, ReadPending took ~4 % less CPU without it).
 func (s *Store) ReadPending(ctx context.Context, to string, after store.Cursor, limit int, fn func(*store.Message) bool) error {
+	return s.readPending(ctx, to, after, limit, false, fn)
+}
+
+// readPending runs one query that walks the recipient's (recipient_id,
+// stamp, id) range in order and hands the rows to fn; the bodies are not
+// copied. Queued is read only if queued is set.
+func (s *Store) readPending(ctx context.Context, to string, after store.Cursor, limit int, queued bool, fn func(*store.Message) bool) error {
 	// The sender's name comes from a scalar subquery rather than a join:
 	// with a join, MariaDB may start from users and sort the result.
-	q := `SELECT m.id, (SELECT name FROM users WHERE id = m.sender_id), m.stamp, m.body, m.queued
-		FROM messages m
-		WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)`
+	q := `SELECT m.id, (SELECT name FROM users WHERE id = m.sender_id), m.stamp, m.body`
+	if queued {
+		q += `, m.queued`
+	}
+	q += ` FROM messages m WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)`
 	args := []any{to}
 	if after.ID != 0 {
 		// (stamp, id) > (after): the first term lets both engines seek
@@ -273,19 +284,25 @@ func (s *Store) ReadPending(ctx context.Context, to string, after store.Cursor, 
 	}
 	defer rows.Close()
 	var (
-		m             = store.Message{To: to}
-		from, body    sql.RawBytes
-		stamp, queued int64
+		m               = store.Message{To: to}
+		from, body      sql.RawBytes
+		stamp, queuedNs int64
 	)
+	dest := []any{&m.ID, &from, &stamp, &body}
+	if queued {
+		dest = append(dest, &queuedNs)
+	}
 	for rows.Next() {
-		if err := rows.Scan(&m.ID, &from, &stamp, &body, &queued); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("sqlstore: pending messages: %w", err)
 		}
 		if m.From != string(from) { // senders repeat: keep the string
 			m.From = string(from)
 		}
 		m.Stamp = time.Unix(stamp, 0).UTC()
-		m.Queued = time.Unix(0, queued).UTC()
+		if queued {
+			m.Queued = time.Unix(0, queuedNs).UTC()
+		}
 		m.Body = body
 		if m.Body == nil {
 			m.Body = []byte{}
