@@ -42,6 +42,9 @@ type Store struct {
 	db    *sql.DB
 	d     *dialect
 	group groupCommit
+	// fullInsert is insertSQL(insertRows), prepared at open when the
+	// dialect prepares bulk statements; nil otherwise.
+	fullInsert *sql.Stmt
 }
 
 // open migrates db and wraps it; it closes db on failure.
@@ -50,7 +53,16 @@ func open(ctx context.Context, db *sql.DB, d *dialect) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, d: d}, nil
+	s := &Store{db: db, d: d}
+	if d.prepareBulk {
+		st, err := db.PrepareContext(ctx, insertSQL(insertRows))
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlstore: prepare: %w", err)
+		}
+		s.fullInsert = st
+	}
+	return s, nil
 }
 
 func prepare(ctx context.Context, db *sql.DB, d *dialect) error {
@@ -73,7 +85,12 @@ func prepare(ctx context.Context, db *sql.DB, d *dialect) error {
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.fullInsert != nil {
+		s.fullInsert.Close()
+	}
+	return s.db.Close()
+}
 
 // CreateUser implements store.Store.
 func (s *Store) CreateUser(ctx context.Context, name string, key []byte, perm uint8) (store.User, error) {
