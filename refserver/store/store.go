@@ -132,8 +132,9 @@ type Store interface {
 	// PendingMessages order, starting after the position after (the zero
 	// Cursor: from the first). The Message and its From and Body are
 	// valid only during the call, so a caller can encode it without a
-	// copy; fn returns false to stop early. limit must be positive. An
-	// unknown recipient has no messages.
+	// copy; fn returns false to stop early. Queued may be left zero (a
+	// catch-up does not send it; PendingMessages has it). limit must be
+	// positive. An unknown recipient has no messages.
 	ReadPending(ctx context.Context, to string, after Cursor, limit int, fn func(*Message) bool) error
 
 	// DeleteMessages deletes the messages with the given IDs that are

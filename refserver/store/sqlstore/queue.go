@@ -192,9 +192,12 @@ func (s *Store) insertGroup(ctx context.Context, tx *sql.Tx, group []*queueCall)
 		if rows == 0 {
 			return nil
 		}
-		q := `INSERT INTO messages (sender_id, recipient_id, stamp, body, queued) VALUES (?, ?, ?, ?, ?)` +
-			strings.Repeat(`, (?, ?, ?, ?, ?)`, rows-1)
-		err := s.execBulk(ctx, tx, q, args)
+		var err error
+		if rows == insertRows {
+			err = s.execFull(ctx, tx, args)
+		} else {
+			err = s.execBulk(ctx, tx, insertSQL(rows), args)
+		}
 		args, rows, bytes = args[:0], 0, 0
 		return err
 	}
@@ -226,6 +229,25 @@ func (s *Store) insertGroup(ctx context.Context, tx *sql.Tx, group []*queueCall)
 		}
 	}
 	return flush()
+}
+
+// insertSQL is the INSERT of rows messages.
+func insertSQL(rows int) string {
+	return `INSERT INTO messages (sender_id, recipient_id, stamp, body, queued) VALUES (?, ?, ?, ?, ?)` +
+		strings.Repeat(`, (?, ?, ?, ?, ?)`, rows-1)
+}
+
+// execFull runs the INSERT of insertRows messages: with the statement
+// prepared at open if the dialect prepares bulk statements (database/sql
+// then prepares it once per connection that runs it, so parsing 1,280
+// placeholders and the round trips to prepare and close are paid once
+// instead of per full chunk), else as execBulk.
+func (s *Store) execFull(ctx context.Context, tx *sql.Tx, args []any) error {
+	if s.fullInsert == nil {
+		return s.execBulk(ctx, tx, insertSQL(insertRows), args)
+	}
+	_, err := tx.StmtContext(ctx, s.fullInsert).ExecContext(ctx, args...)
+	return err
 }
 
 // execBulk runs a statement with many arguments. MariaDB gets it as a

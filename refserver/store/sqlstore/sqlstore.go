@@ -42,6 +42,9 @@ type Store struct {
 	db    *sql.DB
 	d     *dialect
 	group groupCommit
+	// fullInsert is insertSQL(insertRows), prepared at open when the
+	// dialect prepares bulk statements; nil otherwise.
+	fullInsert *sql.Stmt
 }
 
 // open migrates db and wraps it; it closes db on failure.
@@ -50,7 +53,16 @@ func open(ctx context.Context, db *sql.DB, d *dialect) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, d: d}, nil
+	s := &Store{db: db, d: d}
+	if d.prepareBulk {
+		st, err := db.PrepareContext(ctx, insertSQL(insertRows))
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlstore: prepare: %w", err)
+		}
+		s.fullInsert = st
+	}
+	return s, nil
 }
 
 func prepare(ctx context.Context, db *sql.DB, d *dialect) error {
@@ -73,7 +85,12 @@ func prepare(ctx context.Context, db *sql.DB, d *dialect) error {
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.fullInsert != nil {
+		s.fullInsert.Close()
+	}
+	return s.db.Close()
+}
 
 // CreateUser implements store.Store.
 func (s *Store) CreateUser(ctx context.Context, name string, key []byte, perm uint8) (store.User, error) {
@@ -233,10 +250,11 @@ func (s *Store) QueueMessage(ctx context.Context, m store.Message) (int64, error
 	return id, nil
 }
 
-// PendingMessages implements store.Store: ReadPending, copied.
+// PendingMessages implements store.Store: readPending with Queued,
+// copied.
 func (s *Store) PendingMessages(ctx context.Context, to string, limit int) ([]store.Message, error) {
 	var ms []store.Message
-	err := s.ReadPending(ctx, to, store.Cursor{}, limit, func(m *store.Message) bool {
+	err := s.readPending(ctx, to, store.Cursor{}, limit, true, func(m *store.Message) bool {
 		c := *m
 		c.Body = append([]byte(nil), m.Body...)
 		ms = append(ms, c)
@@ -245,15 +263,25 @@ func (s *Store) PendingMessages(ctx context.Context, to string, limit int) ([]st
 	return ms, err
 }
 
-// ReadPending implements store.Store with one query that walks the
-// recipient's (recipient_id, stamp, id) range in order; the bodies are
-// handed to fn without a copy.
+// ReadPending implements store.Store: readPending without Queued, which
+// a catch-up does not send (every column costs the SQLite driver a type
+// lookup, a copy and an allocation per row; in perf samples of the server
+// during catch-ups, ReadPending took ~4 % less CPU without it).
 func (s *Store) ReadPending(ctx context.Context, to string, after store.Cursor, limit int, fn func(*store.Message) bool) error {
+	return s.readPending(ctx, to, after, limit, false, fn)
+}
+
+// readPending runs one query that walks the recipient's (recipient_id,
+// stamp, id) range in order and hands the rows to fn; the bodies are not
+// copied. Queued is read only if queued is set.
+func (s *Store) readPending(ctx context.Context, to string, after store.Cursor, limit int, queued bool, fn func(*store.Message) bool) error {
 	// The sender's name comes from a scalar subquery rather than a join:
 	// with a join, MariaDB may start from users and sort the result.
-	q := `SELECT m.id, (SELECT name FROM users WHERE id = m.sender_id), m.stamp, m.body, m.queued
-		FROM messages m
-		WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)`
+	q := `SELECT m.id, (SELECT name FROM users WHERE id = m.sender_id), m.stamp, m.body`
+	if queued {
+		q += `, m.queued`
+	}
+	q += ` FROM messages m WHERE m.recipient_id = (SELECT id FROM users WHERE name = ?)`
 	args := []any{to}
 	if after.ID != 0 {
 		// (stamp, id) > (after): the first term lets both engines seek
@@ -273,19 +301,25 @@ func (s *Store) ReadPending(ctx context.Context, to string, after store.Cursor, 
 	}
 	defer rows.Close()
 	var (
-		m             = store.Message{To: to}
-		from, body    sql.RawBytes
-		stamp, queued int64
+		m               = store.Message{To: to}
+		from, body      sql.RawBytes
+		stamp, queuedNs int64
 	)
+	dest := []any{&m.ID, &from, &stamp, &body}
+	if queued {
+		dest = append(dest, &queuedNs)
+	}
 	for rows.Next() {
-		if err := rows.Scan(&m.ID, &from, &stamp, &body, &queued); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("sqlstore: pending messages: %w", err)
 		}
 		if m.From != string(from) { // senders repeat: keep the string
 			m.From = string(from)
 		}
 		m.Stamp = time.Unix(stamp, 0).UTC()
-		m.Queued = time.Unix(0, queued).UTC()
+		if queued {
+			m.Queued = time.Unix(0, queuedNs).UTC()
+		}
 		m.Body = body
 		if m.Body == nil {
 			m.Body = []byte{}

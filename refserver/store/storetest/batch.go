@@ -190,6 +190,35 @@ func testReadPendingPages(t *testing.T, s store.Store) {
 	assert.Equal(t, []string{"negative"}, bodies(first))
 }
 
+// testQueueMessagesLarge: one call larger than a backend's multi-row
+// INSERT (sqlstore: 256 rows, the full ones prepared once) stores every
+// message with its own sender, stamp and body, in order.
+func testQueueMessagesLarge(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, n := range []string{"alice", "bob", "carol"} {
+		mustUser(t, s, n, 0)
+	}
+	const n = 600          // two full INSERTs and a partial one
+	for round := range 2 { // the second reuses the prepared statement
+		ms := make([]store.Message, n)
+		for i := range ms {
+			ms[i] = store.Message{From: []string{"alice", "bob"}[i%2], To: "carol",
+				Stamp: time.Unix(int64(round*n+i), 0), Body: fmt.Appendf(nil, "%d/%d", round, i)}
+		}
+		for i, err := range s.QueueMessages(ctx, ms) {
+			require.NoError(t, err, "message %d", i)
+		}
+		got, err := s.PendingMessages(ctx, "carol", 0)
+		require.NoError(t, err)
+		require.Len(t, got, (round+1)*n)
+		for i, m := range got[round*n:] {
+			assert.Equal(t, ms[i].From, m.From, "message %d", i)
+			assert.Equal(t, ms[i].Stamp.Unix(), m.Stamp.Unix(), "message %d", i)
+			assert.Equal(t, string(ms[i].Body), string(m.Body), "message %d", i)
+		}
+	}
+}
+
 // testBatchFailure: when a group commit fails, every call in that group
 // gets an error for each of its messages and none of them is stored;
 // calls in other groups are unaffected (the server answers ERR_SERVER to

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Settings", testSettings},
 		{"ConcurrentQueue", testConcurrentQueue},
 		{"QueueMessages", testQueueMessages},
+		{"QueueMessagesLarge", testQueueMessagesLarge},
 		{"GroupCommit", testGroupCommit},
 		{"ReadPendingPages", testReadPendingPages},
 		{"BatchFailure", func(t *testing.T, s store.Store) { testBatchFailure(t, s, &o) }},
