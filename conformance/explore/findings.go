@@ -65,8 +65,9 @@ func ReadPlan(path string) (*Plan, error) {
 	return f.Plan, nil
 }
 
-// timeline renders the history as a Markdown table, one column per actor
-// (the last for the observer), so concurrent steps sit side by side.
+// timeline renders the history as a Markdown table, one column per actor,
+// then the observer's and, when the run had ADMIN operations, the
+// admin's, so concurrent steps sit side by side.
 func timeline(f *Finding, actors int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# explore finding (seed %d)\n\nRe-run: `%s`\n\n", f.Plan.Seed, f.Rerun)
@@ -77,26 +78,17 @@ func timeline(f *Finding, actors int) string {
 	for _, op := range f.Plan.Ops {
 		fmt.Fprintf(&b, "- %s\n", op)
 	}
+	cols := timelineColumns(f.History, actors)
 	b.WriteString("\n## History of the original run\n\n| seq | ms |")
-	for i := 0; i <= actors; i++ {
-		fmt.Fprintf(&b, " a%d |", i)
+	for _, c := range cols {
+		fmt.Fprintf(&b, " %s |", c)
 	}
-	b.WriteString("\n|---|---|" + strings.Repeat("---|", actors+1) + "\n")
+	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(cols)) + "\n")
 	for _, e := range f.History {
-		cell := fmt.Sprintf("%s %s %s", e.Kind, e.Conn, e.Action)
-		if e.Code != "" {
-			cell += " " + e.Code
-		}
-		if e.Name != "" {
-			cell += " " + e.Name
-		}
-		if e.Note != "" {
-			cell += " (" + e.Note + ")"
-		}
 		fmt.Fprintf(&b, "| %d | %.1f |", e.Seq, float64(e.T.Microseconds())/1000)
-		for i := 0; i <= actors; i++ {
+		for i := range cols {
 			if i == e.Actor && e.Kind != EvPhase || e.Kind == EvPhase && i == 0 {
-				b.WriteString(" " + strings.ReplaceAll(cell, "|", "/") + " |")
+				b.WriteString(" " + strings.ReplaceAll(timelineCell(e), "|", "/") + " |")
 			} else {
 				b.WriteString(" |")
 			}
@@ -104,4 +96,34 @@ func timeline(f *Finding, actors int) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// timelineColumns names the columns: a0.. for the actors, obs for the
+// observer (history actor actors), admin (actors+1) if it has events.
+func timelineColumns(h []Event, actors int) []string {
+	var cols []string
+	for i := range actors {
+		cols = append(cols, fmt.Sprintf("a%d", i))
+	}
+	cols = append(cols, "obs")
+	for _, e := range h {
+		if e.Actor == actors+1 {
+			return append(cols, "admin")
+		}
+	}
+	return cols
+}
+
+func timelineCell(e Event) string {
+	cell := fmt.Sprintf("%s %s %s", e.Kind, e.Conn, e.Action)
+	if e.Code != "" {
+		cell += " " + e.Code
+	}
+	if e.Name != "" {
+		cell += " " + e.Name
+	}
+	if e.Note != "" {
+		cell += " (" + e.Note + ")"
+	}
+	return cell
 }
