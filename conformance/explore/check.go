@@ -65,6 +65,14 @@ type Facts struct {
 // Check runs every checker over the events. Decision-level violations
 // are returned too; Judge splits them by level.
 func Check(events []Event, f Facts) []Violation {
+	out, _ := checkRound(events, f)
+	return out
+}
+
+// checkRound is Check that also gives each account's level at the end of
+// the history (absent: unknown), for the next round on the same server
+// (Facts.Levels): one analysis of the events serves both.
+func checkRound(events []Event, f Facts) ([]Violation, map[string]string) {
 	if f.TokenTTL <= 0 {
 		f.TokenTTL = 30 * time.Minute
 	}
@@ -93,7 +101,8 @@ func Check(events []Event, f Facts) []Violation {
 			Detail: "a new connection got no HELLO after the run"})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return firstSeq(out[i]) < firstSeq(out[j]) })
-	return out
+	_, levels := permHistory(a, &f)
+	return out, levels
 }
 
 func firstSeq(v Violation) int {

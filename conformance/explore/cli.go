@@ -57,7 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*cliFlags, error) {
 	fs.StringVar(&f.replay, "replay", "", "run the plan of a finding `FILE` instead of generating one")
 	fs.IntVar(&f.o.Repeat, "repeat", 1, "with --replay, run the plan up to `N` times until it fails (a race need not show on every run)")
 	fs.IntVar(&f.o.Shrink, "shrink", DefaultShrink, "bound the replays spent shrinking a failure to `N` (0: do not shrink)")
-	fs.IntVar(&f.o.ShrinkTries, "shrink-tries", 2, "replay a smaller plan up to `N` times before it counts as passing (a race need not show on every run)")
+	fs.IntVar(&f.o.ShrinkTries, "shrink-tries", DefaultShrinkTries, "replay a smaller plan up to `N` times before it counts as passing (a race need not show on every run)")
 	fs.IntVar(&f.o.Round, "round", 2000, "operations between quiescent points; each round is checked on its own")
 	fs.DurationVar(&f.o.Settle, "settle", time.Second, "how long the server may take to notice a closed connection")
 	fs.DurationVar(&f.o.CloseLag, "close-lag", 0, "how long the server may still write to a connection the explorer closed, for the delivery check (default settle/4)")

@@ -41,7 +41,8 @@ type Options struct {
 	// the CLI's default is DefaultShrink).
 	Shrink int
 	// ShrinkTries is how many times a smaller plan is replayed before it
-	// counts as passing (default 2): a race need not be lost on every run.
+	// counts as passing (0: DefaultShrinkTries): a race need not be lost
+	// on every run.
 	ShrinkTries int
 	// Log receives progress lines (nil: quiet).
 	Log io.Writer
@@ -67,6 +68,10 @@ type Options struct {
 // some replays, 60 left one plan in 20 (and more under load) far above a
 // handful of operations (TestShrinkDefaultsSurviveAFlakyRace).
 const DefaultShrink = 100
+
+// DefaultShrinkTries is how many replays a smaller plan gets before it
+// counts as passing, unless Options.ShrinkTries says otherwise.
+const DefaultShrinkTries = 2
 
 // Report is the result of an exploration.
 type Report struct {
@@ -333,8 +338,9 @@ func (s *session) run(ctx context.Context, plan *Plan, d time.Duration, log io.W
 		f.Settle = time.Second
 	}
 	f.Levels = s.levels
-	s.levels = LevelsAfter(out.Events, f)
-	return out, Check(out.Events, f)
+	vs, levels := checkRound(out.Events, f)
+	s.levels = levels
+	return out, vs
 }
 
 // runPlan executes plan once on its own server (a shrinking replay).

@@ -81,17 +81,6 @@ func permHistory(a *analysis, f *Facts) ([]permChange, map[string]string) {
 	return out, end
 }
 
-// LevelsAfter is what the history of a round says about each account's
-// level at its end, for the next round on the same server (Facts.Levels).
-func LevelsAfter(events []Event, f Facts) map[string]string {
-	f.actorsOf = map[string]int{}
-	for i, n := range f.Names {
-		f.actorsOf[n] = i
-	}
-	_, end := permHistory(analyse(events), &f)
-	return end
-}
-
 // onlineThrough: a session of acct began before from and lasted past to,
 // with no kick in between.
 func (a *analysis) onlineThrough(acct int, from, to time.Duration, f *Facts) bool {

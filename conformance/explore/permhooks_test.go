@@ -33,6 +33,12 @@ func on(actor int, conn string, ms int, e Event) Event {
 
 var adminFacts = Facts{Names: []string{"alice", "bob", "obs", "boss"}, HasAdmin: true, Settle: 100 * time.Millisecond, Alive: true}
 
+// subscribedObserver is the observer's login on a2.obs and its SUB, from
+// 0 to 6 ms.
+func subscribedObserver() []Event {
+	return append(login(2, "a2.obs", 0), on(2, "a2.obs", 5, Event{Kind: EvCall, Action: "SUB"}), on(2, "a2.obs", 6, Event{Kind: EvReply, Action: "OK"}))
+}
+
 // login is a connection's open, VERIF and OK from ms on.
 func login(actor int, conn string, ms int) []Event {
 	return []Event{on(actor, conn, ms, Event{Kind: EvOpen}), on(actor, conn, ms+1, Event{Kind: EvCall, Action: "VERIF", Name: "x"}),
@@ -48,9 +54,7 @@ func loginSeen(actor int, conn, name string, ms int) []Event {
 // admin sets alice's level to level, then hooks as given reach the
 // observer; the quiescent point comes last.
 func permsRun(offline bool, level string, hooks ...Event) []Event {
-	var evs []Event
-	evs = append(evs, login(2, "a2.obs", 0)...)
-	evs = append(evs, on(2, "a2.obs", 5, Event{Kind: EvCall, Action: "SUB"}), on(2, "a2.obs", 6, Event{Kind: EvReply, Action: "OK"}))
+	evs := subscribedObserver()
 	if !offline {
 		evs = append(evs, loginSeen(0, "a0.c0.1", "alice", 10)...)
 	}
@@ -102,9 +106,7 @@ func TestPermHookCheck(t *testing.T) {
 // from 33 to 34 ms (read shows online), and alice logs in again on her
 // second connection at 35-37 ms.
 func kickRun(read string) []Event {
-	var evs []Event
-	evs = append(evs, login(2, "a2.obs", 0)...)
-	evs = append(evs, on(2, "a2.obs", 5, Event{Kind: EvCall, Action: "SUB"}), on(2, "a2.obs", 6, Event{Kind: EvReply, Action: "OK"}))
+	evs := subscribedObserver()
 	evs = append(evs, loginSeen(0, "a0.c0.1", "alice", 10)...)
 	evs = append(evs, loginSeen(1, "a1.c0.1", "bob", 10)...)
 	evs = append(evs, loginSeen(3, "admin", "boss", 20)...)
@@ -157,9 +159,7 @@ func TestKickIsAServerCloseFromTheKickOn(t *testing.T) {
 // VERIF unanswered and closes the connection; the NEWLOGOUT that comes
 // to subscribers is not spurious (long run seed 5150, round 32).
 func TestKickDuringVerifMayAnnounceLogout(t *testing.T) {
-	var evs []Event
-	evs = append(evs, login(2, "a2.obs", 0)...)
-	evs = append(evs, on(2, "a2.obs", 5, Event{Kind: EvCall, Action: "SUB"}), on(2, "a2.obs", 6, Event{Kind: EvReply, Action: "OK"}))
+	evs := subscribedObserver()
 	evs = append(evs, loginSeen(3, "admin", "boss", 10)...)
 	evs = append(evs, on(0, "a0.c0.1", 20, Event{Kind: EvOpen}),
 		on(0, "a0.c0.1", 21, Event{Kind: EvCall, Action: "VERIF", Name: "alice"}),
@@ -201,9 +201,7 @@ func TestKickBetweenRacingVerifs(t *testing.T) {
 func TestKickedSessionClosedOrLoggedOutByTheActor(t *testing.T) {
 	for _, end := range []string{"close", "logout"} {
 		t.Run(end, func(t *testing.T) {
-			var evs []Event
-			evs = append(evs, login(2, "a2.obs", 0)...)
-			evs = append(evs, on(2, "a2.obs", 5, Event{Kind: EvCall, Action: "SUB"}), on(2, "a2.obs", 6, Event{Kind: EvReply, Action: "OK"}))
+			evs := subscribedObserver()
 			evs = append(evs, loginSeen(3, "admin", "boss", 10)...)
 			evs = append(evs, loginSeen(0, "a0.c0.1", "alice", 20)...)
 			evs = append(evs, on(0, "a0.c1.1", 30, Event{Kind: EvOpen}),
@@ -246,5 +244,6 @@ func TestPermHookLevelsCarryOver(t *testing.T) {
 	require.Empty(t, Check(evs, f), "alice's level was unknown")
 	f.Levels = map[string]string{"alice": "0"}
 	require.Len(t, Check(evs, f), 1, "alice went from 0 to 1")
-	require.Equal(t, map[string]string{"alice": "1", "bob": "0", "obs": "0", "boss": "0"}, LevelsAfter(evs, adminFacts))
+	_, levels := checkRound(evs, adminFacts)
+	require.Equal(t, map[string]string{"alice": "1", "bob": "0", "obs": "0", "boss": "0"}, levels)
 }

@@ -22,7 +22,7 @@ func shrink(ctx context.Context, o Options, p *Plan, failures []Violation) (*Pla
 func newShrinker(ctx context.Context, o Options, failures []Violation) *shrinker {
 	s := &shrinker{ctx: ctx, o: o, inv: map[string]bool{}, budget: o.Shrink, tries: o.ShrinkTries}
 	if s.tries <= 0 {
-		s.tries = 2
+		s.tries = DefaultShrinkTries
 	}
 	for _, v := range failures {
 		s.inv[v.Invariant] = true
@@ -33,7 +33,7 @@ func newShrinker(ctx context.Context, o Options, failures []Violation) *shrinker
 }
 
 func (s *shrinker) shrink(p *Plan) (*Plan, []Violation, int) {
-	best := trimTail(p, s)
+	best := s.trimTail(p)
 	ops := best.Ops
 	n := 2
 	for len(ops) >= 2 && s.budget > 0 {
@@ -67,7 +67,7 @@ func (s *shrinker) shrink(p *Plan) (*Plan, []Violation, int) {
 // operation a failure named (when every failure names one: a violation
 // found in the quiescent phase may need any operation), then halves of
 // the plan: the cheapest large cuts.
-func trimTail(p *Plan, s *shrinker) *Plan {
+func (s *shrinker) trimTail(p *Plan) *Plan {
 	if end := namedPrefix(p, s.last); end < len(p.Ops) {
 		if q := withOps(p, p.Ops[:end]); s.fails(q) {
 			p = q
@@ -84,8 +84,11 @@ func trimTail(p *Plan, s *shrinker) *Plan {
 }
 
 // namedPrefix is the length of p's prefix through the last operation vs
-// name, or len(p.Ops) when a violation names none.
+// name, or len(p.Ops) when there is none or one names no operation.
 func namedPrefix(p *Plan, vs []Violation) int {
+	if len(vs) == 0 {
+		return len(p.Ops)
+	}
 	last := -1
 	for _, v := range vs {
 		if v.Op < 0 {

@@ -88,6 +88,7 @@ func TestShrinkCutsToTheNamedOperation(t *testing.T) {
 	assert.Equal(t, 138, namedPrefix(p, []Violation{{Op: 137}, {Op: 12}}))
 	assert.Equal(t, 400, namedPrefix(p, []Violation{{Op: 137}, {Op: -1}}))
 	assert.Equal(t, 1, namedPrefix(p, []Violation{{Op: 0}}))
+	assert.Equal(t, 400, namedPrefix(p, nil))
 
 	var sizes []int
 	o := Options{Shrink: 1, ShrinkTries: 1}
